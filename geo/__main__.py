@@ -1,0 +1,117 @@
+"""Command line: ``python -m geo {geocode,check,build,districts,fetch-boundaries}``.
+
+Others script against these commands; keep their input, output and exit
+status stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from geo import settings
+
+
+def cmd_geocode(args: argparse.Namespace) -> int:
+    from geo.postcodes import PostcodeError, get_directory
+
+    raws: list[str] = []
+    for item in args.postcodes:
+        if item == "-":
+            raws.extend(sys.stdin.read().splitlines())
+        else:
+            raws.append(item)
+    results = get_directory().lookup_many(raws)
+    out = sys.stdout
+    all_found = True
+    for raw, result in zip(raws, results):
+        if isinstance(result, PostcodeError):
+            all_found = False
+            record = {"postcode": raw, "error": str(result.reason)}
+        else:
+            record = result.to_dict()
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0 if all_found else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from geo.datapackage import check_package
+    from geo.postcodes import get_directory
+
+    problems = check_package(Path(args.directory), geocode=get_directory().lookup_many)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.directory}", file=sys.stderr)
+        return 1
+    print(f"{args.directory}: no problems", file=sys.stderr)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from geo.build import BuildError, build
+
+    try:
+        collection = build(Path(args.directory), Path(args.output), progress=True)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem)
+        print(f"not built: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(collection['features'])} sites to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_districts(args: argparse.Namespace) -> int:
+    from geo.areas import generate_districts
+
+    rows = generate_districts()
+    print(f"wrote {len(rows)} districts to {settings.DISTRICTS_CSV}", file=sys.stderr)
+    return 0
+
+
+def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
+    from geo.areas import BoundariesUnavailable, boundaries_file, fetch_boundaries
+
+    try:
+        path = boundaries_file()
+    except BoundariesUnavailable:
+        path = fetch_boundaries()
+    print(f"boundaries ready: {path}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    geocode = commands.add_parser("geocode", help="postcodes to WGS84 and district, one JSON object per line")
+    geocode.add_argument("postcodes", nargs="+", metavar="POSTCODE", help="postcodes, or - to read them from standard input, one a line")
+    geocode.set_defaults(run=cmd_geocode)
+
+    check = commands.add_parser("check", help="validate a data package; print FILE:LINE: FIELD: message")
+    check.add_argument("directory", nargs="?", default=str(settings.DATA_DIR), metavar="DIR")
+    check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("build", help="validate, geocode and write the built dataset the app reads")
+    build.add_argument("directory", nargs="?", default=str(settings.DATA_DIR), metavar="DIR")
+    build.add_argument("--output", default=str(settings.BUILT_SITES))
+    build.set_defaults(run=cmd_build)
+
+    districts = commands.add_parser("districts", help="regenerate data/districts.csv from the ONS boundaries")
+    districts.set_defaults(run=cmd_districts)
+
+    fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundary file into the cache (once)")
+    fetch.set_defaults(run=cmd_fetch_boundaries)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

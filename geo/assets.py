@@ -1,0 +1,71 @@
+"""Serve Leaflet and its plugins from the app itself, never from a CDN.
+
+The JavaScript and CSS come from the XStatic packages on PyPI (pinned in
+requirements.txt). :func:`ensure_vendor_assets` copies them under
+``static/vendor/``, which Streamlit serves at ``/app/static/vendor/``
+(``server.enableStaticServing``); :func:`self_host_folium` points folium at
+those copies instead of its default CDN addresses.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from geo import settings
+
+VENDOR_DIR = settings.STATIC_DIR / "vendor"
+VENDOR_URL = f"{settings.STATIC_URL}/vendor"
+
+# folder under static/vendor -> (xstatic module, files wanted from its data dir)
+_PACKAGES = {
+    "leaflet": ("xstatic.pkg.leaflet", ["leaflet.js", "leaflet.css", "images"]),
+    "markercluster": (
+        "xstatic.pkg.leaflet_markercluster",
+        ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"],
+    ),
+}
+
+LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
+LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
+LEAFLET_IMAGES = f"{VENDOR_URL}/leaflet/images/"
+MARKERCLUSTER_JS = f"{VENDOR_URL}/markercluster/leaflet.markercluster.js"
+MARKERCLUSTER_CSS = [f"{VENDOR_URL}/markercluster/MarkerCluster.css", f"{VENDOR_URL}/markercluster/MarkerCluster.Default.css"]
+
+
+def _data_dir(module_name: str) -> Path:
+    import importlib
+
+    return Path(importlib.import_module(module_name).BASE_DIR)
+
+
+def ensure_vendor_assets(target: Path = VENDOR_DIR) -> Path:
+    """Copy the XStatic files into ``static/vendor`` if they are not there yet."""
+    for folder, (module_name, names) in _PACKAGES.items():
+        source = _data_dir(module_name)
+        for name in names:
+            src, dst = source / name, target / folder / name
+            if dst.exists():
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            else:
+                shutil.copy2(src, dst)
+    return target
+
+
+def self_host_folium() -> None:
+    """Make every folium map load Leaflet from ``/app/static/vendor``, and nothing else.
+
+    folium's defaults also pull jQuery, Bootstrap and Font Awesome from CDNs; the
+    campaign map uses none of them, so they are dropped rather than served.
+    """
+    import folium
+    from folium.plugins import MarkerCluster
+
+    ensure_vendor_assets()
+    folium.Map.default_js = [("leaflet", LEAFLET_JS)]
+    folium.Map.default_css = [("leaflet_css", LEAFLET_CSS)]
+    MarkerCluster.default_js = [("markerclusterjs", MARKERCLUSTER_JS)]
+    MarkerCluster.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]

@@ -1,0 +1,118 @@
+"""The one place for the project's settings.
+
+Every value here can be overridden by an environment variable of the same name
+prefixed with ``HIKMAP_`` (for example ``HIKMAP_TILES=none``), so that tests, CI
+and a deployment change behaviour without editing code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+BUILD_DIR = DATA_DIR / "build"
+BUILT_SITES = BUILD_DIR / "sites.geojson"
+DISTRICTS_CSV = DATA_DIR / "districts.csv"
+STATIC_DIR = PROJECT_ROOT / "static"
+# Streamlit serves PROJECT_ROOT/static at this URL path (server.enableStaticServing).
+STATIC_URL = "/app/static"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"HIKMAP_{name}", default).strip()
+
+
+# --- Boundaries (ONS, via ONSvisual/uk-topojson, pinned to one commit) -------
+BOUNDARIES_URL = (
+    "https://raw.githubusercontent.com/ONSvisual/uk-topojson/"
+    "b2fde50cb130908b897de10b65cdc392f9b4ff78/output/topo.json"
+)
+BOUNDARIES_SHA256 = "dc7062d094f5321bc2101a1287d15b4822edadb6432181d2063953ddcd573c8c"
+BOUNDARIES_FILENAME = "ons-uk-topo.json"
+
+
+def boundaries_dir() -> Path:
+    """Folder holding ``ons-uk-topo.json``: ``HIKMAP_BOUNDARIES_DIR`` or the user cache."""
+    configured = _env("BOUNDARIES_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache_home / "hikmap"
+
+
+BOUNDARY_ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government "
+    "Licence v.3.0. Contains OS data © Crown copyright and database right 2025."
+)
+POSTCODE_ATTRIBUTION = (
+    "Postcodes: ONS Postcode Directory (November 2025), Open Government Licence v.3.0. "
+    "Contains OS data © Crown copyright and database right 2025. "
+    "Contains Royal Mail data © Royal Mail copyright and database right 2025."
+)
+
+
+# --- Map tiles ---------------------------------------------------------------
+@dataclass(frozen=True)
+class TileSource:
+    name: str
+    url: str  # empty: no tiles, draw the outline basemap from the boundaries
+    attribution: str
+    max_zoom: int = 18
+
+
+TILE_SOURCES: dict[str, TileSource] = {
+    "osm": TileSource(
+        name="OpenStreetMap",
+        url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        max_zoom=19,
+    ),
+    "none": TileSource(name="No tiles (outline basemap)", url="", attribution="", max_zoom=18),
+}
+
+
+def tile_source() -> TileSource:
+    """Tiles in use: ``HIKMAP_TILES`` names one of :data:`TILE_SOURCES` (default ``osm``)."""
+    key = _env("TILES", "osm").lower()
+    if key not in TILE_SOURCES:
+        raise ValueError(f"HIKMAP_TILES={key!r} is not one of {sorted(TILE_SOURCES)}")
+    return TILE_SOURCES[key]
+
+
+# --- Map view -----------------------------------------------------------------
+UK_CENTRE = (54.5, -3.0)  # lat, lon: roughly the middle of the UK
+UK_ZOOM = 5
+UK_BOUNDS = ((49.8, -8.7), (60.9, 1.8))  # south-west, north-east
+
+
+# --- Campaign -----------------------------------------------------------------
+def petition_url() -> str:
+    """The petition link shown with the call to act; empty means no link is shown."""
+    url = _env("PETITION_URL")
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError("HIKMAP_PETITION_URL must be an http(s) address")
+    return url
+
+
+# --- Colours (Okabe-Ito palette: distinguishable with the common colour-vision deficiencies)
+GRADE_COLOURS = {
+    "official": "#0072B2",  # blue: strongest evidence
+    "documented": "#E69F00",  # orange
+    "reported": "#CC79A7",  # reddish purple: weakest
+}
+DISTRICT_COLOURS = {
+    "reported": "#D55E00",
+    "foi-answered": "#009E73",
+    "foi-pending": "#F0E442",
+    "no-data": "#E5E5E5",
+}
+KIND_SHAPES = {
+    "council": "square",
+    "jobcentre": "triangle",
+    "government-department": "diamond",
+    "parliament": "star",
+    "other-public-body": "circle",
+}
