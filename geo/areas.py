@@ -130,8 +130,18 @@ def load_boundaries(layer: str):
         frame = frame[frame["end"].isna()]
     frame = frame.rename(columns={"areacd": "code", "areanm": "name"})[["code", "name", "geometry"]]
     frame["code"] = frame["code"].replace(DISTRICT_RECODES)
-    frame["geometry"] = shapely.make_valid(frame.geometry.values)
+    frame["geometry"] = [_polygonal(g) for g in shapely.make_valid(frame.geometry.values)]
     return frame.reset_index(drop=True)
+
+
+def _polygonal(geometry):
+    """The polygons of a repaired geometry (make_valid can leave stray lines or points)."""
+    import shapely
+
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
 
 
 def generate_districts(path: Path = settings.DISTRICTS_CSV) -> list[District]:

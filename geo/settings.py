@@ -12,17 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-BUILD_DIR = DATA_DIR / "build"
-BUILT_SITES = BUILD_DIR / "sites.geojson"
-DISTRICTS_CSV = DATA_DIR / "districts.csv"
-STATIC_DIR = PROJECT_ROOT / "static"
-# Streamlit serves PROJECT_ROOT/static at this URL path (server.enableStaticServing).
-STATIC_URL = "/app/static"
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(f"HIKMAP_{name}", default).strip()
+
+
+# The data package. HIKMAP_DATA_DIR points the app at another copy (tests that
+# import data use a scratch copy, never the committed one).
+DATA_DIR = Path(_env("DATA_DIR") or PROJECT_ROOT / "data").resolve()
+BUILD_DIR = DATA_DIR / "build"
+BUILT_SITES = BUILD_DIR / "sites.geojson"
+# The district table is reference data of the code, not of one data package.
+DISTRICTS_CSV = PROJECT_ROOT / "data" / "districts.csv"
+STATIC_DIR = PROJECT_ROOT / "static"
+# Streamlit serves PROJECT_ROOT/static at this URL path (server.enableStaticServing).
+STATIC_URL = "/app/static"
 
 
 # --- Boundaries (ONS, via ONSvisual/uk-topojson, pinned to one commit) -------
@@ -47,6 +52,7 @@ BOUNDARY_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government "
     "Licence v.3.0. Contains OS data © Crown copyright and database right 2025."
 )
+SHORT_ATTRIBUTION = "Boundaries and postcodes: ONS, OS, Royal Mail (Open Government Licence v3.0)"
 POSTCODE_ATTRIBUTION = (
     "Postcodes: ONS Postcode Directory (November 2025), Open Government Licence v.3.0. "
     "Contains OS data © Crown copyright and database right 2025. "

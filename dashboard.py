@@ -1,0 +1,20 @@
+"""Entry point: ``streamlit run dashboard.py``. Sets up the page and the navigation."""
+
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).parent
+
+st.set_page_config(
+    page_title="Hikvision in UK public buildings: the evidence map",
+    # A local image: a Material icon or emoji here would be fetched from a third-party host.
+    page_icon=str(HERE / "static" / "favicon.png"),
+    layout="wide",
+)
+
+pages = [
+    st.Page(HERE / "pages" / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),
+]
+navigation = st.navigation(pages, position="top")
+navigation.run()

@@ -1,0 +1,340 @@
+"""The campaign map: a folium map of the selected sites, councils and boundaries.
+
+Built for thousands of sites. All sites travel to the browser as one compact,
+column-oriented JSON payload drawn by a small Leaflet layer (``sitelayer.js``
+inlined below): one vector marker per location, shaped by the kind of site and
+coloured by the strongest evidence grade. Popups are built in the browser with
+DOM text nodes, so no text from the data is ever parsed as HTML; tooltips,
+which Leaflet and streamlit-folium treat as HTML strings, are escaped first.
+
+Boundaries (districts, regions, UK outline) are written once as static files
+(``static/generated/``) and fetched by the page from the app itself, so their
+size does not weigh on every map and no third-party host is involved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo import settings
+from geo.assets import self_host_folium
+
+# Up to this many sites, popups carry every claim and source; above it, a
+# summary (the side panel and the table give the rest) keeps the page small.
+DETAIL_LIMIT = 300
+# Above this many sites, markers are drawn on one canvas rather than as SVG elements.
+CANVAS_THRESHOLD = 2000
+SHAPES = ("circle", "square", "triangle", "diamond", "star")
+GENERATED_DIR = settings.STATIC_DIR / "generated"
+GENERATED_URL = f"{settings.STATIC_URL}/generated"
+
+PRECISION_CAVEATS = {
+    "headquarters": "Placed at the organisation's headquarters, which stands in for its estate: "
+    "the evidence does not say the equipment is in this building.",
+    "area": "Placed in the area it is reported for, not at a particular building.",
+}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Human labels for coded values (from ``datapackage.json``)."""
+
+    kind: dict[str, str]
+    grade: dict[str, str]
+    status: dict[str, str]
+    vendor: dict[str, str]
+    precision: dict[str, str]
+    district_status: dict[str, str]
+
+
+DISTRICT_STATUS_LABELS = {
+    "reported": "Equipment reported at a council site",
+    "foi-answered": "Freedom of information request answered",
+    "foi-pending": "Freedom of information request sent, no answer yet",
+    "no-data": "No data yet",
+}
+
+
+def _codes(values: pd.Series, order: list[str]) -> list[int]:
+    index = {v: i for i, v in enumerate(order)}
+    return [index.get(v, -1) for v in values]
+
+
+def sites_payload(
+    sites: pd.DataFrame,
+    claims: pd.DataFrame,
+    sources: pd.DataFrame,
+    labels: Labels,
+    detail_limit: int = DETAIL_LIMIT,
+) -> dict:
+    """The compact, column-oriented description of the sites that the browser draws.
+
+    Coded columns (kind, grade, precision) are indices into ``enums``; when
+    there are at most ``detail_limit`` sites, every claim and its sources come
+    too, so popups are complete without another request.
+    """
+    kinds = list(labels.kind)
+    grades = list(labels.grade)
+    precisions = list(labels.precision)
+    organisations = sorted(set(sites["organisation"]))
+    org_index = {o: i for i, o in enumerate(organisations)}
+    claim_counts = claims.groupby("site").size() if len(claims) else pd.Series(dtype=int)
+    payload: dict = {
+        "lat": [round(float(v), 5) for v in sites["lat"]],
+        "lon": [round(float(v), 5) for v in sites["lon"]],
+        "id": list(sites["id"]),
+        "name": list(sites["name"]),
+        "org": [org_index[o] for o in sites["organisation"]],
+        "kind": _codes(sites["kind"], kinds),
+        "grade": _codes(sites["grade"], grades),
+        "precision": _codes(sites["precision"], precisions),
+        "nclaims": [int(claim_counts.get(s, 0)) for s in sites["id"]],
+        "orgs": organisations,
+        "enums": {"kind": kinds, "grade": grades, "precision": precisions},
+        "labels": {
+            "kind": [labels.kind[k] for k in kinds],
+            "grade": [labels.grade[g] for g in grades],
+            "precision": [labels.precision[p] for p in precisions],
+            "status": labels.status,
+            "vendor": labels.vendor,
+            "caveat": [PRECISION_CAVEATS.get(p, "") for p in precisions],
+        },
+        "detail": len(sites) <= detail_limit,
+    }
+    if payload["detail"]:
+        site_claims: dict[str, list[int]] = {}
+        claim_rows = []
+        source_ids: list[str] = []
+        for claim in claims.itertuples(index=False):
+            site_claims.setdefault(claim.site, []).append(len(claim_rows))
+            claim_rows.append([
+                claim.vendor, claim.claim, claim.grade, claim.reported, claim.status,
+                claim.response, list(claim.sources),
+            ])
+            source_ids.extend(claim.sources)
+        wanted = set(source_ids)
+        source_table = sources[sources["id"].isin(wanted)]
+        payload.update(
+            address=[", ".join(p for p in (a, pc) if p) for a, pc in zip(sites["address"], sites["postcode"])],
+            district=list(sites["lad_name"]),
+            claims_of=[site_claims.get(s, []) for s in sites["id"]],
+            claims=claim_rows,
+            sources={
+                row.id: [row.title, row.publisher, row.url if row.url.startswith(("https://", "http://")) else ""]
+                for row in source_table.itertuples(index=False)
+            },
+        )
+    return payload
+
+
+def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
+    """South-west and north-east corners that frame the sites (the UK if there are none)."""
+    if sites.empty:
+        return [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])]
+    south, north = float(sites["lat"].min()), float(sites["lat"].max())
+    west, east = float(sites["lon"].min()), float(sites["lon"].max())
+    # A single place (or a tight cluster) still gets a street-level frame, not a maximal zoom.
+    pad = 0.01
+    return [[south - pad, west - pad], [north + pad, east + pad]]
+
+
+def write_boundary_files(target: Path = GENERATED_DIR) -> dict[str, str]:
+    """Write simplified district, region and UK outline GeoJSON for the browser.
+
+    Returns layer name -> URL. File names carry a hash of their content, so a
+    browser cache never serves stale boundaries. Raises
+    :class:`geo.areas.BoundariesUnavailable` when the boundary file is missing.
+    """
+    import shapely
+
+    from geo.areas import load_boundaries
+
+    urls = {}
+    target.mkdir(parents=True, exist_ok=True)
+    # Tolerances in degrees: about 100 m for districts, 200 m for the outlines.
+    for layer, tolerance in (("ltla", 0.001), ("rgn", 0.002), ("uk", 0.002)):
+        frame = load_boundaries(layer)
+        geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
+        frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
+        text = frame.to_json(drop_id=True, to_wgs84=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        path = target / f"{layer}-{digest}.json"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        urls[layer] = f"{GENERATED_URL}/{path.name}"
+    return urls
+
+
+def _script_json(value) -> str:
+    """JSON safe to place inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def legend_html(labels: Labels, with_districts: bool) -> str:
+    """The map legend: shapes for kinds of site, colours for grades (all text escaped)."""
+    def shape_svg(shape: str, colour: str = "#ffffff") -> str:
+        return (f'<svg width="14" height="14" viewBox="-8 -8 16 16" aria-hidden="true">'
+                f'<path d="{_SVG_SHAPES[shape]}" fill="{colour}" stroke="#222" stroke-width="1.5"/></svg>')
+
+    rows = ['<div class="hikmap-legend-title">Kind of site</div>']
+    for kind, label in labels.kind.items():
+        rows.append(f'<div>{shape_svg(settings.KIND_SHAPES.get(kind, "circle"))} {html.escape(label)}</div>')
+    rows.append('<div class="hikmap-legend-title">Strongest evidence</div>')
+    for grade, label in labels.grade.items():
+        rows.append(f'<div>{shape_svg("circle", settings.GRADE_COLOURS[grade])} {html.escape(label)}</div>')
+    if with_districts:
+        rows.append('<div class="hikmap-legend-title">Councils</div>')
+        for status, colour in settings.DISTRICT_COLOURS.items():
+            rows.append(f'<div><span class="hikmap-swatch" style="background:{colour}"></span> '
+                        f'{html.escape(labels.district_status[status])}</div>')
+    return "".join(rows)
+
+
+# SVG path data for the legend, drawn in a 16x16 box centred on 0,0 (matches sitelayer.js).
+_SVG_SHAPES = {
+    "circle": "M -6 0 A 6 6 0 1 0 6 0 A 6 6 0 1 0 -6 0 Z",
+    "square": "M -5.5 -5.5 H 5.5 V 5.5 H -5.5 Z",
+    "triangle": "M 0 -7 L 6.5 5 L -6.5 5 Z",
+    "diamond": "M 0 -7 L 7 0 L 0 7 L -7 0 Z",
+    "star": "M 0 -7 L 1.9 -2.3 L 6.7 -2.2 L 3 0.9 L 4.1 5.7 L 0 3 L -4.1 5.7 L -3 0.9 L -6.7 -2.2 L -1.9 -2.3 Z",
+}
+
+_SITE_LAYER_JS = (Path(__file__).parent / "sitelayer.js").read_text(encoding="utf-8")
+
+
+class SiteLayer(MacroElement):
+    """Leaflet code that draws the sites, councils and outlines from a JSON payload."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>{{ this.css }}</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+{{ this.library }}
+hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
+{% endmacro %}
+""")
+
+    def __init__(self, config_json: str):
+        super().__init__()
+        self._name = "SiteLayer"
+        self.config = config_json
+        self.library = _SITE_LAYER_JS
+        self.css = _MAP_CSS
+
+
+_MAP_CSS = """
+.leaflet-container { background: #dde6ee; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
+.hikmap-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.5; max-width: 230px; }
+.hikmap-legend svg { vertical-align: -2px; }
+.hikmap-legend-title { font-weight: 600; margin-top: 4px; }
+.hikmap-legend-title:first-child { margin-top: 0; }
+.hikmap-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #666; vertical-align: -1px; }
+.hikmap-legend.collapsed .hikmap-legend-body { display: none; }
+.hikmap-legend-toggle { display: block; background: none; border: 0; font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
+.hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }
+.hikmap-popup .org, .hikmap-popup .where { color: #444; margin: 0 0 4px; }
+.hikmap-popup .caveat { background: #fff4d6; border-left: 3px solid #E69F00; padding: 3px 6px; margin: 4px 0; font-size: 12px; }
+.hikmap-popup .claim { border-top: 1px solid #ddd; padding-top: 4px; margin-top: 4px; }
+.hikmap-popup .meta { font-size: 12px; color: #333; }
+.hikmap-popup .grade { display: inline-block; padding: 0 5px; border-radius: 3px; color: #fff; font-weight: 600; font-size: 11px; }
+.hikmap-popup .response { font-size: 12px; color: #333; margin: 2px 0; }
+.hikmap-popup ol { margin: 2px 0 0 18px; padding: 0; font-size: 12px; }
+.hikmap-popup .more { font-size: 12px; }
+"""
+
+
+def build_map(
+    payload: dict,
+    labels: Labels,
+    district_status: dict[str, str] | None = None,
+    boundary_urls: dict[str, str] | None = None,
+    bounds: list[list[float]] | None = None,
+    tiles: settings.TileSource | None = None,
+    pages_base: str = "",
+) -> folium.Map:
+    """A folium map of ``payload`` (see :func:`sites_payload`), with councils if ``boundary_urls``.
+
+    ``district_status`` maps district code -> one of ``settings.DISTRICT_COLOURS``
+    (missing codes are "no-data"). ``pages_base`` prefixes links to the app's
+    own pages (the sources page).
+    """
+    self_host_folium()
+    tiles = tiles or settings.tile_source()
+    fmap = folium.Map(
+        location=list(settings.UK_CENTRE),
+        zoom_start=settings.UK_ZOOM,
+        tiles=None,
+        max_zoom=tiles.max_zoom,
+        min_zoom=4,
+        control_scale=True,
+    )
+    if tiles.url:
+        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name, max_zoom=tiles.max_zoom).add_to(fmap)
+    # The full licence lines are shown under the map; the map itself carries the short form.
+    attributions = [html.escape(settings.SHORT_ATTRIBUTION)]
+    kinds = payload["enums"]["kind"]
+    grades = payload["enums"]["grade"]
+    config = {
+        "sites": payload,
+        "shapes": [settings.KIND_SHAPES.get(k, "circle") for k in kinds],
+        "gradeColours": [settings.GRADE_COLOURS[g] for g in grades],
+        "canvas": len(payload["lat"]) > CANVAS_THRESHOLD,
+        "districtStatus": {code: status for code, status in (district_status or {}).items() if status != "no-data"},
+        "districtColours": settings.DISTRICT_COLOURS,
+        "districtLabels": labels.district_status,
+        "boundaries": boundary_urls or {},
+        "outlineBasemap": not tiles.url,
+        "legend": legend_html(labels, with_districts=bool(boundary_urls)),
+        "attribution": " | ".join(attributions),
+        "sourcesPage": f"{pages_base}sources",
+    }
+    SiteLayer(_script_json(config)).add_to(fmap)
+    fmap.fit_bounds(bounds or selection_bounds(pd.DataFrame({"lat": payload["lat"], "lon": payload["lon"]})), max_zoom=12)
+    return fmap
+
+
+def district_status(sites: pd.DataFrame, foi_requests: pd.DataFrame) -> dict[str, str]:
+    """What is known of each council: district code -> status key of ``settings.DISTRICT_COLOURS``.
+
+    A council is "reported" when one of its own sites carries a claim (a
+    government office in its area says nothing about the council); otherwise
+    the state of its freedom-of-information request, if any.
+    """
+    status: dict[str, str] = {}
+    if not foi_requests.empty and "lad_code" in foi_requests:
+        for row in foi_requests.itertuples(index=False):
+            if not row.lad_code:
+                continue
+            state = "foi-answered" if row.status == "answered" else "foi-pending"
+            if status.get(row.lad_code) != "foi-answered":
+                status[row.lad_code] = state
+    councils = sites[(sites["kind"] == "council") & (sites["lad_code"] != "")]
+    for code in councils["lad_code"]:
+        status[code] = "reported"
+    return status
+
+
+def labels_from(dataset) -> Labels:
+    """Labels for coded values, read from the data package's schema."""
+    return Labels(
+        kind=dataset.field_labels("sites", "kind"),
+        grade=dataset.field_labels("claims", "grade"),
+        status=dataset.field_labels("claims", "status"),
+        vendor=dataset.field_labels("claims", "vendor"),
+        precision=dataset.field_labels("sites", "precision"),
+        district_status=DISTRICT_STATUS_LABELS,
+    )

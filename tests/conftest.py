@@ -1,0 +1,149 @@
+"""Shared fixtures: a running app for browser tests, and a real Chromium.
+
+Browser tests run the real app (``streamlit run dashboard.py``) on a free
+localhost port with no map tiles and the ONS boundaries from ../shared/geo, and
+drive Debian's chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_GEO = ROOT.parent / "shared" / "geo"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the app on a free port; return the process and its base URL once it answers."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HIKMAP_TILES": "none",
+        "HIKMAP_BOUNDARIES_DIR": os.environ.get("HIKMAP_BOUNDARIES_DIR", str(SHARED_GEO)),
+        **(extra_env or {}),
+    }
+    if data_dir is not None:
+        env["HIKMAP_DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited: {process.stdout.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("app did not start within 60 s")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    process, url = start_app()
+    yield url
+    stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: scripts/test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """A browser page that records console errors and every request leaving localhost."""
+
+    def __init__(self, page):
+        self.page = page
+        self.console_errors: list[str] = []
+        self.external_requests: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("request", self._on_request)
+
+    def _on_request(self, request) -> None:
+        url = request.url
+        if not url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")):
+            self.external_requests.append(url)
+
+
+@pytest.fixture
+def watched_page(chromium, request):
+    """A fresh page (desktop size) with console and request watching."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    watch = PageWatch(page)
+    yield watch
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    except Exception as error:  # a screenshot is a debugging aid; the test result stands on its own
+        print(f"screenshot failed: {error}")
+    context.close()
+
+
+def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None):
+    """The streamlit-folium frame whose map has drawn its sites (and councils, if any)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "streamlit_folium" not in frame.url:
+                continue
+            try:
+                state = frame.evaluate(
+                    "() => { const c = document.querySelector('.leaflet-container');"
+                    " return c ? Object.assign({}, c.dataset) : null }"
+                )
+            except Exception:  # the frame may be reloading between Streamlit reruns
+                state = None
+            if state and "hikmapSites" in state and (min_sites is None or int(state["hikmapSites"]) >= min_sites):
+                if "hikmapDistricts" in state or "hikmapBoundaryError" in state:
+                    return frame, state
+        time.sleep(0.25)
+    raise AssertionError("the map did not draw within the time limit")
+
+
+def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
+    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
