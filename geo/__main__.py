@@ -83,6 +83,33 @@ def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from geo.importer import ApplyError, apply_import, prepare_import
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        print(f"cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    report = prepare_import(data, path.name, Path(args.data))
+    print(report.text())
+    clean = not report.fatal and not report.package_problems and bool(report.rows) and not report.rejected
+    if not args.apply:
+        return 0 if clean else 1
+    if not clean:
+        print("not applied: fix the rejected rows and run again", file=sys.stderr)
+        return 1
+    try:
+        result = apply_import(report, Path(args.data))
+    except ApplyError as error:
+        print(f"not applied: {error}", file=sys.stderr)
+        return 1
+    print(f"applied: version {result.version} ({result.date}); wrote {', '.join(result.files)}; "
+          f"backup in {result.backup}; {result.sites_built} sites built")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -105,6 +132,12 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundary file into the cache (once)")
     fetch.set_defaults(run=cmd_fetch_boundaries)
+
+    importer = commands.add_parser("import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it")
+    importer.add_argument("file", metavar="FILE", help="CSV (UTF-8 or Windows-1252) or .xlsx in the import template")
+    importer.add_argument("--apply", action="store_true", help="write the import (refused if any row is rejected)")
+    importer.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package to import into")
+    importer.set_defaults(run=cmd_import)
     return top
 
 
