@@ -1,0 +1,146 @@
+"""Press kit: the server-drawn PNG and the embed snippet."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from geo import press, settings
+from geo.areas import BoundariesUnavailable, load_boundaries
+from geo.dataset import load_dataset
+from geo.filters import Filters, apply_filters
+from geo.mapview import district_status
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def boundaries_present():
+    try:
+        load_boundaries("uk")
+    except BoundariesUnavailable as error:
+        pytest.fail(f"these tests need the ONS boundaries (HIKMAP_BOUNDARIES_DIR): {error}")
+    return True
+
+
+def _image(raw: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(raw))
+    image.load()
+    return image
+
+
+def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool:
+    rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return bool((np.abs(rgb - target).max(axis=1) <= tolerance).any())
+
+
+def test_png_of_a_selection_is_a_large_valid_image(data, boundaries_present):
+    filters = Filters(regions=("London",))
+    selection = apply_filters(data.sites, data.claims, filters)
+    raw = press.render_png(data, selection, filters, district_status(data.sites, data.foi_requests))
+    assert raw.startswith(b"\x89PNG\r\n\x1a\n")
+    image = _image(raw)
+    assert image.format == "PNG"
+    assert image.width >= 1600
+    assert (image.width, image.height) == (press.WIDTH_PX, press.HEIGHT_PX)
+    text = image.text["Description"]
+    assert press.TITLE in text
+    assert f"Data as of {data.last_changed}" in text
+    assert "Region: London" in text
+    assert settings.BOUNDARY_ATTRIBUTION in text.replace("\n", " ")
+    assert "Royal Mail" in text
+    assert press.NO_BOUNDARIES_MESSAGE not in text.replace("\n", " ")
+    # the sites are drawn in their grade colours, the councils in theirs
+    for grade in set(selection.sites["grade"]):
+        assert _has_colour(image, settings.GRADE_COLOURS[grade]), grade
+    assert _has_colour(image, settings.DISTRICT_COLOURS["no-data"])
+    assert not _has_colour(image, "#fff4d6")  # the "boundaries missing" box
+
+
+def test_png_names_the_publishers_of_the_cited_sources(data, boundaries_present):
+    selection = apply_filters(data.sites, data.claims, Filters())
+    text = _image(press.render_png(data, selection)).text["Description"].replace("\n", " ")
+    cited = {s for ids in data.claims["sources"] for s in ids}
+    publishers = set(data.sources.loc[data.sources["id"].isin(cited), "publisher"])
+    line = press.publishers_line(selection.claims, data.sources)
+    assert line.startswith("Sources: ")
+    for publisher in list(publishers)[:12]:
+        assert publisher in line
+    assert re.sub(r"\s+", " ", line) in re.sub(r"\s+", " ", text)
+
+
+def test_png_without_boundaries_still_renders_and_says_so(data):
+    selection = apply_filters(data.sites, data.claims, Filters())
+    image = _image(press.render_png(data, selection, with_boundaries=False))
+    assert image.width >= 1600
+    text = image.text["Description"].replace("\n", " ")
+    assert press.NO_BOUNDARIES_MESSAGE in text
+    assert _has_colour(image, "#fff4d6")  # the message box is on the image
+    for grade in set(selection.sites["grade"]):
+        assert _has_colour(image, settings.GRADE_COLOURS[grade]), grade
+
+
+def test_png_without_the_boundary_file(data, tmp_path, monkeypatch):
+    """The real failure: HIKMAP_BOUNDARIES_DIR points at a folder without the file."""
+    monkeypatch.setenv("HIKMAP_BOUNDARIES_DIR", str(tmp_path))
+    load_boundaries.cache_clear()
+    try:
+        selection = apply_filters(data.sites, data.claims, Filters())
+        image = _image(press.render_png(data, selection))
+    finally:
+        monkeypatch.undo()
+        load_boundaries.cache_clear()
+    assert press.NO_BOUNDARIES_MESSAGE in image.text["Description"].replace("\n", " ")
+
+
+def test_png_of_an_empty_selection_says_nothing_matches(data, boundaries_present):
+    filters = Filters(regions=("Wales",))
+    selection = apply_filters(data.sites, data.claims, filters)
+    assert selection.site_count == 0
+    text = _image(press.render_png(data, selection, filters)).text["Description"]
+    assert "No sites match these filters." in text
+    assert "Sources: none cited by this selection." in text
+
+
+def test_publishers_line_limits_its_length(data):
+    line = press.publishers_line(data.claims, data.sources, limit=2)
+    assert line.count(",") == 1 and "more (see the sources page)" in line
+
+
+def test_embed_snippet_carries_the_filters_and_the_view():
+    filters = Filters(regions=("London",), grades=("official", "documented"), text="camera")
+    snippet = press.embed_snippet("https://map.example.org/", filters)
+    src = html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1))
+    url = urlparse(src)
+    assert (url.scheme, url.netloc, url.path) == ("https", "map.example.org", "/map")
+    query = parse_qs(url.query)
+    assert query["embed"] == ["true"] and query["view"] == ["screenshot"]
+    assert query["region"] == ["London"] and query["grade"] == ["official,documented"] and query["q"] == ["camera"]
+    assert Filters.from_params({k: v[0] for k, v in query.items()})[0] == filters
+    assert "CC BY 4.0" in snippet and "title=" in snippet
+
+
+@pytest.mark.parametrize("hostile", ['"><script>alert(1)</script>', "' onload='alert(1)", "a&b<c>"])
+def test_embed_snippet_escapes_attribute_values(hostile):
+    snippet = press.embed_snippet("http://localhost:8501", Filters(text=hostile))
+    assert "<script" not in snippet
+    for value in re.findall(r'(?:src|href)="([^"]*)"', snippet):
+        assert not set(value) & set("\"'<>"), value
+    src = html.unescape(re.search(r'src="([^"]+)"', snippet).group(1))
+    assert parse_qs(urlparse(src).query)["q"] == [hostile]
+
+
+@pytest.mark.parametrize("base", ["javascript:alert(1)", "ftp://example.org", ""])
+def test_embed_snippet_refuses_non_http_bases(base):
+    with pytest.raises(ValueError):
+        press.embed_snippet(base, Filters())
