@@ -15,6 +15,7 @@ st.set_page_config(
 
 pages = [
     st.Page(HERE / "pages" / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),
+    st.Page(HERE / "pages" / "import.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 navigation = st.navigation(pages, position="top")
 navigation.run()

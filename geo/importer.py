@@ -141,7 +141,7 @@ _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
               "address": "address", "postcode": "postcode", "precision": "precision", "note": "site_note",
               "lat": "postcode", "lon": "postcode", "location_source": "source_url"},
     "claims": {"id": "claim", "site": "site_id", "vendor": "vendor", "claim": "claim", "grade": "grade",
-               "reported": "reported", "status": "status", "sources": "source_url", "response": "response"},
+               "reported": "reported", "status": "status", "sources": "source_title", "response": "response"},
     "foi_requests": {"id": "organisation", "organisation": "organisation", "lad_code": "lad_code",
                      "site": "site_id", "sent": "foi_sent", "url": "foi_url", "status": "foi_status",
                      "outcome": "foi_outcome", "note": "foi_note"},
@@ -508,8 +508,9 @@ def _default_geocoder() -> Geocoder:
 
 
 def geocode_in_batches(postcodes: list[str], geocode: Geocoder, progress: Progress | None = None,
-                       batch: int = GEOCODE_BATCH) -> list:
+                       batch: int | None = None) -> list:
     """``geocode`` over ``postcodes`` in batches, calling ``progress(done, total)`` after each."""
+    batch = batch or GEOCODE_BATCH
     results: list = []
     total = len(postcodes)
     if progress:
@@ -719,6 +720,9 @@ def _build_candidate(report: ImportReport, package: Package, rows: list[tuple[in
     report.tables = tables
 
     _check_candidate(report, package, tables, origins, rows)
+    order = {column: k for k, column in enumerate(("*",) + TEMPLATE_COLUMNS)}
+    for _, _, result in rows:
+        result.issues.sort(key=lambda issue: order.get(issue.field, len(order)))
     _find_duplicates(report, sites_table.rows, new_sites_by_id, site_origin)
     _fill_diff(report, existing_sites, changed, new_rows, located, rows, new_sites_by_id)
 
@@ -865,6 +869,8 @@ def _check_candidate(report: ImportReport, package: Package, tables, origins, ro
             message = "date missing: give source_published, or say in source_note why it is unknown"
         for number in origin:
             issue = Issue(number, column, message)
+            if any(i.field == column for i in by_number[number].issues):
+                continue  # the row already says what is wrong with this field, in the campaigner's terms
             if issue not in by_number[number].issues:
                 by_number[number].issues.append(issue)
 
