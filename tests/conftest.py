@@ -134,14 +134,15 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None):
             try:
                 state = frame.evaluate(
                     "() => { const c = document.querySelector('.leaflet-container');"
-                    " return c ? Object.assign({}, c.dataset) : null }"
+                    " return c ? JSON.parse(JSON.stringify(c.dataset)) : null }"
                 )
             except Exception:  # the frame may be reloading between Streamlit reruns
                 state = None
             if state and "hikmapSites" in state and (min_sites is None or int(state["hikmapSites"]) >= min_sites):
                 if "hikmapDistricts" in state or "hikmapBoundaryError" in state:
                     return frame, state
-        time.sleep(0.25)
+        # Not time.sleep: Playwright's sync API only notices new frames while it runs.
+        page.wait_for_timeout(250)
     raise AssertionError("the map did not draw within the time limit")
 
 

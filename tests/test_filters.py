@@ -1,0 +1,95 @@
+"""Filters: URL round trip, and what each filter selects, on a tiny fictional table."""
+
+import pandas as pd
+import pytest
+
+from geo.filters import Filters, apply_filters, distance_km, partial_date_range
+
+SITES = pd.DataFrame([
+    # Fictional sites; coordinates are real places so distances mean something.
+    {"id": "a", "name": "Example Borough Council offices", "organisation": "Example Borough Council", "address": "1 Test Street",
+     "postcode": "SW1H 9NA", "lad_code": "E09000033", "lad_name": "Westminster", "region": "London", "nation": "England",
+     "kind": "council", "lat": 51.5002, "lon": -0.1313},
+    {"id": "b", "name": "Testshire Jobcentre", "organisation": "Testshire Agency", "address": "",
+     "postcode": "CF10 3NQ", "lad_code": "W06000015", "lad_name": "Cardiff", "region": "Wales", "nation": "Wales",
+     "kind": "jobcentre", "lat": 51.4884, "lon": -3.1826},
+    {"id": "c", "name": "Sampletown Hall", "organisation": "Sampletown Council", "address": "",
+     "postcode": "BT1 1AA", "lad_code": "N09000003", "lad_name": "Belfast", "region": "Northern Ireland", "nation": "Northern Ireland",
+     "kind": "council", "lat": 54.6024, "lon": -5.9223},
+])
+CLAIMS = pd.DataFrame([
+    {"id": "a1", "site": "a", "vendor": "hikvision", "claim": "Cameras seen in the foyer", "grade": "documented", "reported": "2022-03", "status": "reported", "response": "", "sources": ("s",)},
+    {"id": "a2", "site": "a", "vendor": "dahua", "claim": "Dahua recorder", "grade": "official", "reported": "2023-01-15", "status": "confirmed", "response": "Will replace", "sources": ("s",)},
+    {"id": "b1", "site": "b", "vendor": "hikvision", "claim": "Cameras at the entrance", "grade": "reported", "reported": "2021", "status": "removed", "response": "", "sources": ("s",)},
+])
+
+
+def ids(selection):
+    return sorted(selection.sites["id"]), sorted(selection.claims["id"])
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(), (["a", "b", "c"], ["a1", "a2", "b1"])),
+    (Filters(nations=("Wales",)), (["b"], ["b1"])),
+    (Filters(regions=("London", "Northern Ireland")), (["a", "c"], ["a1", "a2"])),
+    (Filters(councils=("N09000003",)), (["c"], [])),
+    (Filters(kinds=("council",)), (["a", "c"], ["a1", "a2"])),
+    (Filters(vendors=("dahua",)), (["a"], ["a2"])),
+    (Filters(grades=("reported",)), (["b"], ["b1"])),
+    (Filters(statuses=("removed", "confirmed")), (["a", "b"], ["a2", "b1"])),
+    (Filters(date_from="2022-01-01"), (["a"], ["a1", "a2"])),
+    (Filters(date_to="2021-06-30"), (["b"], ["b1"])),
+    # A claim dated only by month overlaps a range that starts inside that month.
+    (Filters(date_from="2022-03-20", date_to="2022-04-01"), (["a"], ["a1"])),
+    (Filters(text="FOYER"), (["a"], ["a1"])),
+    (Filters(text="sampletown"), (["c"], [])),
+    (Filters(text="replace"), (["a"], ["a2"])),
+    (Filters(text="nothing like this"), ([], [])),
+])
+def test_each_filter_selects_what_it_says(filters, expected):
+    assert ids(apply_filters(SITES, CLAIMS, filters)) == expected
+
+
+def test_near_point_keeps_sites_within_the_radius():
+    westminster = (51.4995, -0.1248)
+    near = apply_filters(SITES, CLAIMS, Filters(near="SW1A 0AA", radius_km=5), near_point=westminster)
+    assert ids(near) == (["a"], ["a1", "a2"])
+    wide = apply_filters(SITES, CLAIMS, Filters(near="SW1A 0AA", radius_km=250), near_point=westminster)
+    assert ids(wide)[0] == ["a", "b"]  # Cardiff is about 210 km away; Belfast over 500 km
+
+
+def test_distance_is_right_for_a_known_pair():
+    # London to Cardiff, about 211 km as the crow flies.
+    assert distance_km(pd.Series([51.4884]).to_numpy(), pd.Series([-3.1826]).to_numpy(), (51.5002, -0.1313))[0] == pytest.approx(211, abs=3)
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(),
+    Filters(nations=("England", "Wales"), kinds=("council",), text="foyer & co"),
+    Filters(regions=("North East",), councils=("E06000001",), vendors=("hikvision",), grades=("official",),
+            statuses=("removal-promised",), date_from="2020-01-01", date_to="2024-12-31", near="sw1h 9na", radius_km=25.0),
+])
+def test_filters_round_trip_through_url_parameters(filters):
+    restored, messages = Filters.from_params(filters.to_params())
+    assert restored == filters
+    assert messages == []
+
+
+def test_unknown_and_malformed_url_values_are_dropped_with_a_message():
+    filters, messages = Filters.from_params(
+        {"kind": "council,<script>", "from": "2021-02-30", "km": "-4"},
+        allowed={"kinds": ["council", "jobcentre"]},
+    )
+    assert filters == Filters(kinds=("council",))
+    assert len(messages) == 3
+    assert any("<script>" in m for m in messages)
+
+
+@pytest.mark.parametrize("value, start, end", [
+    ("2021", "2021-01-01", "2021-12-31"),
+    ("2024-02", "2024-02-01", "2024-02-29"),
+    ("2023-06-15", "2023-06-15", "2023-06-15"),
+])
+def test_partial_dates_cover_their_whole_period(value, start, end):
+    low, high = partial_date_range(value)
+    assert (low.isoformat(), high.isoformat()) == (start, end)

@@ -1,0 +1,153 @@
+"""The campaign map in a real browser (Debian chromium through Playwright)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS, ROOT, PageWatch, map_frame, start_app, stop_app, wait_for_text
+
+pytestmark = pytest.mark.browser
+
+COUNTS = re.compile(r"(\d+) of (\d+) sites · (\d+) of (\d+) claims")
+
+
+def counts(page) -> tuple[int, int]:
+    text = page.get_by_text(COUNTS).first.inner_text()
+    match = COUNTS.search(text)
+    return int(match.group(1)), int(match.group(3))
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in the Streamlit multiselect with this label."""
+    widget = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text(label, exact=True))
+    widget.locator("input").click()
+    widget.locator("input").fill(option)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def test_map_draws_sites_and_councils(app_url, watched_page):
+    page = watched_page.page
+    page.goto(app_url + "/")
+    frame, state = map_frame(page)
+    assert int(state["hikmapSites"]) == 5
+    assert int(state["hikmapDistricts"]) == 361
+    # SVG mode for a small selection: real elements we can count.
+    assert frame.locator("path.hikmap-site").count() == int(state["hikmapMarkers"]) >= 1
+    assert frame.locator("path.hikmap-district").count() >= 361
+    assert frame.locator(".hikmap-legend").count() == 1
+    assert counts(page) == (5, 8)
+    assert watched_page.console_errors == []
+    assert watched_page.external_requests == []
+
+
+def test_choosing_a_region_changes_the_map_and_the_counts(app_url, watched_page):
+    page = watched_page.page
+    page.goto(app_url + "/")
+    map_frame(page)
+    choose(page, "Region", "Wales")
+    page.wait_for_url(re.compile(r"region=Wales"))
+    wait_for_text(page, "0 of 5 sites")
+    frame, state = map_frame(page, min_sites=0)
+    deadline_state = state
+    for _ in range(40):  # the component re-renders after the rerun
+        frame, deadline_state = map_frame(page, min_sites=0)
+        if deadline_state["hikmapSites"] == "0":
+            break
+        page.wait_for_timeout(250)
+    assert deadline_state["hikmapSites"] == "0"
+    assert frame.locator("path.hikmap-site").count() == 0
+    choose(page, "Region", "London")
+    wait_for_text(page, "5 of 5 sites")
+    assert watched_page.console_errors == []
+
+
+@pytest.mark.parametrize("query, expected_sites, shown", [
+    ("?region=Wales", 0, "Wales"),
+    ("?q=Ministry", 1, "Ministry"),
+    ("?kind=parliament&region=London", 1, "Parliament"),
+    ("?grade=documented", 1, "Documented"),
+])
+def test_a_url_with_filters_restores_them(app_url, watched_page, query, expected_sites, shown):
+    page = watched_page.page
+    page.goto(app_url + "/" + query)
+    frame, state = map_frame(page, min_sites=0)
+    assert counts(page)[0] == expected_sites
+    assert int(state["hikmapSites"]) == expected_sites
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert shown in sidebar.inner_text() or sidebar.locator(f'input[value="{shown}"]').count() == 1
+    # The URL keeps the filters (a copied link restores the same view).
+    for part in query.lstrip("?").split("&"):
+        assert part in page.url
+
+
+def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(app_url + "/")
+    map_frame(page)
+    page.wait_for_timeout(500)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+                           " document.querySelector('[data-testid=\"stMain\"]')?.scrollWidth]")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-phone-390.png"), full_page=True)
+    context.close()
+    assert widths[0] <= 390 and widths[1] <= 390
+    assert widths[2] is None or widths[2] <= 390
+    assert watch.console_errors == []
+    assert watch.external_requests == []
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory):
+    """The app over a scratch copy of the data with a fictional site whose text is HTML."""
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    with (data / "sites.csv").open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([
+            "fictional-hostile-site", "<img src=x onerror=alert(1)>", "Example <b>Borough</b> Council", "council",
+            "<script>alert(2)</script>", "CF10 3NQ", "building", "", "", "", "Fictional test record",
+        ])
+    with (data / "claims.csv").open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([
+            "fictional-hostile-claim", "fictional-hostile-site", "hikvision", "<svg onload=alert(3)> cameras",
+            "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "\"><img src=y onerror=alert(4)>",
+        ])
+    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+                   cwd=ROOT, check=True, capture_output=True)
+    process, url = start_app(data_dir=data)
+    yield url
+    stop_app(process)
+
+
+def test_text_from_the_data_is_shown_as_text_never_run(hostile_app, watched_page):
+    page = watched_page.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_app + "/?nation=Wales")
+    frame, state = map_frame(page, min_sites=1)
+    assert state["hikmapSites"] == "1"
+    marker = frame.locator("path.hikmap-site").first
+    marker.hover()
+    tooltip = frame.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    assert tooltip.inner_text() == "<img src=x onerror=alert(1)>"
+    marker.click()
+    popup = frame.locator(".hikmap-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "<img src=x onerror=alert(1)>" in text
+    assert "Example <b>Borough</b> Council" in text
+    assert "<svg onload=alert(3)> cameras" in text
+    assert "<script>alert(2)</script>" in text
+    assert frame.locator(".hikmap-popup img, .hikmap-popup svg, .hikmap-popup script, .hikmap-popup b").count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == []
