@@ -264,7 +264,7 @@ class ImportReport:
         counts = ", ".join(f"{n} {what}" for what, n in self.diff.counts().items())
         return (f"{len(self.rows)} row(s): {len(self.accepted)} accepted, {len(self.rejected)} rejected"
                 f"{f', {len(self.blank_rows)} blank row(s) skipped' if self.blank_rows else ''}. "
-                f"Would write: {counts}.")
+                f"{'Would write' if not self.rejected else 'Once every row is accepted, would write'}: {counts}.")
 
     def text(self) -> str:
         """The whole report as plain text (for the command line)."""

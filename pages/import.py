@@ -69,8 +69,8 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", "result", "field", "reason"]).sort_values("row", kind="stable")
 
 
-def preview_map(report: ImportReport, data) -> None:
-    from geo.mapview import build_map, labels_from, selection_bounds, sites_payload
+def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
+    from geo.mapview import build_map, district_status, labels_from, selection_bounds, sites_payload
 
     tables = report.tables
     wanted = [site_id for site_id in report.locations]
@@ -89,7 +89,9 @@ def preview_map(report: ImportReport, data) -> None:
     sites["grade"] = [grades.get(s, "") for s in sites["id"]]
     sources = pd.DataFrame(tables["sources"])
     labels = labels_from(data)
-    fmap = build_map(sites_payload(sites, claims, sources, labels), labels, bounds=selection_bounds(sites))
+    fmap = build_map(sites_payload(sites, claims, sources, labels), labels,
+                     district_status=district_status(data.sites, data.foi_requests),
+                     boundary_urls=boundary_urls, bounds=selection_bounds(sites))
     st_folium(fmap, height=380, width=None, returned_objects=[], key="import_preview_map")
 
 
@@ -107,7 +109,7 @@ def main() -> None:
                        mime="text/csv", key="import_template")
     # A new key after each apply empties the uploader, so one file is never applied twice.
     upload = st.file_uploader("Spreadsheet", type=["csv", "xlsx"], key=f"import_file_{st.session_state.get('import_applied', 0)}",
-                              max_upload_size=MAX_BYTES // 1024 // 1024 + 1)
+                              max_upload_size=MAX_BYTES // 1024 // 1024)
     done = st.session_state.get("import_done")
     if done:
         st.success(done)
@@ -154,7 +156,7 @@ def main() -> None:
                      key="import_duplicates_table")
 
     st.subheader("Preview: new and changed sites")
-    preview_map(report, ui.dataset())
+    preview_map(report, ui.dataset(), ui.boundary_urls()[0])
     diff = report.diff
     for title, rows, key in (
         ("New sites", diff.new_sites, "sites"), ("Changed sites", diff.changed_sites, "changed"),

@@ -1,0 +1,125 @@
+"""The import page in a real browser: sign in, upload, read the report and preview, confirm, see the map grow.
+
+Runs the app against a scratch copy of ``data/`` (the committed data is never
+written) with an import token set in the environment.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
+
+pytestmark = pytest.mark.browser
+
+TOKEN = "test-token"
+SITE_NAME = "Example Town Hall <b>(fictional)</b>"
+HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor", "claim",
+          "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published"]
+ROW = ["Example Borough Council", "council", SITE_NAME, "SW1A 2AA", "2026-10-01", "answered",
+       "Hikvision cameras in use", "hikvision",
+       "Example Borough Council said in a freedom of information answer that it uses Hikvision cameras.",
+       "official", "2026-10-20", "confirmed", "FOI answer on CCTV", "Example Borough Council",
+       "https://www.whatdotheyknow.com/request/example_cctv", "2026-10-20"]
+
+
+@pytest.fixture
+def import_app(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    process, url = start_app(data_dir=data, extra_env={"HIKMAP_IMPORT_TOKEN": TOKEN})
+    yield url, data
+    stop_app(process)
+
+
+def sign_in(page, url: str) -> None:
+    page.goto(url + "/import")
+    page.get_by_label("Import token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_text(page, "Download the template")
+
+
+def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched_page, tmp_path):
+    url, data = import_app
+    page = watched_page.page
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(url + "/map")
+    _, before = map_frame(page)
+    sites_before = int(before["hikmapSites"])
+
+    upload = tmp_path / "results.csv"
+    with open(upload, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([HEADER, ROW])
+
+    sign_in(page, url)
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    wait_for_text(page, "1 row(s): 1 accepted, 0 rejected")
+    frame, preview = map_frame(page)
+    assert preview["hikmapSites"] == "1"  # the preview shows the new site only
+    marker = frame.locator("path.hikmap-site").first
+    marker.hover()
+    tooltip = frame.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    assert tooltip.inner_text() == SITE_NAME  # the name as text, tags and all
+    page.screenshot(path=str(ARTIFACTS / "import-report-desktop-1400.png"), full_page=True)
+    assert "example-borough-council-example-town-hall" not in (data / "sites.csv").read_text(encoding="utf-8")
+
+    page.get_by_role("button", name="Confirm and apply the import").click()
+    wait_for_text(page, "Imported: 1 new sites, 0 changed sites, 1 new claims, 1 new FOI requests, 1 new sources.")
+    page.screenshot(path=str(ARTIFACTS / "import-applied-desktop-1400.png"), full_page=True)
+    assert "example-borough-council-example-town-hall-b-fictional-b" in (data / "sites.csv").read_text(encoding="utf-8")
+    assert any((data / "backups").iterdir())
+
+    page.goto(url + "/map?q=Example+Town+Hall")
+    frame, after = map_frame(page)
+    assert int(after["hikmapSites"]) == 1
+    marker = frame.locator("path.hikmap-site").first
+    marker.hover()
+    tooltip = frame.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    assert tooltip.inner_text() == SITE_NAME
+    page.goto(url + "/map")
+    _, everything = map_frame(page, min_sites=sites_before + 1)
+    assert int(everything["hikmapSites"]) == sites_before + 1
+    assert watched_page.external_requests == []
+
+
+def test_import_page_on_a_phone(import_app, chromium, tmp_path):
+    url, _ = import_app
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, url)
+        upload = tmp_path / "broken.csv"
+        with open(upload, "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([HEADER, ROW[:3] + ["NOT A CODE"] + ROW[4:]])
+        page.locator('input[type="file"]').set_input_files(str(upload))
+        wait_for_text(page, "1 row(s): 0 accepted, 1 rejected")
+        wait_for_text(page, "Nothing can be applied until every row is accepted")
+        assert page.get_by_role("button", name="Confirm and apply the import").count() == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / "import-report-phone-390.png"), full_page=True)
+        assert width <= 390
+    finally:
+        context.close()
+
+
+def test_import_page_is_switched_off_without_a_credential(tmp_path, chromium):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    process, url = start_app(data_dir=data, extra_env={"HIKMAP_IMPORT_TOKEN": ""})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(url + "/import")
+        wait_for_text(page, "Import is switched off")
+        assert page.locator('input[type="file"]').count() == 0
+        assert page.locator('input[type="password"]').count() == 0
+    finally:
+        context.close()
+        stop_app(process)
