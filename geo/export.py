@@ -275,3 +275,25 @@ def markdown_link(text: str, url: str, escape) -> str:
     for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20"), ("\\", "%5C")):
         target = target.replace(char, code)
     return f"[{label}]({target})"
+
+
+def changelog_markdown(text: str, escape) -> str:
+    """A change-log entry as safe Markdown: its ``- `` bullets kept, every other character escaped.
+
+    ``escape`` is :func:`geo.campaign.escape_markdown`. Continuation lines of a
+    bullet are joined to it; blank lines separate paragraphs.
+    """
+    blocks: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if blocks and blocks[-1] != "":
+                blocks.append("")
+            continue
+        if stripped.startswith(("- ", "* ")):
+            blocks.append("- " + escape(stripped[2:].strip()))
+        elif blocks and blocks[-1]:
+            blocks[-1] += " " + escape(stripped)
+        else:
+            blocks.append(escape(stripped))
+    return "\n".join(blocks).strip()

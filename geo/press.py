@@ -20,7 +20,7 @@ import html
 import io
 import math
 import textwrap
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import matplotlib
 
@@ -358,3 +358,17 @@ def embed_snippet(base_url: str, filters: Filters, height: int = 600, page: str 
         f"{html.escape(TITLE)}</a>. Data CC BY 4.0; "
         f"{html.escape(settings.SHORT_ATTRIBUTION)}.</p>"
     )
+
+
+def app_base_url(page_url: str) -> str:
+    """The app's base address from the address of one of its pages (query and page name dropped).
+
+    ``http://host:8501/data?region=London`` gives ``http://host:8501``; an app
+    served under a path keeps it. Returns "" for anything but http(s).
+    """
+    parsed = urlparse(page_url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return ""
+    path = parsed.path.rstrip("/")
+    base_path = path.rsplit("/", 1)[0] if "/" in path else ""
+    return f"{parsed.scheme}://{parsed.netloc}{base_path}"

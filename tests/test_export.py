@@ -168,3 +168,14 @@ def test_filter_sources_by_kind_and_publisher_puts_the_requested_first(data):
 ])
 def test_markdown_link_only_for_http_urls(url, expected):
     assert export.markdown_link("A [title]", url, escape_markdown) == expected
+
+
+def test_changelog_markdown_keeps_bullets_and_escapes_the_rest():
+    text = "- First release: 33 sources\n  and more `code` [x](javascript:alert(1))\n\nA <b>paragraph</b>\n- second"
+    out = export.changelog_markdown(text, escape_markdown)
+    lines = out.split("\n")
+    assert lines[0].startswith("- First release") and "and more" in lines[0]
+    assert "\\`code\\`" in lines[0] and "\\[x\\]\\(javascript" in lines[0]
+    assert lines[1] == ""
+    assert lines[2] == "A \\<b\\>paragraph\\</b\\>"
+    assert lines[3] == "- second"

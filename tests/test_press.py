@@ -144,3 +144,14 @@ def test_embed_snippet_escapes_attribute_values(hostile):
 def test_embed_snippet_refuses_non_http_bases(base):
     with pytest.raises(ValueError):
         press.embed_snippet(base, Filters())
+
+
+@pytest.mark.parametrize("page_url, base", [
+    ("http://127.0.0.1:8501/data?region=London", "http://127.0.0.1:8501"),
+    ("https://example.org/hikmap/data", "https://example.org/hikmap"),
+    ("https://example.org/", "https://example.org"),
+    ("javascript:alert(1)", ""),
+    ("", ""),
+])
+def test_app_base_url(page_url, base):
+    assert press.app_base_url(page_url) == base

@@ -1,0 +1,109 @@
+"""The evidence as a table: the map's filters and counts, one row per claim, and downloads."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from geo import export, press, settings
+from geo.campaign import escape_markdown
+from geo.mapview import district_status, labels_from
+
+data = ui.dataset()
+filters = ui.filter_sidebar(data, page="data")
+selection, near, near_error = ui.select(data, filters)
+labels = labels_from(data)
+
+st.title("The evidence as a table")
+st.caption(
+    f"The same filters and the same selection as the map, one row per claim. "
+    f"Data last changed {data.last_changed} (version {data.version})."
+)
+counts = f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+st.markdown(counts + (" match the filters." if filters.active else "."))
+if near_error:
+    st.error(f"Near a postcode: {escape_markdown(near_error)}")
+
+table = export.claims_table(selection.sites, selection.claims, data.sources)
+titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
+urls = {row.id: export.safe_url(row.url) for row in data.sources.itertuples(index=False)}
+first_url = [next((urls[s] for s in ids.split(";") if urls.get(s)), None) for ids in table["source_ids"]]
+view = pd.DataFrame({
+    "Site": table["site"],
+    "Organisation": table["organisation"],
+    "Kind": table["kind"].map(lambda v: labels.kind.get(v, v)),
+    "Evidence grade": table["grade"].map(lambda v: labels.grade.get(v, v)),
+    "Reported": table["reported"],
+    "Status": table["status"].map(lambda v: labels.status.get(v, v)),
+    "Claim": table["claim"],
+    "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
+    "First source": first_url,
+    "Response": table["response"],
+    "Location": table["precision"].map(lambda v: labels.precision.get(v, v)),
+    "Council": table["district"],
+})
+st.dataframe(
+    view,
+    hide_index=True,
+    width="stretch",
+    key="data_table",
+    column_config={
+        "Site": st.column_config.TextColumn("Site", width="medium"),
+        "Claim": st.column_config.TextColumn("Claim", width="large"),
+        "Reported": st.column_config.TextColumn("Reported", help="When the source published the claim"),
+        "Evidence grade": st.column_config.TextColumn("Evidence grade", help="See the method page"),
+        "Sources": st.column_config.TextColumn("Sources", width="large"),
+        "First source": st.column_config.LinkColumn(
+            "First source", help="Opens the first cited source (http and https links only)",
+            display_text=r"^https?://(?:www\.)?([^/]+)",
+        ),
+        "Response": st.column_config.TextColumn("Response", width="medium"),
+        "Location": st.column_config.TextColumn("Location", help="How exactly the map places the site"),
+    },
+)
+st.caption(
+    "Keyboard: Tab moves into the table, the arrow keys move between cells, and the column headers sort "
+    "(click, or press Enter on a header). Each source is described on the sources page."
+)
+
+st.subheader("Download")
+column_a, column_b = st.columns(2)
+with column_a:
+    st.download_button(
+        "Selection as CSV (one row per claim)",
+        export.selection_csv(selection.sites, selection.claims, data.sources),
+        file_name="hikvision-evidence-selection.csv", mime="text/csv", key="data_download_csv",
+        on_click="ignore", width="stretch",
+    )
+    st.download_button(
+        "Selection as GeoJSON (sites with their claims)",
+        export.selection_geojson(selection.sites, selection.claims, data.sources),
+        file_name="hikvision-evidence-selection.geojson", mime="application/geo+json",
+        key="data_download_geojson", on_click="ignore", width="stretch",
+    )
+with column_b:
+    st.download_button(
+        "Whole data package (zip: data, schema, licences)",
+        lambda: export.package_zip(settings.DATA_DIR, data.descriptor),
+        file_name="hikvision-evidence-data-package.zip", mime="application/zip",
+        key="data_download_zip", on_click="ignore", width="stretch",
+    )
+    statuses = district_status(data.sites, data.foi_requests)
+    st.download_button(
+        f"Press image of the selection (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
+        lambda: press.render_png(data, selection, filters, statuses),
+        file_name="hikvision-evidence-map.png", mime="image/png",
+        key="data_download_png", on_click="ignore", width="stretch",
+    )
+st.caption(
+    "The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that begins with =, +, -, @, "
+    "a tab or a carriage return gets a leading ' so that a spreadsheet shows it as text and never runs it "
+    "as a formula. The data is licensed CC BY 4.0; see the method page."
+)
+
+st.subheader("Embed the map")
+base = press.app_base_url(st.context.url or "")
+if base:
+    st.markdown("Copy this code into a web page to show the map with the current filters, with credit:")
+    st.code(press.embed_snippet(base, filters), language="html", wrap_lines=True)
+else:
+    st.info("The app's address is not known here, so no embed code can be made.")

@@ -1,0 +1,80 @@
+"""How the data is gathered and checked, what its grades mean, corrections, licences."""
+
+import streamlit as st
+
+import ui
+from geo import export, settings
+from geo.campaign import escape_markdown
+from geo.dataset import read_changelog
+
+data = ui.dataset()
+
+
+def definitions(resource: str, field: str) -> str:
+    labels = data.field_labels(resource, field)
+    meanings = data.field_definitions(resource, field)
+    return "\n".join(
+        f"- **{escape_markdown(labels.get(value, value))}**: {escape_markdown(meanings.get(value, ''))}"
+        for value in data.enum(resource, field)
+    )
+
+
+st.title("Method")
+st.caption(f"Data last changed {data.last_changed} (version {data.version}).")
+
+st.header("How the data is gathered and checked", anchor="gathered")
+st.markdown(
+    """
+Every claim on the map comes from a published source: a parliamentary answer or committee report,
+a government publication, a freedom of information answer, a news report or a campaign's research.
+Each claim is written in the project's own words and says who reported it. It carries an evidence
+grade, the date the source published it, its status (as far as a source says) and every source it rests on.
+
+Sites are placed from their postcode, looked up offline in the ONS Postcode Directory. Where no
+source names a building, the site stands at the organisation's headquarters and the map says so.
+Addresses are taken from published pages and never guessed.
+
+Before each release the whole data package is checked against its schema (`datapackage.json`):
+every field's type and allowed values, every link between the tables, every source cited, and every
+postcode found in the directory (`python -m geo check data`). The sources page lists every
+publication and what cites it.
+"""
+)
+
+st.header("Evidence grades", anchor="grades")
+st.markdown(definitions("claims", "grade"))
+st.markdown(
+    "A claim's grade describes its evidence, not the site. The map shows each site with the strongest "
+    "grade among its claims."
+)
+
+st.header("Location precision", anchor="precision")
+st.markdown(definitions("sites", "precision"))
+
+st.header("Kinds of source", anchor="source-kinds")
+st.markdown(definitions("sources", "kind"))
+
+st.header("Corrections", anchor="corrections")
+st.markdown(
+    "If a claim is wrong, out of date or unfair to the organisation concerned, please open an issue on the "
+    "project's issue tracker. Give the claim's id (it is in the CSV download) and a link to the evidence. "
+    "Corrections are made in the data and recorded in its change log, shown here."
+)
+entries = read_changelog(settings.DATA_DIR / "CHANGELOG.md")
+if not entries:
+    st.info("The change log is empty.")
+for date, version, text in entries:
+    with st.expander(f"{date} — version {version}", expanded=date == entries[0][0]):
+        st.markdown(export.changelog_markdown(text, escape_markdown))
+
+st.header("Licences and attributions", anchor="licences")
+st.markdown(
+    f"""
+- **The data** (the tables, the wording of claims and figures, the campaign text):
+  [{export.DATA_LICENCE}]({export.DATA_LICENCE_URL}). Credit "Hikvision in UK public buildings evidence map".
+  The publications it cites remain under their own copyright.
+- **The code**: {escape_markdown(export.code_licence_name())} (the LICENSE file of the code repository).
+- **Boundaries**: {escape_markdown(settings.BOUNDARY_ATTRIBUTION)}
+- **Postcodes**: {escape_markdown(settings.POSTCODE_ATTRIBUTION)}
+"""
+)

