@@ -17,6 +17,23 @@ from geo.postcodes import Location, PostcodeError
 FILTER_PARAM_KEYS = set(MULTI_PARAMS.values()) | set(SCALAR_PARAMS.values())
 
 
+def ensure_entrypoint() -> None:
+    """Run every page through ``dashboard.py``, even on a first visit by direct link.
+
+    Streamlit 1.67 keeps its old multipage mode for a project with a ``pages/``
+    folder until some run of the entrypoint has called ``st.navigation``: until
+    then a direct link such as ``/sources`` runs ``pages/sources.py`` alone,
+    without the app's navigation and page setup. Each page calls this first: it
+    switches that mode off (a private flag, checked by tests/test_evidence_browser.py)
+    and reruns, which goes through the entrypoint to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_data(show_spinner=False)
 def dataset() -> Dataset:
     """The built dataset, read once per process (and again only after a rebuild)."""

@@ -27,10 +27,6 @@ function hikmapDraw(map, cfg) {
   function label(list, index) {
     return index >= 0 && index < list.length ? list[index] : "Unknown";
   }
-  // Links to the app's own pages open in the app's window; inside a third-party
-  // embed they open a new tab instead of taking over the host page.
-  var embedded = false;
-  try { embedded = window.parent !== window.top; } catch (e) { embedded = true; }
   function sourceHref(id) {
     var query = cfg.sourcesPage + "?source=" + encodeURIComponent(id);
     try { return new URL(query, window.parent.location.href).href; } catch (e) { return query; }
@@ -88,7 +84,9 @@ function hikmapDraw(map, cfg) {
       if (source) { item.appendChild(document.createTextNode(" (" + source[1] + ") ")); }
       var about = el("a", "source-ref", "about this source");
       about.href = sourceHref(id);
-      about.target = embedded ? "_blank" : "_top";
+      // A new tab: the component's sandboxed iframe may not navigate the app's own window.
+      about.target = "_blank";
+      about.rel = "noopener";
       item.appendChild(about);
       list.appendChild(item);
     });

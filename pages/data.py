@@ -8,6 +8,8 @@ from geo import export, press, settings
 from geo.campaign import escape_markdown
 from geo.mapview import district_status, labels_from
 
+ui.ensure_entrypoint()
+
 data = ui.dataset()
 filters = ui.filter_sidebar(data, page="data")
 selection, near, near_error = ui.select(data, filters)

@@ -16,9 +16,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import ui
 from geo import settings
 from geo.campaign import escape_markdown
 from geo.importer import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
+
+ui.ensure_entrypoint()
 
 TEMPLATE = settings.PROJECT_ROOT / "data" / "templates" / "foi-import-template.csv"
 MAX_DELAY_S = 30
@@ -98,7 +101,6 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
 def main() -> None:
     if not gate():
         return
-    import ui
 
     st.markdown(
         "Upload a CSV or Excel (.xlsx) file in the template below: one row per public body, "

@@ -12,6 +12,8 @@ from geo.mapview import (
     DISTRICT_STATUS_LABELS, build_map, district_status, labels_from, selection_bounds, sites_payload,
 )
 
+ui.ensure_entrypoint()
+
 data = ui.dataset()
 filters = ui.filter_sidebar(data, page="map")
 selection, near, near_error = ui.select(data, filters)

@@ -7,6 +7,8 @@ from geo import export, settings
 from geo.campaign import escape_markdown
 from geo.dataset import read_changelog
 
+ui.ensure_entrypoint()
+
 data = ui.dataset()
 
 

@@ -9,6 +9,8 @@ from geo import export
 from geo.campaign import escape_markdown
 from geo.export import markdown_link
 
+ui.ensure_entrypoint()
+
 data = ui.dataset()
 kind_labels = data.field_labels("sources", "kind")
 grade_labels = data.field_labels("claims", "grade")
