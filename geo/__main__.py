@@ -20,7 +20,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     raws: list[str] = []
     for item in args.postcodes:
         if item == "-":
-            raws.extend(sys.stdin.read().splitlines())
+            # A file saved by a spreadsheet may start with a byte-order mark.
+            raws.extend(sys.stdin.read().removeprefix("\ufeff").splitlines())
         else:
             raws.append(item)
     results = get_directory().lookup_many(raws)

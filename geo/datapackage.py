@@ -22,7 +22,10 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 DESCRIPTOR = "datapackage.json"
-PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+# What a CSV reader anywhere takes for a number: ASCII digits, optional sign, point and exponent
+# (Python's float() would also accept "5_3" and non-ASCII digits).
+NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -183,10 +186,9 @@ def _check_cell(value: str, spec: dict) -> str | None:
         return f"empty item in a {separator!r}-separated list"
     for part in parts:
         if spec.get("type") == "number":
-            try:
-                number = float(part)
-            except ValueError:
+            if not NUMBER_RE.match(part):
                 return f"{part!r} is not a number"
+            number = float(part)
             if not math.isfinite(number):
                 return f"{part!r} is not a finite number"
             if "minimum" in constraints and number < constraints["minimum"]:

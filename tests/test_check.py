@@ -1,0 +1,389 @@
+"""The data package check (geo/datapackage.py, ``python -m geo check``).
+
+One small broken fixture per rule: a tiny valid package (plainly fictional
+names, real postcodes, example.org addresses) is written to a temporary
+folder with the project's own ``datapackage.json``, one cell, row or file is
+broken, and the check must report exactly the expected problems: the file,
+the line where the row starts (the header is line 1) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from geo.datapackage import Problem, check_package
+from geo.postcodes import get_directory
+
+PROJECT = Path(__file__).resolve().parent.parent
+DATA = PROJECT / "data"
+
+# The tiny valid package. Lines: the header is line 1, row i is line i + 2.
+TINY = {
+    "sources.csv": [
+        ["id", "title", "publisher", "published", "kind", "url", "archive_url", "note"],
+        ["example-report", "Cameras at Example Borough Council", "Example Gazette", "2021-11-17", "press",
+         "https://example.org/report", "", "Fictional news report for the tests."],
+        ["example-letter", "Letter from Testshire Jobcentre", "Testshire Jobcentre", "2022-03", "foi-response",
+         "https://example.org/letter", "https://web.archive.org/web/2022/https://example.org/letter", ""],
+        ["example-memo", "Example internal memo", "Example Campaign", "", "campaign-research",
+         "", "", "Unpublished: held by the campaign; its date is not known."],
+    ],
+    "sites.csv": [
+        ["id", "name", "organisation", "kind", "address", "postcode", "precision", "lat", "lon", "location_source", "note"],
+        ["example-town-hall", "Example Borough Council town hall", "Example Borough Council", "council",
+         "1 Example Street, Exampleton", "M1 1AE", "building", "", "", "example-report", ""],
+        ["testshire-jobcentre", "Testshire Jobcentre", "Testshire Jobcentre", "jobcentre",
+         "", "EH99 1SP", "headquarters", "", "", "", "Stands in for the fictional Testshire offices."],
+        ["example-depot", "Example Borough Council depot", "Example Borough Council", "other-public-body",
+         "", "", "area", "53.4794", "-2.2449", "", "Given by coordinates only."],
+    ],
+    "claims.csv": [
+        ["id", "site", "vendor", "claim", "grade", "reported", "status", "sources", "response"],
+        ["example-claim-one", "example-town-hall", "hikvision", "The Example Gazette reported cameras at the town hall.",
+         "reported", "2021-11-17", "reported", "example-report", ""],
+        ["example-claim-two", "testshire-jobcentre", "dahua", "Testshire Jobcentre confirmed cameras in a letter.",
+         "official", "2022-03", "removal-promised", "example-report;example-letter", "It said it would remove them."],
+        ["example-claim-three", "example-depot", "other", "The campaign's memo says cameras are at the depot.",
+         "reported", "2022", "reported", "example-memo", ""],
+    ],
+    "figures.csv": [
+        ["id", "statement", "value", "unit", "scope", "date", "sources"],
+        ["example-share", "The Example Gazette found cameras at 42 per cent of example bodies.", "42",
+         "% of example bodies", "Example bodies", "2021-11-17", "example-report"],
+    ],
+    "foi_requests.csv": [
+        ["id", "organisation", "lad_code", "site", "sent", "url", "status", "outcome", "note"],
+        ["example-foi-one", "Example Borough Council", "E08000003", "example-town-hall", "2023-01-05",
+         "https://example.org/foi/1", "answered", "Fictional answer.", ""],
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def geocode():
+    return get_directory().lookup_many
+
+
+def write_csv(path: Path, rows: list[list[str]], line_ending: str = "\n", encoding: str = "utf-8") -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=line_ending).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.fixture
+def package(tmp_path) -> Path:
+    """A tiny valid package in its own folder, with the project's datapackage.json."""
+    folder = tmp_path / "package"
+    folder.mkdir()
+    shutil.copy(DATA / "datapackage.json", folder / "datapackage.json")
+    shutil.copy(DATA / "districts.csv", folder / "districts.csv")  # foi_requests.lad_code refers to it
+    for name, rows in TINY.items():
+        write_csv(folder / name, rows)
+    return folder
+
+
+def keys(problems: list[Problem]) -> set[tuple[str, int, str]]:
+    return {(p.file, p.line, p.field) for p in problems}
+
+
+def test_tiny_package_is_valid(package, geocode):
+    assert check_package(package, geocode=geocode) == []
+
+
+def test_tiny_package_covers_every_resource(package):
+    # So that the cases below really run against every table of the schema.
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    paths = {r["path"] for r in descriptor["resources"]}
+    assert paths == set(TINY) | {"districts.csv"}
+    for resource in descriptor["resources"]:
+        if resource["path"] in TINY:
+            assert TINY[resource["path"]][0] == [f["name"] for f in resource["schema"]["fields"]]
+
+
+# --- Mutations: each takes the package folder and breaks one thing ------------------
+def set_cell(file: str, row: int, column: str, value: str) -> Callable[[Path], None]:
+    """Set one cell; ``row`` counts data rows from 0 (row 0 is on line 2)."""
+
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        rows[row + 1][rows[0].index(column)] = value
+        write_csv(folder / file, rows)
+
+    return mutate
+
+
+def several(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(folder: Path) -> None:
+        for mutation in mutations:
+            mutation(folder)
+
+    return mutate
+
+
+def copy_row(file: str, source_row: int) -> Callable[[Path], None]:
+    """Append a copy of a row (a duplicate of every unique field)."""
+
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        rows.append(list(rows[source_row + 1]))
+        write_csv(folder / file, rows)
+
+    return mutate
+
+
+def drop_column(file: str, column: str) -> Callable[[Path], None]:
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        index = rows[0].index(column)
+        write_csv(folder / file, [r[:index] + r[index + 1:] for r in rows])
+
+    return mutate
+
+
+def add_column(file: str, column: str, value: str) -> Callable[[Path], None]:
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        write_csv(folder / file, [rows[0] + [column]] + [r + [value] for r in rows[1:]])
+
+    return mutate
+
+
+def resize_row(file: str, row: int, extra: int) -> Callable[[Path], None]:
+    """Give one row ``extra`` more cells (or fewer, if negative) than the header."""
+
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        target = rows[row + 1]
+        rows[row + 1] = target + ["surplus"] * extra if extra > 0 else target[:extra]
+        write_csv(folder / file, rows)
+
+    return mutate
+
+
+def reencode(file: str, text_column: str, encoding: str) -> Callable[[Path], None]:
+    """Rewrite the file in another encoding, with a non-ASCII character in it."""
+
+    def mutate(folder: Path) -> None:
+        rows = read_rows(folder / file)
+        column = rows[0].index(text_column)
+        rows[1][column] = rows[1][column] + " Café in Ynys Môn."
+        write_csv(folder / file, rows, encoding=encoding)
+
+    return mutate
+
+
+CASES = [
+    # Schema: enums, types, ranges, patterns, lengths, required values.
+    pytest.param(set_cell("sites.csv", 0, "kind", "school"), {("sites.csv", 2, "kind")}, "'school' is not one of", id="enum-site-kind"),
+    pytest.param(set_cell("claims.csv", 1, "grade", "Official"), {("claims.csv", 3, "grade")}, "is not one of", id="enum-is-case-sensitive"),
+    pytest.param(set_cell("sources.csv", 0, "kind", "blog"), {("sources.csv", 2, "kind")}, "'blog' is not one of", id="enum-source-kind"),
+    pytest.param(set_cell("foi_requests.csv", 0, "status", "lost"), {("foi_requests.csv", 2, "status")}, "is not one of", id="enum-foi-status"),
+    pytest.param(set_cell("sites.csv", 2, "lat", "north"), {("sites.csv", 4, "lat")}, "'north' is not a number", id="type-lat-not-number"),
+    pytest.param(set_cell("sites.csv", 2, "lon", "nan"), {("sites.csv", 4, "lon")}, "is not a number", id="type-lon-nan"),
+    pytest.param(set_cell("figures.csv", 0, "value", "42%"), {("figures.csv", 2, "value")}, "is not a number", id="type-figure-value"),
+    # Python's float() also reads "5_3.48" (PEP 515 underscores) and non-ASCII
+    # digits; neither is a number in a CSV file for any other reader.
+    pytest.param(set_cell("sites.csv", 2, "lat", "5_3.48"), {("sites.csv", 4, "lat")}, "is not a number", id="type-number-with-underscore"),
+    pytest.param(set_cell("figures.csv", 0, "value", "\u0664\u0662"), {("figures.csv", 2, "value")}, "is not a number", id="type-number-arabic-indic-digits"),
+    pytest.param(set_cell("sites.csv", 2, "lat", "48.5"), {("sites.csv", 4, "lat")}, "below the minimum 49", id="range-lat-low"),
+    pytest.param(set_cell("sites.csv", 2, "lat", "61.01"), {("sites.csv", 4, "lat")}, "above the maximum 61", id="range-lat-high"),
+    pytest.param(set_cell("sites.csv", 2, "lon", "2.6"), {("sites.csv", 4, "lon")}, "above the maximum 2.5", id="range-lon-high"),
+    pytest.param(set_cell("claims.csv", 0, "id", "example claim one"), {("claims.csv", 2, "id")}, "does not match the pattern", id="pattern-id-with-spaces"),
+    pytest.param(set_cell("sources.csv", 1, "id", "Example-Letter"), {("sources.csv", 3, "id"), ("claims.csv", 3, "sources")}, "does not match the pattern", id="pattern-id-capitals"),
+    pytest.param(set_cell("foi_requests.csv", 0, "lad_code", "E0800003"), {("foi_requests.csv", 2, "lad_code")}, "does not match the pattern", id="pattern-lad-code"),
+    pytest.param(set_cell("sites.csv", 0, "name", "x" * 301), {("sites.csv", 2, "name")}, "301 characters, more than the 300 allowed", id="max-length-name"),
+    pytest.param(set_cell("claims.csv", 0, "claim", "y" * 1001), {("claims.csv", 2, "claim")}, "more than the 1000 allowed", id="max-length-claim"),
+    pytest.param(set_cell("sites.csv", 1, "name", ""), {("sites.csv", 3, "name")}, "required value is missing", id="required-site-name"),
+    pytest.param(set_cell("claims.csv", 2, "reported", "  "), {("claims.csv", 4, "reported")}, "required value is missing", id="required-blank-is-missing"),
+    pytest.param(set_cell("claims.csv", 0, "sources", ""), {("claims.csv", 2, "sources")}, "required value is missing", id="claim-with-no-source"),
+    pytest.param(set_cell("claims.csv", 1, "sources", "example-report;;example-letter"), {("claims.csv", 3, "sources")}, "empty item", id="claim-empty-source-item"),
+    pytest.param(set_cell("figures.csv", 0, "sources", "example-report;"), {("figures.csv", 2, "sources")}, "empty item", id="figure-trailing-separator"),
+    # Uniqueness: the second use is reported and names the first line.
+    pytest.param(set_cell("claims.csv", 2, "id", "example-claim-one"), {("claims.csv", 4, "id")}, "already used on line 2", id="duplicate-claim-id"),
+    pytest.param(copy_row("sources.csv", 1), {("sources.csv", 5, "id")}, "'example-letter' is already used on line 3", id="duplicate-source-row"),
+    # References between tables.
+    pytest.param(set_cell("claims.csv", 0, "site", "no-such-site"), {("claims.csv", 2, "site")}, "'no-such-site' is not an id in sites.csv", id="ref-claim-site"),
+    pytest.param(set_cell("claims.csv", 1, "sources", "example-report;no-such-source"), {("claims.csv", 3, "sources")}, "'no-such-source' is not an id in sources.csv", id="ref-claim-sources-item"),
+    pytest.param(set_cell("sites.csv", 0, "location_source", "no-such-source"), {("sites.csv", 2, "location_source")}, "not an id in sources.csv", id="ref-site-location-source"),
+    pytest.param(set_cell("figures.csv", 0, "sources", "no-such-source"), {("figures.csv", 2, "sources")}, "not an id in sources.csv", id="ref-figure-sources"),
+    pytest.param(set_cell("foi_requests.csv", 0, "site", "no-such-site"), {("foi_requests.csv", 2, "site")}, "not an id in sites.csv", id="ref-foi-site"),
+    pytest.param(set_cell("foi_requests.csv", 0, "lad_code", "E09999999"), {("foi_requests.csv", 2, "lad_code")}, "not an id in districts.csv", id="ref-foi-district"),
+    # Postcodes: shape, and the directory's answer.
+    pytest.param(set_cell("sites.csv", 0, "postcode", "M11AE"), {("sites.csv", 2, "postcode")}, "does not match the pattern", id="postcode-not-standard-spelling"),
+    pytest.param(set_cell("sites.csv", 0, "postcode", "M1-1AE"), {("sites.csv", 2, "postcode")}, "not a valid UK postcode", id="postcode-malformed"),
+    pytest.param(set_cell("sites.csv", 0, "postcode", "ZZ9 9ZZ"), {("sites.csv", 2, "postcode")}, "unknown postcode", id="postcode-unknown"),
+    pytest.param(set_cell("sites.csv", 1, "postcode", "PA23 9AA"), {("sites.csv", 3, "postcode")}, "terminated or unlocated", id="postcode-terminated"),
+    pytest.param(set_cell("sites.csv", 1, "postcode", "JE1 0BD"), {("sites.csv", 3, "postcode")}, "outside the UK", id="postcode-jersey"),
+    # Links and dates.
+    pytest.param(set_cell("sources.csv", 0, "url", "javascript:alert(1)"), {("sources.csv", 2, "url")}, "is not an http(s) address", id="link-javascript"),
+    pytest.param(set_cell("sources.csv", 0, "url", "ftp://x"), {("sources.csv", 2, "url")}, "is not an http(s) address", id="link-ftp"),
+    pytest.param(set_cell("sources.csv", 0, "url", "https://example.org/a report"), {("sources.csv", 2, "url")}, "is not an http(s) address", id="link-with-space"),
+    pytest.param(set_cell("sources.csv", 1, "archive_url", "web.archive.org/web/2022"), {("sources.csv", 3, "archive_url")}, "is not an http(s) address", id="link-archive-no-scheme"),
+    pytest.param(set_cell("foi_requests.csv", 0, "url", "ftp://example.org/foi"), {("foi_requests.csv", 2, "url")}, "is not an http(s) address", id="link-foi"),
+    pytest.param(set_cell("sources.csv", 0, "published", "2021-02-30"), {("sources.csv", 2, "published")}, "not a real date", id="date-feb-30"),
+    pytest.param(set_cell("claims.csv", 0, "reported", "2021-13"), {("claims.csv", 2, "reported")}, "not a real date", id="date-month-13"),
+    pytest.param(set_cell("claims.csv", 0, "reported", "2023-02-29"), {("claims.csv", 2, "reported")}, "not a real date", id="date-not-leap-year"),
+    pytest.param(set_cell("figures.csv", 0, "date", "17/11/2021"), {("figures.csv", 2, "date")}, "is not a date", id="date-british-order"),
+    pytest.param(set_cell("foi_requests.csv", 0, "sent", "2023-1-5"), {("foi_requests.csv", 2, "sent")}, "is not a date", id="date-unpadded"),
+    # Rules beyond the schema.
+    pytest.param(set_cell("sources.csv", 0, "url", ""), {("sources.csv", 2, "url")}, "published source needs", id="published-source-without-url"),
+    pytest.param(set_cell("sources.csv", 2, "note", "Held by the campaign."), {("sources.csv", 4, "url")}, "published source needs", id="unpublished-source-not-said"),
+    pytest.param(set_cell("sources.csv", 1, "published", ""), {("sources.csv", 3, "published")}, "date missing", id="source-date-missing-no-note"),
+    pytest.param(several(set_cell("sites.csv", 0, "lat", "53.48"), set_cell("sites.csv", 0, "lon", "-2.24")), {("sites.csv", 2, "lat")}, "only where there is no postcode", id="site-postcode-and-coordinates"),
+    pytest.param(several(set_cell("sites.csv", 2, "lat", ""), set_cell("sites.csv", 2, "lon", "")), {("sites.csv", 4, "postcode")}, "needs a postcode, or both lat and lon", id="site-neither"),
+    pytest.param(set_cell("sites.csv", 2, "lon", ""), {("sites.csv", 4, "postcode")}, "needs a postcode, or both lat and lon", id="site-lat-without-lon"),
+    # Shape of the files.
+    pytest.param(drop_column("sites.csv", "note"), {("sites.csv", 1, "note")}, "column missing from the header", id="missing-column"),
+    pytest.param(add_column("sites.csv", "colour", "red"), {("sites.csv", 1, "colour")}, "column not in the schema", id="extra-column"),
+    pytest.param(resize_row("claims.csv", 1, +1), {("claims.csv", 3, "*")}, "row has 10 cells but the header has 9", id="row-too-many-cells"),
+    pytest.param(resize_row("claims.csv", 1, -1), {("claims.csv", 3, "*")}, "row has 8 cells but the header has 9", id="row-too-few-cells"),
+    pytest.param(reencode("claims.csv", "claim", "cp1252"), {("claims.csv", 1, "*")}, "not UTF-8", id="not-utf-8"),
+]
+
+
+@pytest.mark.parametrize("mutate, expected, words", CASES)
+def test_each_broken_fixture_is_caught(package, geocode, mutate, expected, words):
+    mutate(package)
+    problems = check_package(package, geocode=geocode)
+    assert keys(problems) == expected, "\n".join(map(str, problems))
+    assert any(words in p.message for p in problems), "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(set_cell("sites.csv", 0, "name", "x" * 300), id="name-exactly-300"),
+        pytest.param(several(set_cell("sites.csv", 2, "lat", "49"), set_cell("sites.csv", 2, "lon", "-9")), id="south-west-corner"),
+        pytest.param(several(set_cell("sites.csv", 2, "lat", "61"), set_cell("sites.csv", 2, "lon", "2.5")), id="north-east-corner"),
+        pytest.param(set_cell("claims.csv", 0, "reported", "2024-02-29"), id="leap-day"),
+        pytest.param(set_cell("claims.csv", 0, "reported", "2021"), id="year-only"),
+        pytest.param(set_cell("sources.csv", 0, "url", "http://example.org/?q=1#a"), id="http-with-query"),
+        pytest.param(several(set_cell("sources.csv", 0, "url", ""), set_cell("sources.csv", 0, "note", "UNPUBLISHED draft seen by the campaign.")), id="unpublished-note-any-case"),
+        pytest.param(set_cell("sites.csv", 1, "postcode", "BT1 5GS"), id="northern-ireland-postcode"),
+        pytest.param(set_cell("sites.csv", 1, "postcode", "  EH99 1SP  "), id="postcode-surrounding-spaces-trimmed"),
+        pytest.param(set_cell("claims.csv", 1, "sources", "example-letter;example-report;example-memo"), id="three-sources"),
+        pytest.param(set_cell("figures.csv", 0, "value", ""), id="figure-without-value"),
+        pytest.param(set_cell("sites.csv", 0, "note", "Line one.\nLine two.\nLine three."), id="multi-line-note"),
+    ],
+)
+def test_edge_values_that_are_valid(package, geocode, mutate):
+    mutate(package)
+    assert check_package(package, geocode=geocode) == []
+
+
+# --- Line numbers ----------------------------------------------------------------------
+@pytest.mark.parametrize("line_ending", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_line_numbers_count_multi_line_cells(package, geocode, line_ending):
+    rows = read_rows(package / "sites.csv")
+    rows[1][rows[0].index("note")] = f"First line.{line_ending}Second line.{line_ending}Third line."  # lines 2-4
+    rows[2][rows[0].index("kind")] = "school"  # testshire-jobcentre now starts on line 5
+    rows[3][rows[0].index("lat")] = "north"  # example-depot on line 6
+    write_csv(package / "sites.csv", rows, line_ending=line_ending)
+    problems = check_package(package, geocode=geocode)
+    assert keys(problems) == {("sites.csv", 5, "kind"), ("sites.csv", 6, "lat")}, "\n".join(map(str, problems))
+
+
+def test_line_numbers_skip_blank_lines(package, geocode):
+    lines = (package / "claims.csv").read_text(encoding="utf-8").splitlines()
+    header, row0, row1, row2 = lines
+    row2 = row2.replace(",reported,2022,", ",rumour,2022,")  # grade of the last claim
+    # Lines: 1 header, 2 row 0, 3 blank, 4 row 1, 5-6 blank, 7 row 2.
+    (package / "claims.csv").write_text("\n".join([header, row0, "", row1, "", "", row2]) + "\n", encoding="utf-8")
+    problems = check_package(package, geocode=geocode)
+    assert keys(problems) == {("claims.csv", 7, "grade")}, "\n".join(map(str, problems))
+
+
+def test_byte_order_mark_is_not_part_of_the_first_column(package, geocode):
+    data = (package / "sources.csv").read_bytes()
+    (package / "sources.csv").write_bytes(b"\xef\xbb\xbf" + data)
+    assert check_package(package, geocode=geocode) == []
+
+
+def test_duplicate_after_a_multi_line_cell_names_the_right_first_line(package, geocode):
+    rows = read_rows(package / "claims.csv")
+    rows[1][rows[0].index("response")] = "Said:\n\"We will look into it.\""  # row 0 on lines 2-3
+    rows[3][0] = rows[2][0]  # row 2 (line 5) repeats the id of row 1 (line 4)
+    write_csv(package / "claims.csv", rows)
+    problems = check_package(package, geocode=geocode)
+    assert [(p.file, p.line, p.field) for p in problems] == [("claims.csv", 5, "id")]
+    assert "already used on line 4" in problems[0].message
+
+
+# --- Whole-package behaviour ----------------------------------------------------------------
+def test_without_geocoding_postcodes_are_not_looked_up(package):
+    set_cell("sites.csv", 0, "postcode", "ZZ9 9ZZ")(package)
+    assert check_package(package) == []
+
+
+def test_missing_file_is_reported(package, geocode):
+    (package / "figures.csv").unlink()
+    problems = check_package(package, geocode=geocode)
+    assert keys(problems) == {("figures.csv", 1, "*")}
+    assert "missing" in problems[0].message
+
+
+def test_problems_are_sorted_and_printable(package, geocode):
+    several(
+        set_cell("sites.csv", 2, "lat", "north"),
+        set_cell("claims.csv", 0, "grade", "rumour"),
+        set_cell("sources.csv", 0, "url", "ftp://x"),
+        set_cell("claims.csv", 2, "vendor", "acme"),
+    )(package)
+    problems = check_package(package, geocode=geocode)
+    assert problems == sorted(problems)
+    assert [str(p).split(": ")[0] for p in problems] == ["claims.csv:2", "claims.csv:4", "sites.csv:4", "sources.csv:2"]
+    assert str(problems[0]) == f"claims.csv:2: grade: {problems[0].message}"
+
+
+def test_default_dataset_has_no_problems(geocode):
+    problems = check_package(DATA, geocode=geocode)
+    assert problems == [], "\n".join(map(str, problems))
+
+
+# --- The command -------------------------------------------------------------------------
+# FIELD is a column name, or "*" for a whole row or file (wrong cell count, not UTF-8).
+PROBLEM_LINE = re.compile(r"^([\w.]+):(\d+): (\w+|\*): .+$")
+
+
+def run_check(directory: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "check", str(directory)],
+        cwd=PROJECT, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_check_command_reports_a_broken_package(package, geocode):
+    breakages = [case.values[0] for case in CASES if case.id in {
+        "enum-site-kind", "type-lat-not-number", "ref-claim-site", "postcode-unknown", "link-javascript", "date-feb-30",
+    }]
+    several(*breakages)(package)
+    expected = keys(check_package(package, geocode=geocode))
+    assert len(expected) == 6
+    result = run_check(package)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines and all(PROBLEM_LINE.match(line) for line in lines), result.stdout
+    printed = {(m[1], int(m[2]), m[3]) for m in map(PROBLEM_LINE.match, lines)}
+    assert printed == expected
+    assert "6 problem(s)" in result.stderr
+
+
+def test_check_command_passes_the_default_dataset():
+    result = run_check(DATA)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
