@@ -24,12 +24,15 @@ _PACKAGES = {
         "xstatic.pkg.leaflet_markercluster",
         ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"],
     ),
+    # folium's own Popup element needs jQuery; the campaign map does not use it.
+    "jquery": ("xstatic.pkg.jquery", ["jquery.min.js"]),
 }
 
 LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
 LEAFLET_IMAGES = f"{VENDOR_URL}/leaflet/images/"
 MARKERCLUSTER_JS = f"{VENDOR_URL}/markercluster/leaflet.markercluster.js"
+JQUERY_JS = f"{VENDOR_URL}/jquery/jquery.min.js"
 MARKERCLUSTER_CSS = [f"{VENDOR_URL}/markercluster/MarkerCluster.css", f"{VENDOR_URL}/markercluster/MarkerCluster.Default.css"]
 
 

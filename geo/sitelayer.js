@@ -153,6 +153,8 @@ function hikmapDraw(map, cfg) {
   sitesLayer.addTo(map);
   container.dataset.hikmapSites = String(S.lat.length);
   container.dataset.hikmapMarkers = String(order.length);
+  // The renderer paints on the next animation frame; mark the frame after that.
+  L.Util.requestAnimFrame(function () { container.dataset.hikmapPainted = "1"; });
 
   if (cfg.near) {
     L.circle([cfg.near.lat, cfg.near.lon], {
