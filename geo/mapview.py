@@ -265,12 +265,13 @@ def build_map(
     bounds: list[list[float]] | None = None,
     tiles: settings.TileSource | None = None,
     pages_base: str = "",
+    near: tuple[float, float, float] | None = None,
 ) -> folium.Map:
     """A folium map of ``payload`` (see :func:`sites_payload`), with councils if ``boundary_urls``.
 
     ``district_status`` maps district code -> one of ``settings.DISTRICT_COLOURS``
     (missing codes are "no-data"). ``pages_base`` prefixes links to the app's
-    own pages (the sources page).
+    own pages (the sources page). ``near`` (lat, lon, km) draws the "near me" circle.
     """
     self_host_folium()
     tiles = tiles or settings.tile_source()
@@ -301,10 +302,26 @@ def build_map(
         "legend": legend_html(labels, with_districts=bool(boundary_urls)),
         "attribution": " | ".join(attributions),
         "sourcesPage": f"{pages_base}sources",
+        "near": {"lat": near[0], "lon": near[1], "km": near[2]} if near else None,
     }
     SiteLayer(_script_json(config)).add_to(fmap)
-    fmap.fit_bounds(bounds or selection_bounds(pd.DataFrame({"lat": payload["lat"], "lon": payload["lon"]})), max_zoom=12)
+    fmap.fit_bounds(bounds or selection_bounds(pd.DataFrame({"lat": payload["lat"], "lon": payload["lon"]})), max_zoom=13)
     return fmap
+
+
+def near_bounds(lat: float, lon: float, km: float) -> list[list[float]]:
+    """South-west and north-east corners of a square around a circle of ``km`` radius."""
+    import math
+
+    dlat = km / 111.2
+    dlon = km / (111.2 * max(math.cos(math.radians(lat)), 0.01))
+    return [[lat - dlat, lon - dlon], [lat + dlat, lon + dlon]]
+
+
+def sites_at(sites: pd.DataFrame, lat: float, lon: float, tolerance: float = 1e-4) -> pd.DataFrame:
+    """The sites drawn at a clicked point (markers are per location, to 5 decimals)."""
+    close = ((sites["lat"] - lat).abs() <= tolerance) & ((sites["lon"] - lon).abs() <= tolerance)
+    return sites[close]
 
 
 def district_status(sites: pd.DataFrame, foi_requests: pd.DataFrame) -> dict[str, str]:

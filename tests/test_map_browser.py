@@ -151,3 +151,49 @@ def test_text_from_the_data_is_shown_as_text_never_run(hostile_app, watched_page
     assert frame.locator(".hikmap-popup img, .hikmap-popup svg, .hikmap-popup script, .hikmap-popup b").count() == 0
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+@pytest.mark.parametrize("size, width", [("16x9", 1200), ("1x1", 1000)])
+def test_screenshot_mode_shows_the_map_alone_with_date_sources_and_attribution(app_url, chromium, size, width):
+    context = chromium.new_context(viewport={"width": width, "height": width * 9 // 16 + 160 if size == "16x9" else width})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(f"{app_url}/?view=screenshot&size={size}&embed=true&region=London")
+    frame, state = map_frame(page)
+    assert state["hikmapSites"] == "5"
+    wait_for_text(page, "Data as of")
+    for hidden in ("stSidebar", "stToolbar", "stHeader"):
+        locator = page.locator(f'[data-testid="{hidden}"]')
+        assert locator.count() == 0 or not locator.first.is_visible(), hidden
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Sources: " in text and "Office for National Statistics" in text and "Royal Mail" in text
+    assert frame.locator(".hikmap-legend").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"screenshot-mode-{size}.png"))
+    context.close()
+    assert watch.console_errors == []
+    assert watch.external_requests == []
+
+
+def test_clicking_a_marker_shows_its_evidence_beside_the_map(app_url, watched_page):
+    page = watched_page.page
+    page.goto(app_url + "/?kind=parliament")
+    frame, _ = map_frame(page, min_sites=1)
+    frame.locator("path.hikmap-site").first.click()
+    details = page.locator(".st-key-map_details")
+    details.wait_for(timeout=30_000)
+    text = details.inner_text()
+    assert "UK Parliament" in text
+    assert "The Intercept" in text or "Hikvision cameras and the UK Parliament" in text
+    assert "headquarters" in text.lower()
+
+
+def test_one_click_reset_clears_every_filter_and_the_url(app_url, watched_page):
+    page = watched_page.page
+    page.goto(app_url + "/?q=Ministry&kind=government-department")
+    map_frame(page, min_sites=1)
+    wait_for_text(page, "1 of 5 sites")
+    page.get_by_role("button", name="Reset all filters").click()
+    wait_for_text(page, "5 of 5 sites")
+    page.wait_for_url(re.compile(r"^[^?]*$"))
+    assert "q=" not in page.url and "kind=" not in page.url

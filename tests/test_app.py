@@ -1,0 +1,73 @@
+"""The app's pages run headless (AppTest): logic and widgets, without a browser."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+
+@pytest.fixture
+def home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HIKMAP_TILES", "none")
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    return app
+
+
+def markdown_text(app) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def test_home_page_runs_and_shows_the_sites_and_campaign_text(home):
+    home.run()
+    assert not home.exception
+    assert home.title[0].value == "Hikvision cameras in UK public buildings"
+    text = markdown_text(home)
+    assert "**5** of 5 sites · **8** of 8 claims" in text
+    assert "Why Hikvision?" in text
+    # Citations are numbered links to the sources page.
+    assert "[[1]](sources?source=" in text
+
+
+def test_filters_from_the_url_are_applied(home):
+    home.query_params["region"] = "Wales"
+    home.run()
+    assert not home.exception
+    assert "**0** of 5 sites · **0** of 8 claims match the filters." in markdown_text(home)
+    assert home.sidebar.multiselect(key="map_filter_regions").value == ["Wales"]
+
+
+def test_changing_a_filter_updates_counts_and_url(home):
+    home.run()
+    home.sidebar.text_input(key="map_filter_text").input("Ministry of Justice").run()
+    assert "**1** of 5 sites" in markdown_text(home)
+    assert home.query_params["q"] == ["Ministry of Justice"] or home.query_params["q"] == "Ministry of Justice"
+    # The reset button is proved in the real browser (tests/test_map_browser.py).
+
+
+def test_near_a_postcode_says_what_is_known_of_that_council(home):
+    home.query_params["near"] = "sw1h9na"
+    home.query_params["km"] = "1"
+    home.run()
+    assert not home.exception
+    text = markdown_text(home)
+    assert "is in **Westminster** (London, England)" in text
+    assert "No data yet" in text
+    assert "site(s) within 1 km" in text
+
+
+def test_a_bad_near_postcode_is_a_clear_error(home):
+    home.query_params["near"] = "ZZ9 9ZZ"
+    home.run()
+    assert not home.exception
+    assert any("ZZ9 9ZZ" in e.value and "unknown postcode" in e.value for e in home.error)
+
+
+def test_petition_button_only_when_configured(home, monkeypatch):
+    home.run()
+    assert not [b for b in home.get("link_button")]
+    monkeypatch.setenv("HIKMAP_PETITION_URL", "https://petition.example.org/ban-hikvision")
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    app.run()
+    buttons = app.get("link_button")
+    assert len(buttons) == 1
+    assert buttons[0].proto.url == "https://petition.example.org/ban-hikvision"
