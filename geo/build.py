@@ -45,6 +45,23 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _geocode_in_chunks(postcodes: list[str], geocode: Callable[[list[str]], list], progress: bool, chunk: int = 5000) -> list:
+    """Geocode in chunks so that a progress bar can follow long work."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(postcodes), desc="geocoding sites", unit="site")
+    results: list = []
+    for start in range(0, len(postcodes), chunk):
+        results.extend(geocode(postcodes[start:start + chunk]))
+        if bar is not None:
+            bar.update(min(chunk, len(postcodes) - start))
+    if bar is not None:
+        bar.close()
+    return results
+
+
 def strongest_grade(grades: list[str]) -> str:
     return min(grades, key=GRADE_ORDER.index) if grades else ""
 
@@ -65,12 +82,7 @@ def site_features(package: Package, geocode: Callable[[list[str]], list], progre
             "response": claim["response"],
         })
     with_postcode = [s["postcode"] for s in sites if s["postcode"]]
-    iterator = geocode(with_postcode)
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(iterator, total=len(with_postcode), desc="sites", unit="site")
-    located = iter(iterator)
+    located = iter(_geocode_in_chunks(with_postcode, geocode, progress))
     features = []
     for site in sites:
         lad_code = lad_name = region = nation = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from geo.datapackage import Package, Problem, check_package, load_package, parse_partial_date
+from geo.datapackage import Package, check_package, load_package
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -586,8 +586,7 @@ def _schema(package: Package, resource: str, name: str) -> dict:
 
 def _build_candidate(report: ImportReport, package: Package, rows: list[tuple[int, dict[str, str], RowResult]],
                      geocode: Geocoder, progress: Progress | None) -> None:
-    sites_table, claims_table = package.table("sites"), package.table("claims")
-    sources_table, foi_table = package.table("sources"), package.table("foi_requests")
+    sites_table, sources_table = package.table("sites"), package.table("sources")
     existing_sites = {s["id"]: s for s in sites_table.rows}
     taken = {name: {r["id"] for r in package.table(name).rows} for name in ("sites", "claims", "sources", "foi_requests")}
     source_by_url = {s["url"]: s["id"] for s in sources_table.rows if s["url"]}

@@ -337,12 +337,13 @@ def render_png(
     return buffer.getvalue()
 
 
-def embed_snippet(base_url: str, filters: Filters, height: int = 600, page: str = "map") -> str:
+def embed_snippet(base_url: str, filters: Filters, height: int = 600, page: str = "") -> str:
     """The ``<iframe>`` HTML that embeds the map with ``filters``, and a credit line under it.
 
     ``base_url`` is the app's address (http or https; anything else raises
     ValueError). Query parameters are URL-encoded and every attribute value is
-    HTML-escaped, so no filter text can break out of the snippet.
+    HTML-escaped, so no filter text can break out of the snippet. ``page`` is
+    the page's URL path; the map is the app's default page, at the root.
     """
     base = base_url.strip().rstrip("/")
     if not base.lower().startswith(("https://", "http://")):

@@ -103,6 +103,11 @@ def petition_url() -> str:
     return url
 
 
+def import_token() -> str:
+    """The import page's credential from ``HIKMAP_IMPORT_TOKEN`` (Streamlit secrets come first); empty: import off."""
+    return _env("IMPORT_TOKEN")
+
+
 # --- Colours (Okabe-Ito palette: distinguishable with the common colour-vision deficiencies)
 GRADE_COLOURS = {
     "official": "#0072B2",  # blue: strongest evidence

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
 import ui
@@ -31,10 +31,9 @@ def configured_token() -> str:
     """The import credential: Streamlit secret ``import_token``, else ``HIKMAP_IMPORT_TOKEN``; empty if none."""
     try:
         token = st.secrets.get("import_token", "")
-    except Exception:  # no secrets file at all: not configured there
+    except StreamlitSecretNotFoundError:  # no secrets file at all: not configured there
         token = ""
-    # TODO(settings): this environment variable belongs in geo/settings.py with the others.
-    return str(token or os.environ.get("HIKMAP_IMPORT_TOKEN", "")).strip()
+    return str(token).strip() or settings.import_token()
 
 
 def gate() -> bool:

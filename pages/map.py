@@ -150,6 +150,17 @@ with text_column:
     text = (settings.DATA_DIR / "campaign.md").read_text(encoding="utf-8")
     body, citations = render_campaign(text, data.sources)
     st.markdown(body)
+    figures = data.figures[data.figures["value"] != ""]
+    if not figures.empty:
+        st.subheader("Key figures")
+        publisher_of = dict(zip(data.sources["id"], data.sources["publisher"]))
+        for figure in figures.itertuples(index=False):
+            amount = f"{figure.value}{'' if figure.unit.startswith('%') else ' '}{figure.unit}".strip()
+            cited = ", ".join(
+                f"[{escape_markdown(publisher_of.get(source_id, source_id))}](sources?source={source_id})"
+                for source_id in figure.sources.split(";") if source_id
+            )
+            st.markdown(f"**{escape_markdown(amount)}** — {escape_markdown(figure.statement)} ({cited})")
     petition = settings.petition_url()
     if petition:
         st.link_button("Sign the petition", petition, type="primary")

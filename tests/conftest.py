@@ -7,6 +7,7 @@ drive Debian's chromium through Playwright.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import socket
@@ -62,6 +63,18 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
             time.sleep(0.3)
     process.kill()
     raise RuntimeError("app did not start within 60 s")
+
+
+def scratch_data(folder: Path, sites: list[list[str]] = (), claims: list[list[str]] = ()) -> Path:
+    """A copy of data/ under ``folder`` with extra (fictional) site and claim rows, rebuilt."""
+    data = folder / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    for name, rows in (("sites.csv", sites), ("claims.csv", claims)):
+        with (data / name).open("a", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+                   cwd=ROOT, check=True, capture_output=True)
+    return data
 
 
 def stop_app(process: subprocess.Popen) -> None:

@@ -26,6 +26,9 @@ def test_home_page_runs_and_shows_the_sites_and_campaign_text(home):
     assert "Why Hikvision?" in text
     # Citations are numbered links to the sources page.
     assert "[[1]](sources?source=" in text
+    # Key figures come from figures.csv, each linked to its source.
+    assert "**73% of local authorities**" in text
+    assert "(sources?source=in2thebargain-2023-bbw-sector-figures)" in text
 
 
 def test_filters_from_the_url_are_applied(home):

@@ -16,14 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
 
-from conftest import ROOT, map_frame, start_app, stop_app, wait_for_text
+from conftest import map_frame, scratch_data, start_app, stop_app, wait_for_text
 from geo import export, press
 
 pytestmark = pytest.mark.browser
@@ -104,20 +101,13 @@ def test_the_table_and_the_map_count_the_same(app_url, watched_page, query):
 @pytest.fixture(scope="module")
 def formula_app(tmp_path_factory):
     """The app over a scratch copy of the data with a fictional claim whose text is a formula."""
-    data = tmp_path_factory.mktemp("formula") / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
-    with (data / "sites.csv").open("a", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow([
-            "fictional-formula-site", "Fictional Formula Test Hall", "@Fictional Test Body", "other-public-body",
-            "1 Fictional Street", "CF10 3NQ", "building", "", "", "", "Fictional test record",
-        ])
-    with (data / "claims.csv").open("a", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow([
-            "fictional-formula-claim", "fictional-formula-site", "other", FORMULA_CLAIM,
-            "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "+1 fictional response",
-        ])
-    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
-                   cwd=ROOT, check=True, capture_output=True)
+    data = scratch_data(
+        tmp_path_factory.mktemp("formula"),
+        sites=[["fictional-formula-site", "Fictional Formula Test Hall", "@Fictional Test Body", "other-public-body",
+                "1 Fictional Street", "CF10 3NQ", "building", "", "", "", "Fictional test record"]],
+        claims=[["fictional-formula-claim", "fictional-formula-site", "other", FORMULA_CLAIM,
+                 "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "+1 fictional response"]],
+    )
     process, url = start_app(data_dir=data)
     yield url
     stop_app(process)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -48,7 +47,7 @@ def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched
     page = watched_page.page
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(url + "/map")
+    page.goto(url + "/")
     _, before = map_frame(page)
     sites_before = int(before["hikmapSites"])
 
@@ -75,7 +74,7 @@ def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched
     assert "example-borough-council-example-town-hall-b-fictional-b" in (data / "sites.csv").read_text(encoding="utf-8")
     assert any((data / "backups").iterdir())
 
-    page.goto(url + "/map?q=Example+Town+Hall")
+    page.goto(url + "/?q=Example+Town+Hall")
     frame, after = map_frame(page)
     assert int(after["hikmapSites"]) == 1
     marker = frame.locator("path.hikmap-site").first
@@ -83,7 +82,7 @@ def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched
     tooltip = frame.locator(".leaflet-tooltip").first
     tooltip.wait_for()
     assert tooltip.inner_text() == SITE_NAME
-    page.goto(url + "/map")
+    page.goto(url + "/")
     _, everything = map_frame(page, min_sites=sites_before + 1)
     assert int(everything["hikmapSites"]) == sites_before + 1
     assert watched_page.external_requests == []

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, ROOT, PageWatch, map_frame, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, PageWatch, map_frame, scratch_data, start_app, stop_app, wait_for_text
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +74,7 @@ def test_a_url_with_filters_restores_them(app_url, watched_page, query, expected
     page = watched_page.page
     page.goto(app_url + "/" + query)
     frame, state = map_frame(page, min_sites=0)
+    assert page.locator('[data-testid="stDialog"]').count() == 0  # e.g. no "Page not found"
     assert counts(page)[0] == expected_sites
     assert int(state["hikmapSites"]) == expected_sites
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -109,20 +105,13 @@ def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory):
     """The app over a scratch copy of the data with a fictional site whose text is HTML."""
-    data = tmp_path_factory.mktemp("hostile") / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
-    with (data / "sites.csv").open("a", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow([
-            "fictional-hostile-site", "<img src=x onerror=alert(1)>", "Example <b>Borough</b> Council", "council",
-            "<script>alert(2)</script>", "CF10 3NQ", "building", "", "", "", "Fictional test record",
-        ])
-    with (data / "claims.csv").open("a", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow([
-            "fictional-hostile-claim", "fictional-hostile-site", "hikvision", "<svg onload=alert(3)> cameras",
-            "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "\"><img src=y onerror=alert(4)>",
-        ])
-    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
-                   cwd=ROOT, check=True, capture_output=True)
+    data = scratch_data(
+        tmp_path_factory.mktemp("hostile"),
+        sites=[["fictional-hostile-site", "<img src=x onerror=alert(1)>", "Example <b>Borough</b> Council", "council",
+                "<script>alert(2)</script>", "CF10 3NQ", "building", "", "", "", "Fictional test record"]],
+        claims=[["fictional-hostile-claim", "fictional-hostile-site", "hikvision", "<svg onload=alert(3)> cameras",
+                 "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "\"><img src=y onerror=alert(4)>"]],
+    )
     process, url = start_app(data_dir=data)
     yield url
     stop_app(process)
@@ -162,6 +151,7 @@ def test_screenshot_mode_shows_the_map_alone_with_date_sources_and_attribution(a
     frame, state = map_frame(page)
     assert state["hikmapSites"] == "5"
     wait_for_text(page, "Data as of")
+    assert page.locator('[data-testid="stDialog"]').count() == 0  # e.g. no "Page not found"
     for hidden in ("stSidebar", "stToolbar", "stHeader"):
         locator = page.locator(f'[data-testid="{hidden}"]')
         assert locator.count() == 0 or not locator.first.is_visible(), hidden

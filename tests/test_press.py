@@ -122,7 +122,7 @@ def test_embed_snippet_carries_the_filters_and_the_view():
     snippet = press.embed_snippet("https://map.example.org/", filters)
     src = html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1))
     url = urlparse(src)
-    assert (url.scheme, url.netloc, url.path) == ("https", "map.example.org", "/map")
+    assert (url.scheme, url.netloc, url.path) == ("https", "map.example.org", "/")
     query = parse_qs(url.query)
     assert query["embed"] == ["true"] and query["view"] == ["screenshot"]
     assert query["region"] == ["London"] and query["grade"] == ["official,documented"] and query["q"] == ["camera"]
