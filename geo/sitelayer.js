@@ -173,7 +173,8 @@ function hikmapDraw(map, cfg) {
     body.innerHTML = cfg.legend; // built and escaped server-side from the schema's labels
     box.appendChild(toggle);
     box.appendChild(body);
-    if (container.clientWidth < 420) { box.classList.add("collapsed"); }
+    // Collapsed where it would hide much of the map (a column beside the text, a phone).
+    if (container.clientWidth < 700) { box.classList.add("collapsed"); }
     toggle.addEventListener("click", function () { box.classList.toggle("collapsed"); });
     L.DomEvent.disableClickPropagation(box);
     return box;

@@ -187,3 +187,30 @@ def test_one_click_reset_clears_every_filter_and_the_url(app_url, watched_page):
     wait_for_text(page, "5 of 5 sites")
     page.wait_for_url(re.compile(r"^[^?]*$"))
     assert "q=" not in page.url and "kind=" not in page.url
+
+
+def test_without_boundaries_the_app_runs_and_says_what_is_missing(chromium, tmp_path):
+    process, url = start_app(extra_env={"HIKMAP_BOUNDARIES_DIR": str(tmp_path / "no-boundaries-here")})
+    try:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(url + "/")
+        wait_for_text(page, "boundaries are not available")
+        wait_for_text(page, "fetch-boundaries")
+        frame = None
+        for _ in range(120):
+            frames = [f for f in page.frames if "streamlit_folium" in f.url]
+            state = frames[0].evaluate("() => { const c = document.querySelector('.leaflet-container');"
+                                       " return c ? JSON.parse(JSON.stringify(c.dataset)) : null }") if frames else None
+            if state and state.get("hikmapPainted"):
+                frame = frames[0]
+                break
+            page.wait_for_timeout(250)
+        assert frame is not None, "the map did not draw without boundaries"
+        assert state["hikmapSites"] == "5" and "hikmapDistricts" not in state
+        assert frame.locator("path.hikmap-site").count() >= 1
+        assert watch.console_errors == [] and watch.external_requests == []
+        context.close()
+    finally:
+        stop_app(process)
