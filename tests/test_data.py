@@ -26,3 +26,17 @@ def test_change_log_names_the_package_version():
     entries = read_changelog(ROOT / "data" / "CHANGELOG.md")
     descriptor = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
     assert entries and entries[0][1] == descriptor["version"]
+
+
+def test_district_table_is_what_the_script_generates(tmp_path):
+    from geo.areas import NATIONS, generate_districts
+
+    rows = generate_districts(tmp_path / "districts.csv")
+    assert (tmp_path / "districts.csv").read_text(encoding="utf-8") == (ROOT / "data" / "districts.csv").read_text(encoding="utf-8")
+    assert len(rows) == 361
+    assert {r.nation for r in rows} == set(NATIONS)
+    assert len({r.region for r in rows}) == 12  # nine English regions + Scotland, Wales, Northern Ireland
+    # The ONS file's quirks are recoded to the codes the postcode directory uses.
+    codes = {r.lad_code: r.lad_name for r in rows}
+    assert codes["S12000049"] == "Glasgow City" and codes["S12000050"] == "North Lanarkshire"
+    assert "S12000046" not in codes and "S12000044" not in codes
