@@ -56,14 +56,6 @@ def districts_by_code() -> dict[str, District]:
     return {d.lad_code: d for d in load_districts()}
 
 
-def regions_by_nation() -> dict[str, list[str]]:
-    """Nation -> its regions (England's nine; the other nations are their own region)."""
-    result: dict[str, set[str]] = {n: set() for n in NATIONS}
-    for district in load_districts():
-        result[district.nation].add(district.region)
-    return {nation: sorted(regions) for nation, regions in result.items()}
-
-
 # --- Boundaries -----------------------------------------------------------------
 class BoundariesUnavailable(RuntimeError):
     """The boundary file is missing or does not match its pinned checksum."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -109,12 +109,6 @@ class Filters:
     def active(self) -> bool:
         return self != Filters()
 
-    def cleared(self) -> "Filters":
-        return Filters()
-
-    def with_(self, **changes) -> "Filters":
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True)
 class Selection:
@@ -122,7 +116,6 @@ class Selection:
 
     sites: pd.DataFrame
     claims: pd.DataFrame
-    near_point: tuple[float, float] | None = None
 
     @property
     def site_count(self) -> int:
@@ -199,4 +192,4 @@ def apply_filters(sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, n
         keep &= sites["id"].isin(set(claims.loc[claim_keep, "site"]))
     chosen_sites = sites[keep]
     chosen_claims = claims[claim_keep & claims["site"].isin(set(chosen_sites["id"]))]
-    return Selection(sites=chosen_sites, claims=chosen_claims, near_point=near_point)
+    return Selection(sites=chosen_sites, claims=chosen_claims)

@@ -182,7 +182,7 @@ function hikmapDraw(map, cfg) {
   legend.addTo(map);
 
   /* Councils, regions and (with no tiles) the UK outline, fetched from the app itself. */
-  if (!cfg.boundaries.ltla) { return; }
+  if (!cfg.boundaries.ltla) { container.dataset.hikmapBoundaries = "none"; return; }
   function getJson(url) {
     if (!url) { return Promise.resolve(null); }
     return fetch(url).then(function (r) {

@@ -137,8 +137,12 @@ def watched_page(chromium, request):
     context.close()
 
 
-def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None):
-    """The streamlit-folium frame whose map has drawn its sites (and councils, if any)."""
+def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites: int | None = None):
+    """The streamlit-folium frame whose map has drawn its sites (and councils, if any).
+
+    ``min_sites`` or ``sites`` wait for at least, or exactly, that many sites
+    (the frame redraws after each Streamlit rerun).
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for frame in page.frames:
@@ -151,8 +155,10 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None):
                 )
             except Exception:  # the frame may be reloading between Streamlit reruns
                 state = None
-            if state and "hikmapSites" in state and (min_sites is None or int(state["hikmapSites"]) >= min_sites):
-                if "hikmapDistricts" in state or "hikmapBoundaryError" in state:
+            if (state and "hikmapSites" in state
+                    and (min_sites is None or int(state["hikmapSites"]) >= min_sites)
+                    and (sites is None or int(state["hikmapSites"]) == sites)):
+                if {"hikmapDistricts", "hikmapBoundaryError", "hikmapBoundaries"} & set(state):
                     return frame, state
         # Not time.sleep: Playwright's sync API only notices new frames while it runs.
         page.wait_for_timeout(250)

@@ -50,14 +50,8 @@ def test_choosing_a_region_changes_the_map_and_the_counts(app_url, watched_page)
     choose(page, "Region", "Wales")
     page.wait_for_url(re.compile(r"region=Wales"))
     wait_for_text(page, "0 of 5 sites")
-    frame, state = map_frame(page, min_sites=0)
-    deadline_state = state
-    for _ in range(40):  # the component re-renders after the rerun
-        frame, deadline_state = map_frame(page, min_sites=0)
-        if deadline_state["hikmapSites"] == "0":
-            break
-        page.wait_for_timeout(250)
-    assert deadline_state["hikmapSites"] == "0"
+    frame, state = map_frame(page, sites=0)  # the component redraws after the rerun
+    assert state["hikmapSites"] == "0"
     assert frame.locator("path.hikmap-site").count() == 0
     choose(page, "Region", "London")
     wait_for_text(page, "5 of 5 sites")
@@ -198,16 +192,8 @@ def test_without_boundaries_the_app_runs_and_says_what_is_missing(chromium, tmp_
         page.goto(url + "/")
         wait_for_text(page, "boundaries are not available")
         wait_for_text(page, "fetch-boundaries")
-        frame = None
-        for _ in range(120):
-            frames = [f for f in page.frames if "streamlit_folium" in f.url]
-            state = frames[0].evaluate("() => { const c = document.querySelector('.leaflet-container');"
-                                       " return c ? JSON.parse(JSON.stringify(c.dataset)) : null }") if frames else None
-            if state and state.get("hikmapPainted"):
-                frame = frames[0]
-                break
-            page.wait_for_timeout(250)
-        assert frame is not None, "the map did not draw without boundaries"
+        frame, state = map_frame(page)
+        assert state["hikmapBoundaries"] == "none"
         assert state["hikmapSites"] == "5" and "hikmapDistricts" not in state
         assert frame.locator("path.hikmap-site").count() >= 1
         assert watch.console_errors == [] and watch.external_requests == []
