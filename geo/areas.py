@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from geo import settings
+from geo.atomic import write_text_atomically
 
 NATION_BY_PREFIX = {"E": "England", "S": "Scotland", "W": "Wales", "N": "Northern Ireland"}
 NATIONS = tuple(NATION_BY_PREFIX.values())
@@ -161,12 +163,11 @@ def generate_districts(path: Path = settings.DISTRICTS_CSV) -> list[District]:
             region=str(best[record.code]),
             nation=NATION_BY_PREFIX[record.code[0]],
         ))
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(DISTRICT_FIELDS)
-        for district in rows:
-            writer.writerow([getattr(district, f) for f in DISTRICT_FIELDS])
-    tmp.replace(path)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DISTRICT_FIELDS)
+    for district in rows:
+        writer.writerow([getattr(district, f) for f in DISTRICT_FIELDS])
+    write_text_atomically(path, out.getvalue())
     districts_by_code.cache_clear()
     return rows

@@ -8,13 +8,12 @@ file never replaces a good one).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from geo import settings
 from geo.areas import districts_by_code
+from geo.atomic import write_text_atomically
 from geo.datapackage import Package, Problem, check_package, load_package, split_multi
 
 GRADE_ORDER = ("official", "documented", "reported")  # strongest first
@@ -24,25 +23,6 @@ class BuildError(RuntimeError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"the data package has {len(problems)} problem(s)")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600); give it the usual mode for a new file.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as tmp:
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _geocode_in_chunks(postcodes: list[str], geocode: Callable[[list[str]], list], progress: bool, chunk: int = 5000) -> list:
@@ -166,5 +146,5 @@ def build(directory: Path = settings.DATA_DIR, output: Path = settings.BUILT_SIT
         "type": "FeatureCollection",
         "features": site_features(package, directory_lookup, progress=progress),
     }
-    write_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    write_text_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return collection

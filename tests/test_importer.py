@@ -559,7 +559,7 @@ KILLER = textwrap.dedent('''
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text[: len(text) // 2], encoding="utf-8")
             pause()
-        geo.build.write_atomically = slow_atomic
+        geo.build.write_text_atomically = slow_atomic
     elif point == "after-swap":
         real_exchange = importer.exchange_directories
         def exchange_then_pause(a, b):
@@ -649,8 +649,12 @@ PAGE = str(ROOT / "pages" / "import.py")
 
 @pytest.fixture
 def app_env(monkeypatch, scratch):
+    import streamlit as st
+
     monkeypatch.delenv("HIKMAP_IMPORT_TOKEN", raising=False)
-    return monkeypatch
+    st.cache_resource.clear()  # the sign-in throttle is shared by sessions of one process: start afresh
+    yield monkeypatch
+    st.cache_resource.clear()
 
 
 def _texts(at) -> str:
@@ -667,7 +671,7 @@ def test_gate_without_credential_switches_the_page_off(app_env):
     assert at.get("file_uploader") == []
 
 
-def test_gate_refuses_a_wrong_token_and_waits_longer_each_time(app_env):
+def test_gate_refuses_a_wrong_token_and_the_wait_holds_across_sessions(app_env):
     from streamlit.testing.v1 import AppTest
 
     app_env.setenv("HIKMAP_IMPORT_TOKEN", "test-token")
@@ -676,12 +680,17 @@ def test_gate_refuses_a_wrong_token_and_waits_longer_each_time(app_env):
     at.text_input(key="import_token_input").input("wrong-token")
     at.button(key="import_sign_in").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["That token is not right."]
-    assert at.session_state["import_failures"] == 1
+    assert [e.value for e in at.error] == ["That token is not right. The next try is possible in 1 s."]
     assert at.get("file_uploader") == []
-    at.button(key="import_sign_in").click().run()
-    assert at.session_state["import_failures"] == 2
-    assert "import_authenticated" not in at.session_state
+    # A new browser session from the same address does not reset the wait: even the right
+    # token is not checked until it is over.
+    fresh = AppTest.from_file(PAGE, default_timeout=60).run()
+    fresh.text_input(key="import_token_input").input("test-token")
+    fresh.button(key="import_sign_in").click().run()
+    assert not fresh.exception
+    assert fresh.error[0].value.startswith("Too many wrong tokens from this address. Try again in")
+    assert "import_authenticated" not in fresh.session_state
+    assert fresh.get("file_uploader") == []
 
 
 def test_gate_with_the_right_token_shows_the_upload(app_env):
