@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo import settings
 from geo.areas import BoundariesUnavailable, load_districts
+from geo.campaign import escape_markdown
 from geo.dataset import Dataset, load_dataset
 from geo.filters import MULTI_PARAMS, RADIUS_CHOICES_KM, SCALAR_PARAMS, Filters, Selection, apply_filters
 from geo.postcodes import Location, PostcodeError
@@ -40,10 +41,6 @@ def dataset() -> Dataset:
     return load_dataset(settings.DATA_DIR, settings.BUILT_SITES)
 
 
-def dataset_cache_clear() -> None:
-    dataset.clear()
-
-
 @st.cache_data(show_spinner=False)
 def districts_table():
     import pandas as pd
@@ -65,6 +62,22 @@ def geocode(postcode: str) -> Location | str:
         return postcode_directory().lookup(postcode)
     except PostcodeError as error:
         return f"{error.postcode}: {error.reason}"
+
+
+@st.cache_data(show_spinner=False)
+def map_data_url() -> str:
+    """Address of the dataset's map data file (written once per data version)."""
+    from geo.mapview import district_status, labels_from, map_data, publish_json
+
+    data = dataset()
+    payload = map_data(data.sites, data.claims, data.sources, labels_from(data),
+                       district_status=district_status(data.sites, data.foi_requests))
+    return publish_json(payload, "sites")
+
+
+def dataset_cache_clear() -> None:
+    dataset.clear()
+    map_data_url.clear()
 
 
 @st.cache_resource(show_spinner=False)
@@ -95,7 +108,7 @@ def _url_filters(data: Dataset) -> Filters:
     params = {k: st.query_params.get(k, "") for k in FILTER_PARAM_KEYS}
     filters, messages = Filters.from_params(params, allowed_values(data))
     for message in messages:
-        st.toast(message)
+        st.toast(escape_markdown(message))  # the message repeats what the URL said
     return filters
 
 

@@ -2,7 +2,8 @@
 
 For each size, side by side in the same run:
 
-* the app's own code (``geo.mapview.sites_payload`` + ``build_map`` + render),
+* the app's own code (``geo.mapview.map_data`` + ``publish_json`` + ``build_map`` + render;
+  the page and the data file it fetches are counted together),
 * a baseline of one plain ``folium.Marker`` (with a popup) per site,
 
 measuring build time (median of repeats), page size, and the time until the
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from geo import settings  # noqa: E402
 from geo.assets import ensure_vendor_assets, self_host_folium  # noqa: E402
 from geo.dataset import load_dataset  # noqa: E402
-from geo.mapview import build_map, labels_from, sites_payload  # noqa: E402
+from geo.mapview import build_map, labels_from, map_data, publish_json  # noqa: E402
 from geo.postcodes import get_directory  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -85,11 +86,13 @@ def synthetic(size: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sites, claims
 
 
-def build_app_map(sites, claims, sources, labels) -> str:
+def build_app_map(sites, claims, sources, labels) -> tuple[str, int]:
+    """The page's HTML and the size of the data file it fetches (written under static/generated)."""
     self_host_folium()  # undo the baseline's extra script
-    payload = sites_payload(sites, claims, sources, labels)
-    fmap = build_map(payload, labels, boundary_urls={})
-    return fmap.get_root().render()
+    url = publish_json(map_data(sites, claims, sources, labels), "bench-sites")
+    fmap = build_map(url, site_count=len(sites), boundary_urls={})
+    data_bytes = (settings.STATIC_DIR / "generated" / url.rsplit("/", 1)[1]).stat().st_size
+    return fmap.get_root().render(), data_bytes
 
 
 def build_plain_markers(sites) -> str:
@@ -168,8 +171,8 @@ def main() -> int:
         for size in args.sizes:
             sites, claims = synthetic(size)
             repeats = 5 if size <= 10_000 else 3
-            app_s, app_html = timed(lambda: build_app_map(sites, claims, sources, labels), repeats)
-            row = {"sites": len(sites), "app_build_s": app_s, "app_page_bytes": len(app_html.encode())}
+            app_s, (app_html, data_bytes) = timed(lambda: build_app_map(sites, claims, sources, labels), repeats)
+            row = {"sites": len(sites), "app_build_s": app_s, "app_page_bytes": len(app_html.encode()) + data_bytes}
             (work / f"app-{size}.html").write_text(app_html, encoding="utf-8")
             if browser:
                 row["app_draw_s"] = time_to_draw(
@@ -192,6 +195,8 @@ def main() -> int:
             playwright.stop()
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
+        for path in (settings.STATIC_DIR / "generated").glob("bench-sites-*.json"):
+            path.unlink()
 
     print()
     print(f"{'sites':>8} | {'app build':>9} | {'plain build':>11} | {'speed-up':>8} | {'app page':>9} | "

@@ -25,8 +25,15 @@ class Citation:
 
 
 def escape_markdown(text: str) -> str:
-    """Text shown literally by st.markdown: Markdown and HTML characters escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$:])", r"\\\1", text)
+    """Text shown literally by st.markdown: Markdown and HTML characters escaped.
+
+    Covers emphasis, links and images, headings (``#`` and setext ``=``/``-``
+    underlines), lists, tables, HTML and entities, LaTeX (``$``) and
+    strikethrough (``~``). A colon becomes the entity ``&#58;``: Streamlit
+    turns ``:material/name:`` into an icon and ``:red[...]`` into colour even
+    when the colon is escaped with a backslash, but not an entity.
+    """
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$=^])", r"\\\1", text).replace(":", "&#58;")
 
 
 def render_campaign(text: str, sources: pd.DataFrame, sources_page: str = "sources") -> tuple[str, list[Citation]]:

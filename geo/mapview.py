@@ -1,22 +1,31 @@
 """The campaign map: a folium map of the selected sites, councils and boundaries.
 
 Built for thousands of sites. All sites travel to the browser as one compact,
-column-oriented JSON payload drawn by a small Leaflet layer (``sitelayer.js``
-inlined below): one vector marker per location, shaped by the kind of site and
-coloured by the strongest evidence grade. Popups are built in the browser with
-DOM text nodes, so no text from the data is ever parsed as HTML; tooltips,
-which Leaflet and streamlit-folium treat as HTML strings, are escaped first.
+column-oriented JSON file (:func:`map_data`, written by :func:`publish_json`
+under ``static/generated/`` with a content hash in its name, so a browser
+caches it until the data changes) drawn by a small Leaflet layer
+(``sitelayer.js``): one vector marker per location, shaped by the kind of site
+and coloured by the strongest evidence grade. A filtered view sends only the
+positions of the chosen sites.
+
+No text from the data ever passes through a template engine. folium renders
+a map with Jinja, and branca renders the scripts a second time, so anything
+placed in an element's template source would be evaluated on the server.
+Only the configuration goes into the page (our own numbers, colours and
+addresses), encoded by :func:`safe_script_json` so that no template delimiter
+and no HTML survives in it; the data arrives later, by ``fetch``, as JSON.
+In the browser, popups, tooltips and the legend are built from DOM text
+nodes (tooltips, which Leaflet treats as HTML, are escaped first).
 
 Boundaries (districts, regions, UK outline) are written once as static files
-(``static/generated/``) and fetched by the page from the app itself, so their
-size does not weigh on every map and no third-party host is involved.
+and fetched from the app itself, so no third-party host is involved.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +36,13 @@ from jinja2 import Template
 
 from geo import settings
 from geo.assets import self_host_folium
+from geo.atomic import write_text_atomically
 
-# Up to this many sites, popups carry every claim and source; above it, a
-# summary (the side panel and the table give the rest) keeps the page small.
-DETAIL_LIMIT = 300
+# Up to this many sites in the data file, popups carry every claim and source;
+# above it, a summary (the side panel and the table give the rest) keeps the file small.
+DETAIL_LIMIT = 1000
 # Above this many sites, markers are drawn on one canvas rather than as SVG elements.
 CANVAS_THRESHOLD = 2000
-SHAPES = ("circle", "square", "triangle", "diamond", "star")
 GENERATED_DIR = settings.STATIC_DIR / "generated"
 GENERATED_URL = f"{settings.STATIC_URL}/generated"
 
@@ -69,18 +78,22 @@ def _codes(values: pd.Series, order: list[str]) -> list[int]:
     return [index.get(v, -1) for v in values]
 
 
-def sites_payload(
+def map_data(
     sites: pd.DataFrame,
     claims: pd.DataFrame,
     sources: pd.DataFrame,
     labels: Labels,
+    district_status: dict[str, str] | None = None,
     detail_limit: int = DETAIL_LIMIT,
 ) -> dict:
     """The compact, column-oriented description of the sites that the browser draws.
 
     Coded columns (kind, grade, precision) are indices into ``enums``; when
     there are at most ``detail_limit`` sites, every claim and its sources come
-    too, so popups are complete without another request.
+    too, so popups are complete without another request. ``vocab`` carries
+    the legend's labels, shapes and colours; ``districtStatus`` maps a council
+    code to what is known of it (see :func:`district_status`). Serve it with
+    :func:`publish_json`; the result is plain data, never markup.
     """
     kinds = list(labels.kind)
     grades = list(labels.grade)
@@ -109,6 +122,13 @@ def sites_payload(
             "caveat": [PRECISION_CAVEATS.get(p, "") for p in precisions],
         },
         "detail": len(sites) <= detail_limit,
+        "vocab": {
+            "shapes": [settings.KIND_SHAPES.get(k, "circle") for k in kinds],
+            "gradeColours": [settings.GRADE_COLOURS[g] for g in grades],
+            "districtColours": settings.DISTRICT_COLOURS,
+            "districtLabels": labels.district_status,
+        },
+        "districtStatus": {code: state for code, state in (district_status or {}).items() if state != "no-data"},
     }
     if payload["detail"]:
         site_claims: dict[str, list[int]] = {}
@@ -159,63 +179,73 @@ def write_boundary_files(target: Path = GENERATED_DIR) -> dict[str, str]:
     from geo.areas import load_boundaries
 
     urls = {}
-    target.mkdir(parents=True, exist_ok=True)
     # Tolerances in degrees: about 100 m for districts, 200 m for the outlines.
     for layer, tolerance in (("ltla", 0.001), ("rgn", 0.002), ("uk", 0.002)):
         frame = load_boundaries(layer)
         geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
         frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
         text = frame.to_json(drop_id=True, to_wgs84=True)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        path = target / f"{layer}-{digest}.json"
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
-        urls[layer] = f"{GENERATED_URL}/{path.name}"
+        urls[layer] = _publish_text(text, layer, target)
     return urls
 
 
-def _script_json(value) -> str:
-    """JSON safe to place inside a <script> element."""
+# Files kept per prefix: each data version or import preview adds one; old ones go.
+KEEP_GENERATED = 20
+
+
+def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR) -> str:
+    """Write ``text`` as ``<prefix>-<hash>.json`` under ``target`` (once); return its URL."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    path = target / f"{prefix}-{digest}.json"
+    if path.exists():
+        path.touch()  # recently used: kept by the pruning below
+    else:
+        write_text_atomically(path, text)
+        older = sorted(target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in older[KEEP_GENERATED:]:
+            stale.unlink(missing_ok=True)
+    return f"{GENERATED_URL}/{path.name}"
+
+
+def publish_json(value, prefix: str, target: Path = GENERATED_DIR) -> str:
+    """Serve ``value`` as a static JSON file named by its content; return its URL.
+
+    The same content always gets the same address, so browsers cache it and a
+    repeat costs nothing; new content never overwrites what a page is reading.
+    """
+    return _publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target)
+
+
+# In JSON text, a structural "{" is always followed by '"' or "}", so any "{"
+# followed by "{", "%" or "#" is inside a string, where \u007b means the same.
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+_HTML_SPECIALS = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def safe_script_json(value) -> str:
+    """JSON that is inert in every place folium puts it.
+
+    No Jinja delimiter (``{{``, ``{%``, ``{#``) survives, so a second template
+    pass finds nothing to evaluate; no ``<``, ``>`` or ``&`` survives, so it
+    cannot close the ``<script>`` element. ``JSON.parse`` and JavaScript read
+    it as the same value.
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    text = _TEMPLATE_OPENER.sub(lambda _: "\\u007b", text)
+    for char, escaped in _HTML_SPECIALS.items():
+        text = text.replace(char, escaped)
+    return text
 
-
-def legend_html(labels: Labels, with_districts: bool) -> str:
-    """The map legend: shapes for kinds of site, colours for grades (all text escaped)."""
-    def shape_svg(shape: str, colour: str = "#ffffff") -> str:
-        return (f'<svg width="14" height="14" viewBox="-8 -8 16 16" aria-hidden="true">'
-                f'<path d="{_SVG_SHAPES[shape]}" fill="{colour}" stroke="#222" stroke-width="1.5"/></svg>')
-
-    rows = ['<div class="hikmap-legend-title">Kind of site</div>']
-    for kind, label in labels.kind.items():
-        rows.append(f'<div>{shape_svg(settings.KIND_SHAPES.get(kind, "circle"))} {html.escape(label)}</div>')
-    rows.append('<div class="hikmap-legend-title">Strongest evidence</div>')
-    for grade, label in labels.grade.items():
-        rows.append(f'<div>{shape_svg("circle", settings.GRADE_COLOURS[grade])} {html.escape(label)}</div>')
-    if with_districts:
-        rows.append('<div class="hikmap-legend-title">Councils</div>')
-        for status, colour in settings.DISTRICT_COLOURS.items():
-            rows.append(f'<div><span class="hikmap-swatch" style="background:{colour}"></span> '
-                        f'{html.escape(labels.district_status[status])}</div>')
-    return "".join(rows)
-
-
-# SVG path data for the legend, drawn in a 16x16 box centred on 0,0 (matches sitelayer.js).
-_SVG_SHAPES = {
-    "circle": "M -6 0 A 6 6 0 1 0 6 0 A 6 6 0 1 0 -6 0 Z",
-    "square": "M -5.5 -5.5 H 5.5 V 5.5 H -5.5 Z",
-    "triangle": "M 0 -7 L 6.5 5 L -6.5 5 Z",
-    "diamond": "M 0 -7 L 7 0 L 0 7 L -7 0 Z",
-    "star": "M 0 -7 L 1.9 -2.3 L 6.7 -2.2 L 3 0.9 L 4.1 5.7 L 0 3 L -4.1 5.7 L -3 0.9 L -6.7 -2.2 L -1.9 -2.3 Z",
-}
 
 _SITE_LAYER_JS = (Path(__file__).parent / "sitelayer.js").read_text(encoding="utf-8")
 
 
 class SiteLayer(MacroElement):
-    """Leaflet code that draws the sites, councils and outlines from a JSON payload."""
+    """Leaflet code that draws the sites, councils and outlines.
+
+    ``config_json`` must come from :func:`safe_script_json`: the template
+    places it in the page as it is.
+    """
 
     _template = Template("""
 {% macro header(this, kwargs) %}
@@ -258,20 +288,21 @@ _MAP_CSS = """
 
 
 def build_map(
-    payload: dict,
-    labels: Labels,
-    district_status: dict[str, str] | None = None,
+    data_url: str,
+    site_count: int,
+    selected: list[int] | None = None,
     boundary_urls: dict[str, str] | None = None,
     bounds: list[list[float]] | None = None,
     tiles: settings.TileSource | None = None,
-    pages_base: str = "",
     near: tuple[float, float, float] | None = None,
 ) -> folium.Map:
-    """A folium map of ``payload`` (see :func:`sites_payload`), with councils if ``boundary_urls``.
+    """A folium map that draws the data file at ``data_url`` (see :func:`map_data`).
 
-    ``district_status`` maps district code -> one of ``settings.DISTRICT_COLOURS``
-    (missing codes are "no-data"). ``pages_base`` prefixes links to the app's
-    own pages (the sources page). ``near`` (lat, lon, km) draws the "near me" circle.
+    ``selected`` lists the positions of the sites to draw (``None``: all of
+    them); ``site_count`` is how many that is (many sites are drawn on one
+    canvas). Councils are drawn when ``boundary_urls`` are given. ``near``
+    (lat, lon, km) draws the "near me" circle. Nothing from the data is
+    placed in the page: see the module docstring.
     """
     self_host_folium()
     tiles = tiles or settings.tile_source()
@@ -285,27 +316,19 @@ def build_map(
     )
     if tiles.url:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name, max_zoom=tiles.max_zoom).add_to(fmap)
-    # The full licence lines are shown under the map; the map itself carries the short form.
-    attributions = [html.escape(settings.SHORT_ATTRIBUTION)]
-    kinds = payload["enums"]["kind"]
-    grades = payload["enums"]["grade"]
     config = {
-        "sites": payload,
-        "shapes": [settings.KIND_SHAPES.get(k, "circle") for k in kinds],
-        "gradeColours": [settings.GRADE_COLOURS[g] for g in grades],
-        "canvas": len(payload["lat"]) > CANVAS_THRESHOLD,
-        "districtStatus": {code: status for code, status in (district_status or {}).items() if status != "no-data"},
-        "districtColours": settings.DISTRICT_COLOURS,
-        "districtLabels": labels.district_status,
+        "data": data_url,
+        "selected": None if selected is None else [int(i) for i in selected],
+        "canvas": site_count > CANVAS_THRESHOLD,
         "boundaries": boundary_urls or {},
         "outlineBasemap": not tiles.url,
-        "legend": legend_html(labels, with_districts=bool(boundary_urls)),
-        "attribution": " | ".join(attributions),
-        "sourcesPage": f"{pages_base}sources",
+        # The full licence lines are shown under the map; the map itself carries the short form.
+        "attribution": settings.SHORT_ATTRIBUTION,
+        "sourcesPage": "sources",
         "near": {"lat": near[0], "lon": near[1], "km": near[2]} if near else None,
     }
-    SiteLayer(_script_json(config)).add_to(fmap)
-    fmap.fit_bounds(bounds or selection_bounds(pd.DataFrame({"lat": payload["lat"], "lon": payload["lon"]})), max_zoom=13)
+    SiteLayer(safe_script_json(config)).add_to(fmap)
+    fmap.fit_bounds(bounds or [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])], max_zoom=13)
     return fmap
 
 

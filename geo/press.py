@@ -181,7 +181,18 @@ def _load_layers():
     return uk, districts, ""
 
 
-def render_png(
+def render_png(*args, **kwargs) -> bytes:
+    """The selection as a press PNG; see :func:`_render_png` for the arguments.
+
+    Text from the data is drawn as it is: matplotlib's math mode (``$...$``)
+    is switched off, so a dollar sign in a name is a dollar sign and a stray
+    one cannot break the drawing.
+    """
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _render_png(*args, **kwargs)
+
+
+def _render_png(
     data,
     selection,
     filters: Filters | None = None,

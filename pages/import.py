@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+import math
 
 import pandas as pd
 import streamlit as st
@@ -19,12 +19,12 @@ from streamlit_folium import st_folium
 import ui
 from geo import settings
 from geo.campaign import escape_markdown
+from geo.gate import SignInThrottle
 from geo.importer import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
 
 ui.ensure_entrypoint()
 
 TEMPLATE = settings.PROJECT_ROOT / "data" / "templates" / "foi-import-template.csv"
-MAX_DELAY_S = 30
 
 
 def configured_token() -> str:
@@ -34,6 +34,12 @@ def configured_token() -> str:
     except StreamlitSecretNotFoundError:  # no secrets file at all: not configured there
         token = ""
     return str(token).strip() or settings.import_token()
+
+
+@st.cache_resource(show_spinner=False)
+def sign_in_throttle() -> SignInThrottle:
+    """One throttle per server process, shared by every browser session (see geo.gate)."""
+    return SignInThrottle()
 
 
 def gate() -> bool:
@@ -47,15 +53,22 @@ def gate() -> bool:
         return True
     st.text_input("Import token", type="password", key="import_token_input", max_chars=512)
     if st.button("Sign in", key="import_sign_in"):
+        throttle = sign_in_throttle()
+        # The connection's address (None on localhost); behind a proxy every visitor shares
+        # one, and the throttle's global cap still holds.
+        address = st.context.ip_address
+        client = address if isinstance(address, str) and address else "local"
+        wait = throttle.wait_s(client)
         given = st.session_state.get("import_token_input", "")
-        if hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        if wait > 0:
+            st.error(f"Too many wrong tokens from this address. Try again in {math.ceil(wait)} s.")
+        elif hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+            throttle.succeeded(client)
             st.session_state["import_authenticated"] = True
-            st.session_state["import_failures"] = 0
             st.rerun()
-        failures = st.session_state.get("import_failures", 0) + 1
-        st.session_state["import_failures"] = failures
-        time.sleep(min(2 ** (failures - 1), MAX_DELAY_S))  # each failure waits longer
-        st.error("That token is not right.")
+        else:
+            delay = throttle.failed(client)
+            st.error(f"That token is not right. The next try is possible in {math.ceil(delay)} s.")
     return False
 
 
@@ -72,7 +85,7 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
-    from geo.mapview import build_map, district_status, labels_from, selection_bounds, sites_payload
+    from geo.mapview import build_map, district_status, labels_from, map_data, publish_json, selection_bounds
 
     tables = report.tables
     wanted = [site_id for site_id in report.locations]
@@ -91,8 +104,8 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
     sites["grade"] = [grades.get(s, "") for s in sites["id"]]
     sources = pd.DataFrame(tables["sources"])
     labels = labels_from(data)
-    fmap = build_map(sites_payload(sites, claims, sources, labels), labels,
-                     district_status=district_status(data.sites, data.foi_requests),
+    payload = map_data(sites, claims, sources, labels, district_status=district_status(data.sites, data.foi_requests))
+    fmap = build_map(publish_json(payload, "import-preview"), site_count=len(sites),
                      boundary_urls=boundary_urls, bounds=selection_bounds(sites))
     st_folium(fmap, height=380, width=None, returned_objects=[], key="import_preview_map")
 

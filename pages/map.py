@@ -12,10 +12,11 @@ from streamlit_folium import st_folium
 import ui
 from geo import settings
 from geo.campaign import escape_markdown, render_campaign
+from geo.export import markdown_link
 from geo.filters import Filters
 from geo.mapview import (
     DISTRICT_STATUS_LABELS, PRECISION_CAVEATS, build_map, district_status, labels_from, near_bounds,
-    selection_bounds, sites_at, sites_payload,
+    selection_bounds, sites_at,
 )
 
 ui.ensure_entrypoint()
@@ -36,16 +37,17 @@ def campaign_map(filter_params: tuple, data_key: str):
     dataset = ui.dataset()
     chosen_selection, chosen_near, _ = ui.select(dataset, chosen)
     boundary_urls, _ = ui.boundary_urls()
-    payload = sites_payload(chosen_selection.sites, chosen_selection.claims, dataset.sources, labels_from(dataset))
     if chosen_near:
         bounds = near_bounds(chosen_near.lat, chosen_near.lon, chosen.radius_km)
     elif not chosen_selection.sites.empty:
         bounds = selection_bounds(chosen_selection.sites)
     else:
         bounds = None
+    positions = dataset.sites.index.get_indexer(chosen_selection.sites.index)
     return build_map(
-        payload, labels_from(dataset),
-        district_status=district_status(dataset.sites, dataset.foi_requests),
+        ui.map_data_url(),
+        site_count=len(positions),
+        selected=None if len(positions) == len(dataset.sites) else list(positions),
         boundary_urls=boundary_urls,
         bounds=bounds,
         near=(chosen_near.lat, chosen_near.lon, chosen.radius_km) if chosen_near else None,
@@ -82,8 +84,7 @@ def show_site_details(sites: pd.DataFrame) -> None:
                 row = data.sources[data.sources["id"] == source_id]
                 if row.empty:
                     continue
-                title, url = row.iloc[0]["title"], row.iloc[0]["url"]
-                link = f"[{escape_markdown(title)}]({url})" if url.startswith(("https://", "http://")) else escape_markdown(title)
+                link = markdown_link(row.iloc[0]["title"], row.iloc[0]["url"], escape_markdown)
                 st.markdown(f"- {link} ([about this source](sources?source={source_id}))")
 
 
@@ -166,6 +167,5 @@ with text_column:
         st.link_button("Sign the petition", petition, type="primary")
     with st.expander("Sources cited in this text"):
         for citation in citations:
-            title = escape_markdown(citation.title)
-            linked = f"[{title}]({citation.url})" if citation.url else title
+            linked = markdown_link(citation.title, citation.url, escape_markdown)
             st.markdown(f"{citation.number}. {linked} — {escape_markdown(citation.publisher)}")

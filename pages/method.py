@@ -66,7 +66,7 @@ entries = read_changelog(settings.DATA_DIR / "CHANGELOG.md")
 if not entries:
     st.info("The change log is empty.")
 for date, version, text in entries:
-    with st.expander(f"{date} — version {version}", expanded=date == entries[0][0]):
+    with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
         st.markdown(export.changelog_markdown(text, escape_markdown))
 
 st.header("Licences and attributions", anchor="licences")

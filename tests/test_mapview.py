@@ -1,0 +1,30 @@
+"""The map's data files: named by content, written whole, old ones pruned."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from geo.mapview import GENERATED_URL, KEEP_GENERATED, publish_json
+
+
+def test_the_same_content_gets_the_same_address_and_new_content_a_new_one(tmp_path):
+    first = publish_json({"name": ["Fictional Hall"]}, "sites", target=tmp_path)
+    again = publish_json({"name": ["Fictional Hall"]}, "sites", target=tmp_path)
+    other = publish_json({"name": ["Fictional Annex"]}, "sites", target=tmp_path)
+    assert first == again != other
+    assert first.startswith(GENERATED_URL + "/sites-")
+    assert json.loads((tmp_path / first.rsplit("/", 1)[1]).read_text(encoding="utf-8")) == {"name": ["Fictional Hall"]}
+
+
+def test_old_files_of_a_prefix_are_pruned_and_others_kept(tmp_path):
+    boundary = publish_json({"layer": "ltla"}, "ltla", target=tmp_path)
+    urls = []
+    for n in range(KEEP_GENERATED + 5):
+        urls.append(publish_json({"n": n}, "sites", target=tmp_path))
+        path = tmp_path / urls[-1].rsplit("/", 1)[1]
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))  # strictly increasing ages
+    kept = sorted(p.name for p in tmp_path.glob("sites-*.json"))
+    assert len(kept) == KEEP_GENERATED
+    assert urls[-1].rsplit("/", 1)[1] in kept and urls[0].rsplit("/", 1)[1] not in kept
+    assert (tmp_path / boundary.rsplit("/", 1)[1]).exists()
