@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import ARTIFACTS, PageWatch, map_frame, scratch_data, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, PageWatch, map_frame, start_app, stop_app, wait_for_text
 
 pytestmark = pytest.mark.browser
 
@@ -94,46 +94,6 @@ def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
     assert widths[2] is None or widths[2] <= 390
     assert watch.console_errors == []
     assert watch.external_requests == []
-
-
-@pytest.fixture(scope="module")
-def hostile_app(tmp_path_factory):
-    """The app over a scratch copy of the data with a fictional site whose text is HTML."""
-    data = scratch_data(
-        tmp_path_factory.mktemp("hostile"),
-        sites=[["fictional-hostile-site", "<img src=x onerror=alert(1)>", "Example <b>Borough</b> Council", "council",
-                "<script>alert(2)</script>", "CF10 3NQ", "building", "", "", "", "Fictional test record"]],
-        claims=[["fictional-hostile-claim", "fictional-hostile-site", "hikvision", "<svg onload=alert(3)> cameras",
-                 "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "\"><img src=y onerror=alert(4)>"]],
-    )
-    process, url = start_app(data_dir=data)
-    yield url
-    stop_app(process)
-
-
-def test_text_from_the_data_is_shown_as_text_never_run(hostile_app, watched_page):
-    page = watched_page.page
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(hostile_app + "/?nation=Wales")
-    frame, state = map_frame(page, min_sites=1)
-    assert state["hikmapSites"] == "1"
-    marker = frame.locator("path.hikmap-site").first
-    marker.hover()
-    tooltip = frame.locator(".leaflet-tooltip").first
-    tooltip.wait_for()
-    assert tooltip.inner_text() == "<img src=x onerror=alert(1)>"
-    marker.click()
-    popup = frame.locator(".hikmap-popup")
-    popup.wait_for()
-    text = popup.inner_text()
-    assert "<img src=x onerror=alert(1)>" in text
-    assert "Example <b>Borough</b> Council" in text
-    assert "<svg onload=alert(3)> cameras" in text
-    assert "<script>alert(2)</script>" in text
-    assert frame.locator(".hikmap-popup img, .hikmap-popup svg, .hikmap-popup script, .hikmap-popup b").count() == 0
-    page.wait_for_timeout(500)
-    assert dialogs == []
 
 
 @pytest.mark.parametrize("size, width", [("16x9", 1200), ("1x1", 1000)])
