@@ -73,6 +73,23 @@ def cmd_districts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from geo.authorities import generate
+
+    authorities, names = generate()
+    print(f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
+          f"{settings.AUTHORITY_NAMES_CSV}", file=sys.stderr)
+    return 0
+
+
+def cmd_hexes(args: argparse.Namespace) -> int:
+    from geo.areas import generate_hexes
+
+    rows = generate_hexes()
+    print(f"wrote {len(rows)} hexes to {settings.HEXES_CSV}", file=sys.stderr)
+    return 0
+
+
 def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
     from geo.areas import BoundariesUnavailable, boundaries_file, fetch_boundaries
 
@@ -85,7 +102,7 @@ def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from geo.importer import ApplyError, apply_import, prepare_import
+    from geo.importing import ApplyError, apply_import, prepare_import
 
     path = Path(args.file)
     try:
@@ -130,6 +147,12 @@ def parser() -> argparse.ArgumentParser:
 
     districts = commands.add_parser("districts", help="regenerate data/districts.csv from the ONS boundaries")
     districts.set_defaults(run=cmd_districts)
+
+    authorities = commands.add_parser("authorities", help="regenerate data/authorities.csv and authority_names.csv from mySociety's tables")
+    authorities.set_defaults(run=cmd_authorities)
+
+    hexes = commands.add_parser("hexes", help="regenerate data/hexes.csv from Open Innovations' hex cartogram")
+    hexes.set_defaults(run=cmd_hexes)
 
     fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundary file into the cache (once)")
     fetch.set_defaults(run=cmd_fetch_boundaries)

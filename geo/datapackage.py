@@ -1,11 +1,24 @@
 """Read and check the evidence data package (``data/``).
 
-The package follows the Frictionless Data Package layout: ``datapackage.json``
-describes each CSV table with a schema (field types, allowed values, patterns,
-keys). :func:`check_package` applies that schema to every row, then the rules
-the schema cannot express (a published source needs an address, a site needs
-a postcode or coordinates, postcodes must geocode). Each problem names the
-file, the line where the row starts (the header is line 1) and the field.
+The package is a standard Frictionless Data Package: ``datapackage.json``
+describes each CSV table with a Table Schema (types, required values, allowed
+values, patterns, lengths, unique, primary and foreign keys), and
+``frictionless validate data/datapackage.json`` accepts it.
+:func:`check_package` lets the ``frictionless`` library apply all of that,
+then adds only the project's own rules, which a schema cannot say:
+
+* each file is UTF-8 with the schema's columns, and each row has one cell per column;
+* numbers are plain ASCII numbers any reader takes (no ``5_3``, no ``nan``),
+  dates are real dates (``2021-02-30`` is not), written ``YYYY-MM-DD``;
+* addresses are http(s) with a host;
+* each claim and each figure rests on at least one source; a published source
+  has an address, and a missing date is explained;
+* a site can be placed: a postcode that geocodes, coordinates, or (for an area)
+  its authority; or it says it is not placed;
+* a request's answer comes after it was sent.
+
+Each problem names the file, the line where the row starts (the header is
+line 1, and a cell spanning lines counts them all) and the field.
 """
 
 from __future__ import annotations
@@ -23,9 +36,13 @@ from urllib.parse import urlsplit
 
 DESCRIPTOR = "datapackage.json"
 PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # What a CSV reader anywhere takes for a number: ASCII digits, optional sign, point and exponent
-# (Python's float() would also accept "5_3" and non-ASCII digits).
+# (Python's float() and the decimal module also accept "5_3", "nan" and non-ASCII digits).
 NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
+# Fields whose pattern is a date written at the precision the source gives.
+PARTIAL_DATE_PATTERN = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 @dataclass(frozen=True, order=True)
@@ -51,7 +68,7 @@ class Table:
     rows: list[dict[str, str]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # line where each row starts
     header: list[str] = field(default_factory=list)
-    primary_key: str | None = None
+    primary_key: list[str] = field(default_factory=list)
     foreign_keys: list[dict] = field(default_factory=list)
 
     def field_schema(self, name: str) -> dict:
@@ -59,6 +76,11 @@ class Table:
 
     def values(self, column: str) -> Iterable[str]:
         return (row.get(column, "") for row in self.rows)
+
+    def line_of(self, row_number: int) -> int:
+        """The file line of frictionless' ``row_number`` (the header is row 1)."""
+        index = row_number - 2
+        return self.lines[index] if 0 <= index < len(self.lines) else row_number
 
 
 @dataclass
@@ -69,11 +91,6 @@ class Package:
 
     def table(self, name: str) -> Table:
         return self.tables[name]
-
-
-def split_multi(value: str, separator: str) -> list[str]:
-    """Values of a multi-valued cell (``"a;b"`` -> ``["a", "b"]``), blanks kept out."""
-    return [part.strip() for part in value.split(separator) if part.strip()]
 
 
 def parse_partial_date(value: str) -> dt.date:
@@ -99,6 +116,16 @@ def is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def links(package: Package, table: str, key: str, value: str) -> dict[str, list[str]]:
+    """A link table as ``key`` -> its ``value`` ids, in file order (e.g. claim -> sources)."""
+    found: dict[str, list[str]] = {}
+    if table in package.tables:
+        for row in package.tables[table].rows:
+            found.setdefault(row[key], []).append(row[value])
+    return found
+
+
+# --- Reading ----------------------------------------------------------------------------
 def _read_csv(path: Path, table: Table, problems: list[Problem]) -> None:
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -151,11 +178,12 @@ def load_package(directory: Path) -> tuple[Package, list[Problem]]:
     tables: dict[str, Table] = {}
     for resource in descriptor.get("resources", []):
         schema = resource.get("schema", {})
+        primary_key = schema.get("primaryKey", [])
         table = Table(
             name=resource["name"],
             path=resource["path"],
             fields=schema.get("fields", []),
-            primary_key=schema.get("primaryKey"),
+            primary_key=[primary_key] if isinstance(primary_key, str) else list(primary_key),
             foreign_keys=schema.get("foreignKeys", []),
         )
         path = directory / resource["path"]
@@ -167,7 +195,103 @@ def load_package(directory: Path) -> tuple[Package, list[Problem]]:
     return Package(directory, descriptor, tables), problems
 
 
-# --- Checks ---------------------------------------------------------------------
+# --- The standard's checks, by frictionless ------------------------------------------------
+_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "date": "a date (YYYY-MM-DD)",
+               "boolean": "true or false"}
+_CONSTRAINT_RE = re.compile(r'constraint "(\w+)"')
+
+
+def _constraint_message(cell: str, spec: dict, constraint: str) -> str:
+    limits = spec.get("constraints", {})
+    if constraint == "required":
+        return "required value is missing"
+    if constraint == "enum":
+        return f"{cell!r} is not one of: {', '.join(limits['enum'])}"
+    if constraint == "maxLength":
+        return f"{len(cell)} characters, more than the {limits['maxLength']} allowed"
+    if constraint == "minimum":
+        return f"{cell} is below the minimum {limits['minimum']}"
+    if constraint == "maximum":
+        return f"{cell} is above the maximum {limits['maximum']}"
+    if constraint == "unique":
+        return f"{cell!r} is used more than once"
+    if constraint == "pattern":
+        pattern = limits["pattern"]
+        if pattern.startswith("^https?"):
+            return f"{cell!r} is not an http(s) address"
+        if pattern == PARTIAL_DATE_PATTERN:
+            return f"{cell!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
+        return f"{cell!r} does not match the pattern {pattern}"
+    return f"{cell!r} breaks the {constraint} constraint"
+
+
+def _standard_problems(package: Package) -> list[Problem]:
+    """What frictionless finds, with each error put on its file, line and field.
+
+    The rows go to frictionless as read here (stripped, blank lines skipped,
+    columns in the schema's order), so its row numbers map back to lines.
+    """
+    from frictionless import Package as FrictionlessPackage
+
+    resources = []
+    present = {name for name, table in package.tables.items() if table.header}
+    for resource in package.descriptor.get("resources", []):
+        table = package.tables.get(resource["name"])
+        if table is None or not table.header:
+            continue
+        names = [f["name"] for f in table.fields]
+        described = {k: v for k, v in resource.items() if k not in ("path", "format", "mediatype", "encoding")}
+        # A link to a table whose file is missing (already reported) is not checked.
+        schema = dict(described["schema"])
+        schema["foreignKeys"] = [key for key in schema.get("foreignKeys", [])
+                                 if key["reference"]["resource"] in ("", resource["name"]) or key["reference"]["resource"] in present]
+        described["schema"] = schema
+        described["data"] = [names] + [[row.get(n, "") for n in names] for row in table.rows]
+        resources.append(described)
+    report = FrictionlessPackage({"resources": resources}).validate(limit_errors=100_000)
+    problems: list[Problem] = []
+    for task in report.tasks:
+        table = package.tables[task.name]
+        for error in task.errors:
+            line = table.line_of(error.row_number) if getattr(error, "row_number", None) else 1
+            cell = str(getattr(error, "cell", "") or "")
+            name = getattr(error, "field_name", None) or "*"
+            if error.type == "type-error":
+                spec = table.field_schema(name)
+                problems.append(Problem(table.path, line, name, f"{cell!r} is not {_TYPE_WORDS.get(spec['type'], spec['type'])}"))
+            elif error.type == "constraint-error":
+                match = _CONSTRAINT_RE.search(error.note)
+                problems.append(Problem(table.path, line, name,
+                                        _constraint_message(cell, table.field_schema(name), match.group(1) if match else "?")))
+            elif error.type in ("unique-error", "primary-key"):
+                first = re.search(r"position (\d+)", error.note)
+                key_fields = [name] if name != "*" else table.primary_key
+                names = [f["name"] for f in table.fields]  # the order the rows were given in
+                value = ", ".join(repr(error.cells[names.index(k)]) for k in key_fields if k in names) \
+                    if name == "*" else repr(cell)
+                where = f" on line {table.line_of(int(first.group(1)))}" if first else ""
+                problems.append(Problem(table.path, line, key_fields[0] if key_fields else "*",
+                                        f"{value} is already used{where}"))
+            elif error.type == "foreign-key":
+                problems.extend(_foreign_key_problem(package, table, line, error.note))
+            else:
+                problems.append(Problem(table.path, line, name, f"{error.title}: {error.note}".strip(": ")))
+    return problems
+
+
+_FOREIGN_KEY_NOTE = re.compile(r'for "([^"]+)": values "([^"]*)" not found in the lookup table "([^"]*)"')
+
+
+def _foreign_key_problem(package: Package, table: Table, line: int, note: str) -> list[Problem]:
+    match = _FOREIGN_KEY_NOTE.search(note)
+    if match is None:
+        return [Problem(table.path, line, "*", f"broken link to another table: {note}")]
+    fields, values, target = match.groups()
+    target_path = package.tables[target].path if target in package.tables else table.path
+    return [Problem(table.path, line, fields.split(",")[0], f"{values!r} is not an id in {target_path}")]
+
+
+# --- The project's own rules --------------------------------------------------------------
 def _check_header(table: Table) -> list[Problem]:
     expected = [f["name"] for f in table.fields]
     problems = [Problem(table.path, 1, name, "column missing from the header") for name in expected if name not in table.header]
@@ -175,90 +299,32 @@ def _check_header(table: Table) -> list[Problem]:
     return problems
 
 
-def _check_cell(value: str, spec: dict) -> str | None:
-    """Why this cell breaks its field's schema, or None."""
-    constraints = spec.get("constraints", {})
-    if not value:
-        return "required value is missing" if constraints.get("required") else None
-    separator = spec.get("x-separator")
-    parts = split_multi(value, separator) if separator else [value]
-    if separator and len(parts) != len(value.split(separator)):
-        return f"empty item in a {separator!r}-separated list"
-    for part in parts:
-        if spec.get("type") == "number":
-            if not NUMBER_RE.match(part):
-                return f"{part!r} is not a number"
-            number = float(part)
-            if not math.isfinite(number):
-                return f"{part!r} is not a finite number"
-            if "minimum" in constraints and number < constraints["minimum"]:
-                return f"{part} is below the minimum {constraints['minimum']}"
-            if "maximum" in constraints and number > constraints["maximum"]:
-                return f"{part} is above the maximum {constraints['maximum']}"
-        if "enum" in constraints and part not in constraints["enum"]:
-            return f"{part!r} is not one of: {', '.join(constraints['enum'])}"
-        if "maxLength" in constraints and len(part) > constraints["maxLength"]:
-            return f"{len(part)} characters, more than the {constraints['maxLength']} allowed"
-        if spec.get("format") == "partial-date":
-            try:
-                parse_partial_date(part)
-            except ValueError as error:
-                return str(error)
-        elif "pattern" in constraints and not re.fullmatch(constraints["pattern"], part):
-            if constraints["pattern"].startswith("^https?"):
-                return f"{part!r} is not an http(s) address"
-            return f"{part!r} does not match the pattern {constraints['pattern']}"
-        if spec.get("format") == "uri" and not is_http_url(part):
-            return f"{part!r} is not an http(s) address"
-    return None
-
-
-def _check_rows(table: Table) -> list[Problem]:
+def _check_values(table: Table) -> list[Problem]:
+    """Plain ASCII numbers, real dates and http(s) addresses with a host."""
     problems = []
-    known = {f["name"]: f for f in table.fields}
-    for row, line in zip(table.rows, table.lines):
-        for name, spec in known.items():
-            reason = _check_cell(row.get(name, ""), spec)
-            if reason:
-                problems.append(Problem(table.path, line, name, reason))
-    return problems
-
-
-def _check_unique(table: Table) -> list[Problem]:
-    problems = []
-    unique_fields = {f["name"] for f in table.fields if f.get("constraints", {}).get("unique")}
-    if table.primary_key:
-        unique_fields.add(table.primary_key)
-    for name in sorted(unique_fields):
-        first_seen: dict[str, int] = {}
+    for spec in table.fields:
+        name, kind = spec["name"], spec.get("type", "string")
+        pattern = spec.get("constraints", {}).get("pattern", "")
         for row, line in zip(table.rows, table.lines):
             value = row.get(name, "")
             if not value:
                 continue
-            if value in first_seen:
-                problems.append(Problem(table.path, line, name, f"{value!r} is already used on line {first_seen[value]}"))
-            else:
-                first_seen[value] = line
-    return problems
-
-
-def _check_foreign_keys(package: Package, table: Table) -> list[Problem]:
-    problems = []
-    for key in table.foreign_keys:
-        name = key["fields"]
-        target = package.tables.get(key["reference"]["resource"])
-        if target is None:
-            continue
-        target_values = set(target.values(key["reference"]["fields"]))
-        separator = table.field_schema(name).get("x-separator")
-        for row, line in zip(table.rows, table.lines):
-            value = row.get(name, "")
-            for part in split_multi(value, separator) if separator else ([value] if value else []):
-                if part not in target_values:
-                    problems.append(Problem(
-                        table.path, line, name,
-                        f"{part!r} is not an id in {target.path}",
-                    ))
+            reason = None
+            if kind == "number" and (not NUMBER_RE.match(value) or not math.isfinite(float(value))):
+                reason = f"{value!r} is not a number"
+            elif kind == "integer" and not INTEGER_RE.match(value):
+                reason = f"{value!r} is not a whole number"
+            elif kind == "date" and not ISO_DATE_RE.match(value):
+                reason = f"{value!r} is not a date (YYYY-MM-DD)"
+            elif pattern == PARTIAL_DATE_PATTERN and PARTIAL_DATE_RE.match(value):
+                try:
+                    parse_partial_date(value)
+                except ValueError as error:
+                    reason = str(error)
+            elif pattern.startswith("^https?") and re.fullmatch(pattern, value) and not is_http_url(value):
+                reason = f"{value!r} is not an http(s) address"
+            if reason:
+                problems.append(Problem(table.path, line, name, reason))
     return problems
 
 
@@ -276,11 +342,32 @@ def _check_sources(table: Table) -> list[Problem]:
     return problems
 
 
+def _check_each_has_a_source(package: Package, table: str, link_table: str, key: str) -> list[Problem]:
+    if table not in package.tables or link_table not in package.tables:
+        return []
+    cited = set(package.tables[link_table].values(key))
+    target = package.tables[table]
+    return [Problem(target.path, line, "id", f"no source: add a row for it to {package.tables[link_table].path}")
+            for row, line in zip(target.rows, target.lines) if row.get("id") and row["id"] not in cited]
+
+
 def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> list[Problem]:
     problems = []
     postcodes: list[tuple[int, str]] = []
     for row, line in zip(table.rows, table.lines):
         has_coordinates = bool(row.get("lat") or row.get("lon"))
+        if row.get("precision") == "not-placed":
+            if row.get("postcode") or has_coordinates or row.get("authority"):
+                problems.append(Problem(table.path, line, "precision",
+                                        "a site with a postcode, coordinates or an area is placed: give its precision"))
+            continue
+        if row.get("precision") == "area":
+            if not row.get("authority"):
+                problems.append(Problem(table.path, line, "authority", "a site that stands for an area needs its authority"))
+            if row.get("postcode") or has_coordinates:
+                problems.append(Problem(table.path, line, "precision",
+                                        "an area is placed from its authority: leave postcode, lat and lon empty"))
+            continue
         if row.get("postcode"):
             postcodes.append((line, row["postcode"]))
             if has_coordinates:
@@ -294,6 +381,19 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
     return problems
 
 
+def _check_requests(table: Table) -> list[Problem]:
+    problems = []
+    for row, line in zip(table.rows, table.lines):
+        sent, answered = row.get("sent", ""), row.get("answered", "")
+        if answered and sent and ISO_DATE_RE.match(sent) and ISO_DATE_RE.match(answered) and answered < sent:
+            problems.append(Problem(table.path, line, "answered", "the answer is dated before the request was sent"))
+        if row.get("status") == "sent" and (answered or row.get("finding")):
+            problems.append(Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent"))
+        if row.get("finding") and row.get("status") == "withdrawn":
+            problems.append(Problem(table.path, line, "finding", "a finding needs an answer: status answered"))
+    return problems
+
+
 def check_package(directory: Path, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
     """Every problem in the data package at ``directory``, sorted by file and line.
 
@@ -303,14 +403,25 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
     """
     package, problems = load_package(directory)
     for table in package.tables.values():
-        if not table.header:
-            continue
-        problems += _check_header(table)
-        problems += _check_rows(table)
-        problems += _check_unique(table)
-        problems += _check_foreign_keys(package, table)
+        if table.header:
+            problems += _check_header(table)
+            problems += _check_values(table)
+    if package.tables:
+        problems += _standard_problems(package)
     if "sources" in package.tables:
         problems += _check_sources(package.tables["sources"])
+    problems += _check_each_has_a_source(package, "claims", "claim_sources", "claim")
+    problems += _check_each_has_a_source(package, "figures", "figure_sources", "figure")
     if "sites" in package.tables:
         problems += _check_sites(package.tables["sites"], geocode)
-    return sorted(set(problems))
+    if "foi_requests" in package.tables:
+        problems += _check_requests(package.tables["foi_requests"])
+    # One problem per cell: the first found (the project's plainer words come first above).
+    seen: set[tuple[str, int, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.field)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return sorted(unique)
