@@ -1,0 +1,202 @@
+"""Applying an import: the whole new package swapped in at once, with a backup and a change-log entry.
+
+:func:`apply_import` writes the new package as one unit: a complete copy is
+made next to the data directory, changed, checked with
+:func:`geo.datapackage.check_package`, rebuilt (``build/sites.geojson``), and
+then exchanged with the live directory in one atomic ``renameat2`` call. A
+kill at any moment leaves the old package or the new one, never a mix. A
+backup of the old package goes to ``backups/`` (git-ignored), and
+``CHANGELOG.md`` gets an entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import ctypes
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from geo.datapackage import load_package
+from geo.importing.report import ImportReport
+
+Progress = Callable[[int, int], None]
+
+
+def fingerprint(directory: Path) -> str:
+    """Hash of the package's descriptor and tables (to notice a change between report and apply)."""
+    digest = hashlib.sha256()
+    directory = Path(directory)
+    try:
+        descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for name in ["datapackage.json", "CHANGELOG.md"] + [r["path"] for r in descriptor.get("resources", [])]:
+        path = directory / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """One table as the package writes it: UTF-8, LF, minimal quoting."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([row.get(h, "") for h in header])
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class ApplyError(RuntimeError):
+    pass
+
+
+@dataclass
+class ApplyResult:
+    version: str
+    date: str
+    backup: Path
+    files: list[str]
+    counts: dict[str, int]
+    sites_built: int
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange_directories(a: Path, b: Path) -> None:
+    """Swap two directories in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        raise ApplyError("this system cannot swap directories atomically (no renameat2)")
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        errno = ctypes.get_errno()
+        raise ApplyError(f"could not swap {a} and {b}: {os.strerror(errno)}")
+
+
+def _next_version(directory: Path) -> str:
+    from geo.dataset import read_changelog
+
+    entries = read_changelog(directory / "CHANGELOG.md")
+    current = entries[0][1] if entries else "1.0.0"
+    parts = (current.split(".") + ["0", "0"])[:3]
+    try:
+        major, minor = int(parts[0]), int(parts[1])
+    except ValueError:
+        return current + "-import"
+    return f"{major}.{minor + 1}.0"
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", Path(name).name)[:100] or "upload"
+
+
+def changelog_entry(report: ImportReport, version: str, date: str) -> str:
+    counts = report.diff.counts()
+    listed = ", ".join(f"{n} {what}" for what, n in counts.items())
+    return (f"## {date} — {version}\n\n"
+            f"- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n")
+
+
+def _insert_changelog(text: str, entry: str) -> str:
+    match = re.search(r"^## ", text, re.MULTILINE)
+    if match is None:
+        return text.rstrip("\n") + "\n\n" + entry
+    return text[:match.start()] + entry + text[match.start():]
+
+
+def _copy_package(source: Path, target: Path) -> None:
+    """A complete copy of the data directory; existing backups are hard-linked, not copied."""
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        return ["backups"] if Path(directory) == source else []
+
+    shutil.copytree(source, target, ignore=ignore, symlinks=True)
+    backups = source / "backups"
+    if backups.is_dir():
+        for path in backups.rglob("*"):
+            destination = target / "backups" / path.relative_to(backups)
+            if path.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+            else:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, destination)
+
+
+def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None = None,
+                 progress: Progress | None = None) -> ApplyResult:
+    """Write the report's changes as one atomic unit; see the module docstring.
+
+    Refuses (:class:`ApplyError`) unless every row was accepted and the package
+    is unchanged since :func:`prepare_import` read it.
+    """
+    from geo.build import BuildError, build
+
+    if not report.ok:
+        raise ApplyError("nothing is written: the report has rejected rows or problems, or nothing to add")
+    package_dir = Path(package_dir).resolve()
+    parent = package_dir.parent
+    # The lock lives outside the package (which is swapped) and outside the repository.
+    lock_path = Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if fingerprint(package_dir) != report.package_fingerprint:
+            raise ApplyError("the data changed since this report was made: upload the file again")
+        for stale in parent.glob(f".{package_dir.name}.import-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an apply that was killed
+        date = (today or dt.date.today()).isoformat()
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        work = parent / f".{package_dir.name}.import-{stamp}"
+        try:
+            _copy_package(package_dir, work)
+            package, _ = load_package(work)
+            backup = work / "backups" / stamp
+            backup.mkdir(parents=True)
+            for name in ["datapackage.json", "CHANGELOG.md"] + [t.path for t in package.tables.values()]:
+                if (package_dir / name).is_file():
+                    shutil.copy2(package_dir / name, backup / name)
+            written = []
+            for name, table in package.tables.items():
+                rows = report.tables[name]
+                if rows != table.rows:
+                    write_csv(work / table.path, [f["name"] for f in table.fields], rows)
+                    written.append(table.path)
+            version = _next_version(package_dir)
+            changelog = work / "CHANGELOG.md"
+            old_text = changelog.read_text(encoding="utf-8") if changelog.exists() else "# Change log\n\n"
+            changelog.write_text(_insert_changelog(old_text, changelog_entry(report, version, date)), encoding="utf-8")
+            descriptor_path = work / "datapackage.json"
+            descriptor_text = descriptor_path.read_text(encoding="utf-8")
+            descriptor_path.write_text(
+                re.sub(r'("version":\s*")[^"]*(")', lambda m: m.group(1) + version + m.group(2), descriptor_text, count=1),
+                encoding="utf-8",
+            )
+            written += ["CHANGELOG.md", "datapackage.json"]
+            try:
+                collection = build(work, work / "build" / "sites.geojson")
+            except BuildError as error:
+                raise ApplyError("the new package does not pass the check: "
+                                 + "; ".join(str(p) for p in error.problems[:10])) from None
+            written.append("build/sites.geojson")
+            if fingerprint(package_dir) != report.package_fingerprint:
+                raise ApplyError("the data changed while the import was being written: nothing was changed")
+            exchange_directories(work, package_dir)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        shutil.rmtree(work, ignore_errors=True)  # now the old package (its backup is kept)
+    return ApplyResult(
+        version=version, date=date, backup=package_dir / "backups" / stamp, files=written,
+        counts=report.diff.counts(), sites_built=len(collection["features"]),
+    )

@@ -1,0 +1,217 @@
+"""Reading a campaigner's spreadsheet: CSV or Excel into the template's columns.
+
+:func:`read_table` reads a CSV (UTF-8 with or without a byte-order mark, or
+Windows-1252; comma, semicolon or tab separated) or the first sheet of an
+``.xlsx`` workbook, within size, row and column limits, and keeps each row's
+number as a spreadsheet shows it (the header is row 1). :func:`map_columns`
+matches the header to the template's columns (:data:`TEMPLATE_COLUMNS`),
+ignoring case, spaces and punctuation and accepting common other names.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_COLUMNS = 200
+
+# The template, in the order of its columns.
+TEMPLATE_COLUMNS: tuple[str, ...] = (
+    "organisation", "authority_code",
+    "foi_sent", "foi_answered", "foi_url", "foi_status", "foi_finding", "foi_outcome", "foi_note",
+    "site_id", "site_name", "kind", "address", "postcode", "precision", "site_note",
+    "vendor", "claim", "grade", "reported", "status", "equipment_count", "response",
+    "source_title", "source_publisher", "source_published", "source_kind", "source_url", "source_note",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("organisation",)
+TEMPLATE_FOI_COLUMNS = ("foi_sent", "foi_answered", "foi_url", "foi_status", "foi_finding", "foi_outcome", "foi_note")
+TEMPLATE_CLAIM_COLUMNS = ("vendor", "claim", "grade", "reported", "status", "equipment_count", "response")
+TEMPLATE_SITE_COLUMNS = ("site_id", "site_name", "kind", "address", "precision", "site_note")
+TEMPLATE_SOURCE_COLUMNS = ("source_title", "source_publisher", "source_published", "source_kind", "source_url",
+                           "source_note")
+
+# Other spellings of the template's columns. Keys are compared after
+# :func:`_header_key` (lower case, letters and digits only).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "organisation": ("organisation", "organization", "org", "body", "publicbody", "council", "authority",
+                     "organisationname", "organizationname", "nameofbody", "councilname"),
+    "authority_code": ("authoritycode", "ladcode", "lad", "ladcd", "councilcode", "districtcode", "gsscode",
+                       "lacode", "gss"),
+    "foi_sent": ("foisent", "datesent", "sent", "requestsent", "foidate", "datefoisent", "foirequestsent"),
+    "foi_answered": ("foianswered", "answered", "dateanswered", "answerdate", "datereplied", "replied",
+                     "responsedate", "dateofanswer"),
+    "foi_url": ("foiurl", "requesturl", "requestlink", "foilink", "whatdotheyknow", "wdtk", "wdtkurl"),
+    "foi_status": ("foistatus", "requeststatus", "foirequeststatus"),
+    "foi_finding": ("foifinding", "foiresultfound", "hashikvision", "equipmentfound"),
+    "foi_outcome": ("foioutcome", "outcome", "answer", "result", "foiresult", "foianswer"),
+    "foi_note": ("foinote", "requestnote", "foinotes"),
+    "site_id": ("siteid",),
+    "site_name": ("sitename", "site", "building", "buildingname", "placename"),
+    "kind": ("kind", "sitekind", "kindofsite", "kindofbody", "type", "bodytype", "sitetype"),
+    "address": ("address", "streetaddress", "siteaddress"),
+    "postcode": ("postcode", "postalcode", "sitepostcode"),
+    "precision": ("precision", "locationprecision"),
+    "site_note": ("sitenote", "locationnote", "sitenotes"),
+    "vendor": ("vendor", "manufacturer", "maker", "brand", "make"),
+    "claim": ("claim", "finding", "whatwasfound"),
+    "grade": ("grade", "evidencegrade"),
+    "reported": ("reported", "datereported", "reporteddate", "claimdate"),
+    "status": ("status", "claimstatus", "equipmentstatus"),
+    "equipment_count": ("equipmentcount", "count", "cameras", "numberofcameras", "devices", "numberofdevices"),
+    "response": ("response", "bodyresponse", "organisationresponse", "organizationresponse"),
+    "source_title": ("sourcetitle", "source", "sourcename"),
+    "source_publisher": ("sourcepublisher", "publisher"),
+    "source_published": ("sourcepublished", "sourcedate", "published", "datepublished", "publisheddate"),
+    "source_kind": ("sourcekind", "sourcetype"),
+    "source_url": ("sourceurl", "sourcelink", "evidenceurl", "evidencelink", "url", "link"),
+    "source_note": ("sourcenote", "sourcenotes"),
+}
+_ALIAS_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (too big, too many rows, not a table)."""
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), ("UTF-8 with byte-order mark" if data.startswith(b"\xef\xbb\xbf") else "UTF-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"the file is neither UTF-8 nor Windows-1252 text (byte {error.start} cannot be read); "
+            "save it as 'CSV UTF-8' and try again"
+        ) from None
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as text, the way the campaigner typed it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_csv(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
+    text, encoding = _decode(data)
+    if "\x00" in text:
+        raise ImportFileError("the file contains NUL bytes: it is not a CSV text file")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = ";" if ";" in first_line else ("\t" if "\t" in first_line else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for number, cells in enumerate(reader, start=1):
+            records.append((number, cells))
+            if len(records) > MAX_ROWS + 1 + 1000:  # header, limit, and room for blank lines
+                break
+    except csv.Error as error:
+        raise ImportFileError(f"row {len(records) + 1} cannot be read as CSV: {error}") from None
+    return records, encoding
+
+
+def _read_xlsx(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise ImportFileError(f"the file cannot be read as an Excel .xlsx workbook ({error})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        records: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values[:MAX_COLUMNS + 1]]
+            while cells and cells[-1] == "":
+                cells.pop()
+            records.append((number, cells))
+            if len(records) > MAX_ROWS + 1 + 1000:
+                break
+    finally:
+        workbook.close()
+    return records, "Excel workbook (first sheet)"
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+    """Header, data records (spreadsheet row number, cells) and the encoding read.
+
+    Raises :class:`ImportFileError` with a message for the campaigner when the
+    file as a whole cannot be used.
+    """
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(
+            f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_BYTES // 1024 // 1024} MB. "
+            "Split it into smaller files."
+        )
+    name = filename.lower()
+    if name.endswith(".xls") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("old Excel .xls files are not read: save it as .xlsx or as CSV UTF-8")
+    if name.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
+        records, encoding = _read_xlsx(data)
+    else:
+        records, encoding = _read_csv(data)
+    while records and not any(c.strip() for c in records[0][1]):
+        records.pop(0)
+    if not records:
+        raise ImportFileError("the file is empty: it has no header row")
+    header_row, header = records[0]
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(f"the header has {len(header)} columns; the limit is {MAX_COLUMNS}")
+    body = records[1:]
+    data_rows = sum(1 for _, cells in body if any(c.strip() for c in cells))
+    if data_rows > MAX_ROWS or len(body) > MAX_ROWS + 1000:
+        shown = f"{data_rows}" if len(records) <= MAX_ROWS + 1000 else f"more than {MAX_ROWS}"
+        raise ImportFileError(f"the file has {shown} rows; the limit is {MAX_ROWS}. Split it into smaller files.")
+    return [h.strip() for h in header], body, encoding
+
+
+@dataclass
+class ColumnMap:
+    index: dict[str, int]  # template column -> position in the file
+    columns: dict[str, str]  # header as written -> template column
+    extra: list[str]
+    missing_required: list[str]
+    absent: list[str]
+
+
+def map_columns(header: Sequence[str]) -> ColumnMap:
+    """Match the file's column names to the template's, ignoring case, spaces and punctuation."""
+    index: dict[str, int] = {}
+    columns: dict[str, str] = {}
+    extra: list[str] = []
+    for position, name in enumerate(header):
+        column = _ALIAS_TO_COLUMN.get(_header_key(name))
+        if column is None or column in index:
+            extra.append(name if column is None else f"{name} (a second {column} column)")
+            continue
+        index[column] = position
+        columns[name] = column
+    extra = [e if e else f"(unnamed column {header.index(e) + 1})" for e in extra]
+    missing = [c for c in REQUIRED_COLUMNS if c not in index]
+    absent = [c for c in TEMPLATE_COLUMNS if c not in index and c not in REQUIRED_COLUMNS]
+    return ColumnMap(index, columns, extra, missing, absent)
