@@ -33,7 +33,7 @@ DISTRICT_RECODES = {
     "E08000019": "E08000039",  # Sheffield (hex cartogram vintage 2023)
 }
 
-BOUNDARY_LAYERS = ("uk", "ctry", "rgn", "ltla")
+BOUNDARY_LAYERS = ("uk", "ctry", "rgn", "cty", "cauth", "ltla")
 DISTRICT_FIELDS = ("lad_code", "lad_name", "region", "nation")
 
 
@@ -51,6 +51,41 @@ def load_districts(path: Path = settings.DISTRICTS_CSV) -> list[District]:
     """The committed table of current districts (361 rows), in code order."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [District(**{f: row[f] for f in DISTRICT_FIELDS}) for row in csv.DictReader(handle)]
+
+
+@dataclass(frozen=True)
+class Hex:
+    """One district's cell in the hex cartogram (``odd-r`` layout, ``r`` growing northwards)."""
+
+    code: str
+    name: str
+    q: int
+    r: int
+
+
+HEX_FIELDS = ("code", "name", "q", "r")
+
+
+def load_hexes(path: Path = settings.HEXES_CSV) -> list[Hex]:
+    """The committed hex cartogram table (361 rows), in code order."""
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return [Hex(row["code"], row["name"], int(row["q"]), int(row["r"])) for row in csv.DictReader(handle)]
+
+
+def generate_hexes(source: Path | None = None, path: Path = settings.HEXES_CSV) -> list[Hex]:
+    """Write ``data/hexes.csv`` from Open Innovations' HexJSON (codes recoded to today's)."""
+    import json
+
+    source = source or settings.boundaries_dir() / settings.HEX_FILENAME
+    hexes = json.loads(Path(source).read_text(encoding="utf-8"))["hexes"]
+    rows = sorted((Hex(DISTRICT_RECODES.get(code, code), cell["n"], int(cell["q"]), int(cell["r"]))
+                   for code, cell in hexes.items()), key=lambda h: h.code)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEX_FIELDS)
+    writer.writerows([h.code, h.name, h.q, h.r] for h in rows)
+    write_text_atomically(path, out.getvalue())
+    return rows
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +144,8 @@ def fetch_boundaries() -> Path:
 def load_boundaries(layer: str):
     """One boundary layer as a GeoDataFrame in EPSG:4326 with ``code`` and ``name`` columns.
 
-    ``layer`` is ``uk``, ``ctry`` (nations), ``rgn`` (regions) or ``ltla``
+    ``layer`` is ``uk``, ``ctry`` (nations), ``rgn`` (regions), ``cty`` (counties),
+    ``cauth`` (combined authorities) or ``ltla``
     (current districts, recoded to today's codes). Invalid polygons are repaired.
     """
     import geopandas as gpd

@@ -1,8 +1,9 @@
 """Build the dataset the app reads: sites with their location, district and claims.
 
-``python -m geo build`` checks the package, geocodes every site's postcode
-offline and writes ``data/build/sites.geojson`` atomically (a half-written
-file never replaces a good one).
+``python -m geo build`` checks the package, places every site (its postcode
+geocoded offline, its coordinates, or a point inside its authority's area),
+joins its claims and their sources, and writes ``data/build/sites.geojson``
+atomically (a half-written file never replaces a good one).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Callable
 from geo import settings
 from geo.areas import districts_by_code
 from geo.atomic import write_text_atomically
-from geo.datapackage import Package, Problem, check_package, load_package, split_multi
+from geo.authorities import Authorities, Authority, load_authorities
+from geo.datapackage import Package, Problem, check_package, links, load_package
+from geo.vocabulary import from_descriptor
 
-GRADE_ORDER = ("official", "documented", "reported")  # strongest first
 
 
 class BuildError(RuntimeError):
@@ -42,13 +44,13 @@ def _geocode_in_chunks(postcodes: list[str], geocode: Callable[[list[str]], list
     return results
 
 
-def strongest_grade(grades: list[str]) -> str:
-    return min(grades, key=GRADE_ORDER.index) if grades else ""
+def strongest_grade(grades: list[str], order: list[str]) -> str:
+    """The strongest of ``grades``; ``order`` lists the grades strongest first."""
+    return min(grades, key=order.index) if grades else ""
 
 
-def site_features(package: Package, geocode: Callable[[list[str]], list], progress: bool = False) -> list[dict]:
-    """GeoJSON features of every site, joined with geography and claims."""
-    sites = package.table("sites").rows
+def _claims_by_site(package: Package) -> dict[str, list[dict]]:
+    sources_of = links(package, "claim_sources", "claim", "source")
     claims_by_site: dict[str, list[dict]] = {}
     for claim in package.table("claims").rows:
         claims_by_site.setdefault(claim["site"], []).append({
@@ -58,30 +60,82 @@ def site_features(package: Package, geocode: Callable[[list[str]], list], progre
             "grade": claim["grade"],
             "reported": claim["reported"],
             "status": claim["status"],
-            "sources": split_multi(claim["sources"], ";"),
+            "equipment_count": int(claim["equipment_count"]) if claim["equipment_count"] else None,
+            "sources": sources_of.get(claim["id"], []),
             "response": claim["response"],
         })
+    for claims in claims_by_site.values():
+        claims.sort(key=lambda c: c["reported"], reverse=True)  # newest first; undated last
+    return claims_by_site
+
+
+def area_codes(authority: Authority | None, lad_code: str, authorities: Authorities) -> list[str]:
+    """Current authority codes a site is about or in: what the council filter matches.
+
+    For a site that stands for an authority: that authority (as it was) and the
+    current ones that stand for it today. For a place: its district and the
+    county council above it.
+    """
+    codes: list[str] = []
+    if authority is not None:
+        codes.append(authority.gss_code)
+        codes += [s.gss_code for s in authorities.successors(authority)]
+    elif lad_code:
+        codes.append(lad_code)
+        district = authorities.get(lad_code)
+        county = authorities.by_code.get(district.county) if district and district.county else None
+        if county is not None and county.current:
+            codes.append(county.gss_code)
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def site_features(package: Package, geocode: Callable[[list[str]], list], progress: bool = False,
+                  authorities: Authorities | None = None) -> list[dict]:
+    """GeoJSON features of every site, joined with geography and claims.
+
+    A site is placed by its postcode, its coordinates, or (standing for an
+    area) the point inside its authority's area. Its district is the one its
+    postcode or point lies in; an area site takes its region and nation from
+    its authority and has a district only when the authority is one.
+    """
+    authorities = authorities or load_authorities()
+    grade_order = from_descriptor(package.descriptor).keys("grades")
+    districts = districts_by_code()
+    sites = package.table("sites").rows
+    claims_by_site = _claims_by_site(package)
     with_postcode = [s["postcode"] for s in sites if s["postcode"]]
     located = iter(_geocode_in_chunks(with_postcode, geocode, progress))
-    features = []
+    features, to_locate = [], []
     for site in sites:
+        authority = authorities.get(site["authority"]) if site["authority"] else None
         lad_code = lad_name = region = nation = ""
         if site["postcode"]:
             location = next(located)
             lat, lon = location.lat, location.lon
             lad_code, lad_name, region, nation = location.lad_code, location.lad_name, location.region, location.nation
+        elif site["precision"] == "not-placed":
+            lat = lon = None  # listed and counted, not on the map
+            if authority is not None:
+                region, nation = authority.region, authority.nation
+        elif site["precision"] == "area" and authority is not None:
+            lat, lon = _area_point(authority, authorities)
+            region, nation = authority.region, authority.nation
+            if authority.gss_code in districts:
+                lad_code, lad_name = authority.gss_code, districts[authority.gss_code].lad_name
         else:
             lat, lon = float(site["lat"]), float(site["lon"])
-        claims = sorted(claims_by_site.get(site["id"], []), key=lambda c: c["reported"], reverse=True)
-        features.append({
+        claims = claims_by_site.get(site["id"], [])
+        feature = {
             "type": "Feature",
             "id": site["id"],
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "geometry": None if lat is None else {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
                 "id": site["id"],
                 "name": site["name"],
                 "organisation": site["organisation"],
                 "kind": site["kind"],
+                "authority": site["authority"],
+                "authority_name": authority.name if authority else "",
                 "address": site["address"],
                 "postcode": site["postcode"],
                 "precision": site["precision"],
@@ -91,16 +145,30 @@ def site_features(package: Package, geocode: Callable[[list[str]], list], progre
                 "lad_name": lad_name,
                 "region": region,
                 "nation": nation,
-                "grade": strongest_grade([c["grade"] for c in claims]),
+                "grade": strongest_grade([c["grade"] for c in claims], grade_order),
                 "claims": claims,
             },
-        })
-    _locate_by_boundaries([f for f in features if not f["properties"]["postcode"]], districts_by_code())
+        }
+        features.append(feature)
+        if not site["postcode"] and site["precision"] not in ("area", "not-placed"):
+            to_locate.append(feature)
+    _locate_by_boundaries(to_locate, districts)
+    for feature, site in zip(features, sites):
+        authority = authorities.get(site["authority"]) if site["precision"] == "area" and site["authority"] else None
+        feature["properties"]["area_codes"] = area_codes(authority, feature["properties"]["lad_code"], authorities)
     return features
 
 
+def _area_point(authority: Authority, authorities: Authorities) -> tuple[float, float]:
+    """Where the marker of a site standing for ``authority``'s area goes (a point inside it)."""
+    for candidate in [authority] + authorities.successors(authority):
+        if candidate.lat is not None and candidate.lon is not None:
+            return candidate.lat, candidate.lon
+    raise ValueError(f"authority {authority.gss_code} ({authority.name}) has no point to place an area marker")
+
+
 def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
-    """Fill the district of sites given by coordinates, from the district polygons.
+    """Fill the district of sites given by coordinates, from the district polygons (one spatial join).
 
     Without the boundary file these sites keep an empty district: filters by
     nation, region or council then leave them out, and the check says nothing
@@ -108,7 +176,7 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
     """
     if not features:
         return
-    import shapely
+    import geopandas as gpd
 
     from geo.areas import BoundariesUnavailable, load_boundaries
 
@@ -117,14 +185,17 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
     except BoundariesUnavailable as error:
         print(f"warning: {error}; {len(features)} site(s) given by coordinates have no district")
         return
-    for feature in features:
-        point = shapely.Point(feature["geometry"]["coordinates"])
-        hits = polygons[polygons.contains(point)]
-        if hits.empty:
-            continue
-        district = districts.get(hits.iloc[0]["code"])
+    points = gpd.GeoDataFrame(
+        {"position": range(len(features))},
+        geometry=gpd.points_from_xy([f["geometry"]["coordinates"][0] for f in features],
+                                    [f["geometry"]["coordinates"][1] for f in features]),
+        crs="EPSG:4326",
+    )
+    joined = gpd.sjoin(points, polygons[["code", "geometry"]], how="inner", predicate="within")
+    for position, code in zip(joined["position"], joined["code"]):
+        district = districts.get(code)
         if district:
-            feature["properties"].update(
+            features[position]["properties"].update(
                 lad_code=district.lad_code, lad_name=district.lad_name,
                 region=district.region, nation=district.nation,
             )

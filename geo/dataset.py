@@ -14,15 +14,18 @@ from pathlib import Path
 import pandas as pd
 
 from geo import settings
-from geo.datapackage import load_package
+from geo.datapackage import links, load_package
+from geo.vocabulary import Vocabulary, from_descriptor
 
 CHANGELOG_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2}) — (\S+)\s*$", re.MULTILINE)
 
-SITE_COLUMNS = [
-    "id", "name", "organisation", "kind", "address", "postcode", "precision", "location_source",
-    "note", "lad_code", "lad_name", "region", "nation", "grade", "lat", "lon",
+# Columns of the built tables the app works with (the package's own columns, plus what the build adds).
+BUILT_SITE_COLUMNS = [
+    "id", "name", "organisation", "kind", "authority", "authority_name", "address", "postcode", "precision",
+    "location_source", "note", "lad_code", "lad_name", "region", "nation", "grade", "area_codes", "lat", "lon",
 ]
-CLAIM_COLUMNS = ["id", "site", "vendor", "claim", "grade", "reported", "status", "sources", "response"]
+BUILT_CLAIM_COLUMNS = ["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count",
+                       "sources", "response"]
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,11 @@ class Dataset:
     """All the campaign's evidence, one table per kind of record.
 
     ``sites`` has one row per site (WGS84 ``lat``/``lon``, district, region,
-    nation, strongest ``grade``); ``claims`` one row per claim, with ``sources``
-    as a tuple of source ids; ``sources`` and ``figures`` as in the package.
+    nation, strongest ``grade``, and ``area_codes``: the current authorities
+    it is about or in); ``claims`` one row per claim, with ``sources`` as a
+    tuple of source ids; ``figures`` likewise; ``sources`` and
+    ``foi_requests`` as in the package. ``vocabulary`` holds every coded
+    value's label, shape and colour.
     """
 
     sites: pd.DataFrame
@@ -40,26 +46,9 @@ class Dataset:
     figures: pd.DataFrame
     foi_requests: pd.DataFrame
     descriptor: dict
+    vocabulary: Vocabulary
     last_changed: str  # ISO date of the newest change-log entry
     version: str
-
-    def field_labels(self, resource: str, field: str) -> dict[str, str]:
-        """Human labels of an enum field's values, from ``datapackage.json``."""
-        return dict(self._field(resource, field).get("x-labels", {}))
-
-    def field_definitions(self, resource: str, field: str) -> dict[str, str]:
-        return dict(self._field(resource, field).get("x-definitions", {}))
-
-    def enum(self, resource: str, field: str) -> list[str]:
-        return list(self._field(resource, field).get("constraints", {}).get("enum", []))
-
-    def _field(self, resource: str, field: str) -> dict:
-        for res in self.descriptor.get("resources", []):
-            if res["name"] == resource:
-                for spec in res["schema"]["fields"]:
-                    if spec["name"] == field:
-                        return spec
-        raise KeyError(f"{resource}.{field}")
 
 
 def read_changelog(path: Path) -> list[tuple[str, str, str]]:
@@ -79,30 +68,37 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
     site_rows, claim_rows = [], []
     for feature in collection["features"]:
         props = dict(feature["properties"])
-        lon, lat = feature["geometry"]["coordinates"]
+        # A site that is not placed has no geometry: NaN coordinates, never on the map.
+        lon, lat = feature["geometry"]["coordinates"] if feature["geometry"] else (float("nan"), float("nan"))
         claims = props.pop("claims")
-        site_rows.append({**{c: props.get(c, "") for c in SITE_COLUMNS if c not in ("lat", "lon")}, "lat": lat, "lon": lon})
+        site_rows.append({**{c: props.get(c, "") for c in BUILT_SITE_COLUMNS if c not in ("lat", "lon", "area_codes")},
+                          "area_codes": tuple(props.get("area_codes", ())), "lat": lat, "lon": lon})
         for claim in claims:
-            claim_rows.append({**claim, "site": props["id"], "sources": tuple(claim["sources"])})
-    sites = pd.DataFrame(site_rows, columns=SITE_COLUMNS)
-    for column in SITE_COLUMNS:
-        if column not in ("lat", "lon"):
+            claim_rows.append({**claim, "site": props["id"], "sources": tuple(claim["sources"]),
+                               "equipment_count": claim.get("equipment_count")})
+    sites = pd.DataFrame(site_rows, columns=BUILT_SITE_COLUMNS)
+    for column in BUILT_SITE_COLUMNS:
+        if column not in ("lat", "lon", "area_codes"):
             sites[column] = sites[column].fillna("").astype(str)
     sites[["lat", "lon"]] = sites[["lat", "lon"]].astype(float)
-    claims = pd.DataFrame(claim_rows, columns=CLAIM_COLUMNS)
+    claims = pd.DataFrame(claim_rows, columns=BUILT_CLAIM_COLUMNS)
     package, problems = load_package(directory)
     if problems:
         raise ValueError("data package cannot be read: " + "; ".join(map(str, problems[:5])))
     tables = {name: pd.DataFrame(t.rows, columns=[f["name"] for f in t.fields]).fillna("") for name, t in package.tables.items()}
+    figures = tables.get("figures", pd.DataFrame(columns=["id"]))
+    sources_of_figure = links(package, "figure_sources", "figure", "source")
+    figures = figures.assign(sources=[tuple(sources_of_figure.get(i, ())) for i in figures["id"]])
     changelog = read_changelog(Path(directory) / "CHANGELOG.md")
     last_changed, version = (changelog[0][0], changelog[0][1]) if changelog else ("", package.descriptor.get("version", ""))
     return Dataset(
         sites=sites,
         claims=claims,
         sources=tables.get("sources", pd.DataFrame()),
-        figures=tables.get("figures", pd.DataFrame()),
+        figures=figures,
         foi_requests=tables.get("foi_requests", pd.DataFrame()),
         descriptor=package.descriptor,
+        vocabulary=from_descriptor(package.descriptor),
         last_changed=last_changed,
         version=version,
     )

@@ -35,8 +35,8 @@ DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 # One row per claim: (column name, what it holds). The CSV header uses these names.
 CLAIM_EXPORT_COLUMNS = (
-    "claim_id", "site_id", "site", "organisation", "kind", "precision", "district", "region", "nation",
-    "vendor", "grade", "reported", "status", "claim", "response", "source_ids", "source_urls",
+    "claim_id", "site_id", "site", "organisation", "kind", "authority", "precision", "district", "region", "nation",
+    "vendor", "grade", "reported", "status", "equipment_count", "claim", "response", "source_ids", "source_urls",
 )
 
 
@@ -55,8 +55,9 @@ def neutralise_cell(value: object) -> str:
 def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """One row per claim with its site's details and its sources (columns :data:`CLAIM_EXPORT_COLUMNS`).
 
-    ``source_ids`` and ``source_urls`` are ``;``-separated, as in the data
-    package; a source without an http(s) address contributes no URL.
+    ``source_ids`` and ``source_urls`` are ``;``-separated (in the package
+    they are rows of ``claim_sources.csv``); a source without an http(s)
+    address contributes no URL.
     Rows are ordered by site name, then by date reported (newest first).
     """
     by_site = sites.set_index("id")
@@ -73,6 +74,7 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
             "site": site["name"],
             "organisation": site["organisation"],
             "kind": site["kind"],
+            "authority": site["authority_name"],
             "precision": site["precision"],
             "district": site["lad_name"],
             "region": site["region"],
@@ -81,6 +83,7 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
             "grade": claim.grade,
             "reported": claim.reported,
             "status": claim.status,
+            "equipment_count": "" if pd.isna(claim.equipment_count) else str(int(claim.equipment_count)),
             "claim": claim.claim,
             "response": claim.response,
             "source_ids": ";".join(ids),
@@ -124,12 +127,14 @@ def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.Dat
         claims_by_site.setdefault(claim.site, []).append({
             "id": claim.id, "vendor": claim.vendor, "claim": claim.claim, "grade": claim.grade,
             "reported": claim.reported, "status": claim.status, "response": claim.response,
+            "equipment_count": None if pd.isna(claim.equipment_count) else int(claim.equipment_count),
             "sources": [source_info(s) for s in claim.sources],
         })
     features = []
     for site in sites.itertuples(index=False):
         properties = {
             "id": site.id, "name": site.name, "organisation": site.organisation, "kind": site.kind,
+            "authority": site.authority, "authority_name": site.authority_name,
             "address": site.address, "postcode": site.postcode, "precision": site.precision,
             "note": site.note, "district_code": site.lad_code, "district": site.lad_name,
             "region": site.region, "nation": site.nation, "grade": site.grade,
@@ -137,7 +142,8 @@ def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.Dat
         }
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(float(site.lon), 6), round(float(site.lat), 6)]},
+            # A site not placed on the map has no geometry (allowed by GeoJSON).
+            "geometry": None if pd.isna(site.lat) else {"type": "Point", "coordinates": [round(float(site.lon), 6), round(float(site.lat), 6)]},
             "properties": properties,
         })
     collection = {"type": "FeatureCollection", "features": features}
@@ -235,9 +241,8 @@ def citations_by_source(sites: pd.DataFrame, claims: pd.DataFrame, figures: pd.D
             })
     if len(figures) and "sources" in figures:
         for figure in figures.itertuples(index=False):
-            for source_id in (s.strip() for s in str(figure.sources).split(";")):
-                if source_id:
-                    entry(source_id).figures.append({"id": figure.id, "statement": figure.statement})
+            for source_id in figure.sources:
+                entry(source_id).figures.append({"id": figure.id, "statement": figure.statement})
     if "location_source" in sites:
         for site in sites.itertuples(index=False):
             if site.location_source:

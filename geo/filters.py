@@ -39,7 +39,7 @@ class Filters:
 
     nations: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
-    councils: tuple[str, ...] = ()  # district (lad) codes
+    councils: tuple[str, ...] = ()  # GSS codes of current councils (districts, unitaries, counties)
     kinds: tuple[str, ...] = ()
     vendors: tuple[str, ...] = ()
     grades: tuple[str, ...] = ()
@@ -154,16 +154,21 @@ def apply_filters(sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, n
 
     Site filters (nation, region, council, kind, distance) pick sites; claim
     filters (vendor, grade, status, dates) pick claims, and a site then stays
-    only if at least one of its claims matches. Free text matches a site's
-    name, organisation, address, postcode or council, or a claim's text or the
-    response. ``near_point`` is the geocoded ``filters.near``; without it the
-    distance filter is not applied.
+    only if at least one of its claims matches. A council picks the sites in
+    its area or about it (``area_codes``: a county council picks its
+    districts' sites too). Free text matches a site's name, organisation,
+    address, postcode or council, or a claim's text or the response. A claim
+    with no date never matches a date filter. ``near_point`` is the geocoded
+    ``filters.near``; without it the distance filter is not applied.
     """
     keep = pd.Series(True, index=sites.index)
-    for name, column in (("nations", "nation"), ("regions", "region"), ("councils", "lad_code"), ("kinds", "kind")):
+    for name, column in (("nations", "nation"), ("regions", "region"), ("kinds", "kind")):
         wanted = getattr(filters, name)
         if wanted:
             keep &= sites[column].isin(wanted)
+    if filters.councils:
+        wanted_councils = set(filters.councils)
+        keep &= sites["area_codes"].map(lambda codes: bool(wanted_councils.intersection(codes))).astype(bool)
     if near_point is not None:
         keep &= distance_km(sites["lat"].to_numpy(), sites["lon"].to_numpy(), near_point) <= filters.radius_km
 
@@ -175,13 +180,13 @@ def apply_filters(sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, n
     if filters.date_from or filters.date_to:
         low = dt.date.fromisoformat(filters.date_from) if filters.date_from else dt.date.min
         high = dt.date.fromisoformat(filters.date_to) if filters.date_to else dt.date.max
-        ranges = claims["reported"].map(partial_date_range)
-        claim_keep &= ranges.map(lambda r: r[1] >= low and r[0] <= high).astype(bool)
+        ranges = claims["reported"].map(lambda d: partial_date_range(d) if d else None)
+        claim_keep &= ranges.map(lambda r: r is not None and r[1] >= low and r[0] <= high).astype(bool)
 
     claim_filtered = any(getattr(filters, n) for n in ("vendors", "grades", "statuses", "date_from", "date_to"))
     if filters.text:
         site_text = pd.Series(False, index=sites.index)
-        for column in ("name", "organisation", "address", "postcode", "lad_name"):
+        for column in ("name", "organisation", "address", "postcode", "lad_name", "authority_name"):
             site_text |= _contains(sites[column], filters.text)
         claim_text = _contains(claims["claim"], filters.text) | _contains(claims["response"], filters.text)
         matching_sites = set(sites.loc[site_text, "id"])

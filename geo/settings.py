@@ -25,6 +25,8 @@ BUILD_DIR = DATA_DIR / "build"
 BUILT_SITES = BUILD_DIR / "sites.geojson"
 # The district table is reference data of the code, not of one data package.
 DISTRICTS_CSV = PROJECT_ROOT / "data" / "districts.csv"
+AUTHORITIES_CSV = PROJECT_ROOT / "data" / "authorities.csv"
+AUTHORITY_NAMES_CSV = PROJECT_ROOT / "data" / "authority_names.csv"
 STATIC_DIR = PROJECT_ROOT / "static"
 # Streamlit serves PROJECT_ROOT/static at this URL path (server.enableStaticServing).
 STATIC_URL = "/app/static"
@@ -37,6 +39,12 @@ BOUNDARIES_URL = (
 )
 BOUNDARIES_SHA256 = "dc7062d094f5321bc2101a1287d15b4822edadb6432181d2063953ddcd573c8c"
 BOUNDARIES_FILENAME = "ons-uk-topo.json"
+# Open Innovations' hex cartogram of the 361 districts (odileeds/hexmaps, file
+# maps/uk-local-authority-districts-2023.hexjson, MIT licence). `python -m geo hexes` reads it
+# from the boundaries folder and writes the small derived table data/hexes.csv, which the app uses.
+HEX_FILENAME = "odileeds-uk-lad-2023.hexjson"
+HEXES_CSV = PROJECT_ROOT / "data" / "hexes.csv"
+HEX_ATTRIBUTION = "Hex cartogram: Open Innovations (MIT licence)"
 
 
 def boundaries_dir() -> Path:
@@ -47,6 +55,16 @@ def boundaries_dir() -> Path:
     cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return cache_home / "hikmap"
 
+
+# mySociety's tables of UK local authorities (uk_la_future 1.7.3, CC BY 4.0): read by
+# `python -m geo authorities` to regenerate data/authorities.csv and authority_names.csv.
+MYSOCIETY_BASE_URL = (
+    "https://raw.githubusercontent.com/mysociety/uk_local_authority_names_and_codes/"
+    "67ef8b118938678401a452f4f19f669a7221cc73/data/packages/uk_la_future/"
+)
+MYSOCIETY_AUTHORITIES_FILENAME = "mysociety-uk-local-authorities.csv"
+MYSOCIETY_NAMES_FILENAME = "mysociety-la-name-lookup.csv"
+MYSOCIETY_ATTRIBUTION = "Local authorities and their names: mySociety (CC BY 4.0)"
 
 BOUNDARY_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government "
@@ -108,22 +126,6 @@ def import_token() -> str:
     return _env("IMPORT_TOKEN")
 
 
-# --- Colours (Okabe-Ito palette: distinguishable with the common colour-vision deficiencies)
-GRADE_COLOURS = {
-    "official": "#0072B2",  # blue: strongest evidence
-    "documented": "#E69F00",  # orange
-    "reported": "#CC79A7",  # reddish purple: weakest
-}
-DISTRICT_COLOURS = {
-    "reported": "#D55E00",
-    "foi-answered": "#009E73",
-    "foi-pending": "#F0E442",
-    "no-data": "#E5E5E5",
-}
-KIND_SHAPES = {
-    "council": "square",
-    "jobcentre": "triangle",
-    "government-department": "diamond",
-    "parliament": "star",
-    "other-public-body": "circle",
-}
+# Colours and shapes of the data's coded values live with their labels in data/datapackage.json
+# (x-colours, x-shapes, x-area-statuses), read by geo/vocabulary.py: the Okabe-Ito palette,
+# distinguishable with the common colour-vision deficiencies.
