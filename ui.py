@@ -6,6 +6,8 @@ out the widgets that several pages share.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from geo import settings
@@ -64,20 +66,47 @@ def geocode(postcode: str) -> Location | str:
         return f"{error.postcode}: {error.reason}"
 
 
-@st.cache_data(show_spinner=False)
-def map_data_url() -> str:
-    """Address of the dataset's map data file (written once per data version)."""
-    from geo.mapview import district_status, labels_from, map_data, publish_json
+def area_statuses(data: Dataset) -> dict:
+    """What is known of each council area today (a request turns overdue without any edit)."""
+    return _area_statuses(dt.date.today().isoformat(), data.last_changed + data.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _area_statuses(today: str, data_key: str) -> dict:
+    from geo.foi import area_statuses as compute
 
     data = dataset()
-    payload = map_data(data.sites, data.claims, data.sources, labels_from(data),
-                       district_status=district_status(data.sites, data.foi_requests))
+    return compute(data.sites, data.claims, data.foi_requests, authorities(), data.vocabulary,
+                   today=dt.date.fromisoformat(today))
+
+
+def map_data_url() -> str:
+    """Address of the dataset's map data file (written once per data version and day)."""
+    data = dataset()
+    return _map_data_url(dt.date.today().isoformat(), data.last_changed + data.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _map_data_url(today: str, data_key: str) -> str:
+    from geo.mapview import county_of_districts, map_data, publish_json
+
+    data = dataset()
+    payload = map_data(data.sites, data.claims, data.sources, data.vocabulary,
+                       areas=area_statuses(data), county_of=county_of_districts(authorities()))
     return publish_json(payload, "sites")
+
+
+@st.cache_resource(show_spinner=False)
+def authorities():
+    from geo.authorities import load_authorities
+
+    return load_authorities()
 
 
 def dataset_cache_clear() -> None:
     dataset.clear()
-    map_data_url.clear()
+    _map_data_url.clear()
+    _area_statuses.clear()
 
 
 @st.cache_resource(show_spinner=False)
@@ -91,16 +120,22 @@ def boundary_urls() -> tuple[dict[str, str], str]:
         return {}, str(error)
 
 
+def council_names() -> dict[str, str]:
+    """GSS code -> name of every current council (districts, unitaries and county councils)."""
+    return {a.gss_code: a.nice_name for a in authorities().current() if a.is_council and a.gss_code}
+
+
 def allowed_values(data: Dataset) -> dict[str, list[str]]:
     districts = districts_table()
+    vocabulary = data.vocabulary
     return {
         "nations": sorted(districts["nation"].unique()),
         "regions": sorted(districts["region"].unique()),
-        "councils": list(districts["lad_code"]),
-        "kinds": data.enum("sites", "kind"),
-        "vendors": data.enum("claims", "vendor"),
-        "grades": data.enum("claims", "grade"),
-        "statuses": data.enum("claims", "status"),
+        "councils": list(council_names()),
+        "kinds": vocabulary.keys("kinds"),
+        "vendors": vocabulary.keys("vendors"),
+        "grades": vocabulary.keys("grades"),
+        "statuses": vocabulary.keys("statuses"),
     }
 
 
@@ -154,13 +189,8 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
 
     allowed = allowed_values(data)
     districts = districts_table()
-    labels = {
-        "kinds": data.field_labels("sites", "kind"),
-        "vendors": data.field_labels("claims", "vendor"),
-        "grades": data.field_labels("claims", "grade"),
-        "statuses": data.field_labels("claims", "status"),
-    }
-    council_names = dict(zip(districts["lad_code"], districts["lad_name"]))
+    labels = {group: data.vocabulary.labels(group) for group in ("kinds", "vendors", "grades", "statuses")}
+    names = council_names()
     sidebar = st.sidebar
     sidebar.header("Filter")
     sidebar.text_input("Search", key=key("text"), placeholder="Organisation, place, claim…", max_chars=200)
@@ -173,15 +203,15 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
         region_options = sorted(districts.loc[districts["nation"].isin(st.session_state[key("nations")]), "region"].unique())
     sidebar.multiselect("Region", region_options + [r for r in st.session_state[key("regions")] if r not in region_options],
                         key=key("regions"))
-    council_pool = districts
+    pool = authorities().current()
     if st.session_state[key("regions")]:
-        council_pool = districts[districts["region"].isin(st.session_state[key("regions")])]
+        pool = [a for a in pool if a.region in st.session_state[key("regions")]]
     elif st.session_state[key("nations")]:
-        council_pool = districts[districts["nation"].isin(st.session_state[key("nations")])]
-    council_options = sorted(council_pool["lad_code"], key=lambda c: council_names[c])
+        pool = [a for a in pool if a.nation in st.session_state[key("nations")]]
+    council_options = sorted((a.gss_code for a in pool if a.gss_code in names), key=lambda c: names[c])
     council_options += [c for c in st.session_state[key("councils")] if c not in council_options]
-    sidebar.multiselect("Council", council_options, key=key("councils"), format_func=lambda c: council_names.get(c, c))
-    for name, title in (("kinds", "Kind of site"), ("vendors", "Vendor"), ("grades", "Evidence grade"), ("statuses", "Status")):
+    sidebar.multiselect("Council", council_options, key=key("councils"), format_func=lambda c: names.get(c, c))
+    for name, title in (("kinds", "Kind of body"), ("vendors", "Vendor"), ("grades", "Evidence grade"), ("statuses", "Status")):
         sidebar.multiselect(title, allowed[name], key=key(name), format_func=lambda v, n=name: labels[n].get(v, v))
     sidebar.date_input("Reported between", key=key("dates"), format="YYYY-MM-DD")
 
@@ -224,3 +254,94 @@ def select(data: Dataset, filters: Filters) -> tuple[Selection, Location | None,
             message = result
     point = (near.lat, near.lon) if near else None
     return apply_filters(data.sites, data.claims, filters, near_point=point), near, message
+
+
+# --- The map page's panels ------------------------------------------------------------------
+def map_layout(layouts: dict[str, str]) -> str:
+    """The map's layout (``geo`` or ``hex``) from the URL's ``layout``."""
+    wanted = st.query_params.get("layout", "geo")
+    return wanted if wanted in layouts else "geo"
+
+
+def map_layout_switch(layouts: dict[str, str], key: str) -> None:
+    """Buttons that switch the layout, keeping it in the URL (the page reruns with it)."""
+    current = map_layout(layouts)
+
+    def switch() -> None:
+        chosen = st.session_state.get(key) or "geo"
+        if chosen == "geo":
+            st.query_params.pop("layout", None)
+        else:
+            st.query_params["layout"] = chosen
+
+    if st.session_state.get(key) != current:
+        st.session_state[key] = current
+    st.segmented_control("Map", list(layouts), format_func=layouts.get, key=key, selection_mode="single",
+                         label_visibility="collapsed", on_change=switch)
+
+
+def places_named(filters: Filters) -> list[tuple[float, float]]:
+    """Points inside the councils, regions and nations a filter names (for framing the map)."""
+    found = authorities()
+    points = []
+    for authority in found.current():
+        if authority.lat is None or not authority.is_council:
+            continue
+        if (authority.gss_code in filters.councils or authority.region in filters.regions
+                or authority.nation in filters.nations):
+            points.append((authority.lat, authority.lon))
+    return points
+
+
+def status_line(selection: Selection, areas: dict) -> str:
+    """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown."""
+    from geo.counts import bodies, unknown_councils
+
+    found = bodies(selection.sites, selection.claims, dataset().vocabulary)
+    unknown = len(unknown_councils(areas, authorities()))
+    counted = found["status"].value_counts()
+    parts = [f"**{counted.get(key, 0)}** {text}" for key, text in (
+        ("in-use", "with equipment reported or confirmed"), ("removing", "removing it"),
+        ("removed", "that have removed it"), ("not-used", "saying they do not use it"))]
+    return (f"{len(found)} bodies in view: " + ", ".join(parts) + f". **{unknown}** councils are still unknown: "
+            "nobody has asked them yet.")
+
+
+def publishers_line(selection: Selection) -> str:
+    from geo.press import publishers_line as line
+
+    return line(selection.claims, dataset().sources)
+
+
+def council_known_line(code: str, areas: dict) -> str:
+    """Markdown: what is known of the council (and the county council above it) with this code."""
+    from geo.mapview import county_of_districts
+
+    vocabulary = dataset().vocabulary
+    found = authorities()
+    parts = []
+    for council_code in [code, county_of_districts(found).get(code, "")]:
+        council = found.get(council_code) if council_code else None
+        if council is None:
+            continue
+        state = areas.get(council_code)
+        said = vocabulary.label("area_statuses", state.status if state else "unknown")
+        parts.append(f"{escape_markdown(council.name)}: **{escape_markdown(said)}**.")
+    return " ".join(parts)
+
+
+def counts_tables(selection: Selection, areas: dict, key: str) -> None:
+    """Counts by nation (shown) and by region (in an expander), as tables of numbers."""
+    from geo.counts import bodies, status_counts, unknown_councils
+
+    found = bodies(selection.sites, selection.claims, dataset().vocabulary)
+    unknown = unknown_councils(areas, authorities())
+    headings = {"bodies": "Bodies", "in-use": "In use", "removing": "Removing", "removed": "Removed",
+                "not-used": "Say not used", "unknown": "Councils unknown"}
+    for by, title in (("nation", "Nation"), ("region", "Region")):
+        table = status_counts(found, unknown, by=by).rename(columns={by: title, **headings})
+        if by == "nation":
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_{by}")
+        else:
+            with st.expander("By region"):
+                st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_{by}")

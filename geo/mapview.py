@@ -25,18 +25,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import folium
 import pandas as pd
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
-from geo.assets import self_host_folium
+from geo.assets import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
 from geo.atomic import write_text_atomically
+from geo.areas import load_boundaries, load_hexes
+from geo.authorities import Authorities
+from geo.foi import AreaState
+from geo.vocabulary import Vocabulary
 
 # Up to this many sites in the data file, popups carry every claim and source;
 # above it, a summary (the side panel and the table give the rest) keeps the file small.
@@ -45,33 +50,6 @@ DETAIL_LIMIT = 1000
 CANVAS_THRESHOLD = 2000
 GENERATED_DIR = settings.STATIC_DIR / "generated"
 GENERATED_URL = f"{settings.STATIC_URL}/generated"
-
-PRECISION_CAVEATS = {
-    "headquarters": "Placed at the organisation's headquarters, which stands in for its estate: "
-    "the evidence does not say the equipment is in this building.",
-    "area": "Placed in the area it is reported for, not at a particular building.",
-}
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Human labels for coded values (from ``datapackage.json``)."""
-
-    kind: dict[str, str]
-    grade: dict[str, str]
-    status: dict[str, str]
-    vendor: dict[str, str]
-    precision: dict[str, str]
-    district_status: dict[str, str]
-
-
-DISTRICT_STATUS_LABELS = {
-    "reported": "Equipment reported at a council site",
-    "foi-answered": "Freedom of information request answered",
-    "foi-pending": "Freedom of information request sent, no answer yet",
-    "no-data": "No data yet",
-}
-
 
 def _codes(values: pd.Series, order: list[str]) -> list[int]:
     index = {v: i for i, v in enumerate(order)}
@@ -82,53 +60,44 @@ def map_data(
     sites: pd.DataFrame,
     claims: pd.DataFrame,
     sources: pd.DataFrame,
-    labels: Labels,
-    district_status: dict[str, str] | None = None,
+    vocabulary: Vocabulary,
+    areas: dict[str, AreaState] | None = None,
+    county_of: dict[str, str] | None = None,
     detail_limit: int = DETAIL_LIMIT,
 ) -> dict:
-    """The compact, column-oriented description of the sites that the browser draws.
+    """The compact, column-oriented description of what the browser draws.
 
-    Coded columns (kind, grade, precision) are indices into ``enums``; when
-    there are at most ``detail_limit`` sites, every claim and its sources come
-    too, so popups are complete without another request. ``vocab`` carries
-    the legend's labels, shapes and colours; ``districtStatus`` maps a council
-    code to what is known of it (see :func:`district_status`). Serve it with
-    :func:`publish_json`; the result is plain data, never markup.
+    Coded columns (kind, grade, precision) are indices into the vocabulary's
+    lists (``vocab``: labels, shapes as outlines, colours); when there are at
+    most ``detail_limit`` sites, every claim and its sources come too, so
+    popups are complete without another request. ``areas`` maps a current
+    council code to ``[area status index, notes]`` (see
+    :func:`geo.foi.area_statuses`); ``countyOf`` maps a district to the county
+    council above it. Serve it with :func:`publish_json`: it is plain data,
+    never markup.
     """
-    kinds = list(labels.kind)
-    grades = list(labels.grade)
-    precisions = list(labels.precision)
+    kinds, grades, precisions = vocabulary.keys("kinds"), vocabulary.keys("grades"), vocabulary.keys("precisions")
+    area_keys = vocabulary.keys("area_statuses")
     organisations = sorted(set(sites["organisation"]))
     org_index = {o: i for i, o in enumerate(organisations)}
     claim_counts = claims.groupby("site").size() if len(claims) else pd.Series(dtype=int)
     payload: dict = {
-        "lat": [round(float(v), 5) for v in sites["lat"]],
-        "lon": [round(float(v), 5) for v in sites["lon"]],
+        # A site that is not placed has null coordinates: counted, listed, no marker.
+        "lat": [None if pd.isna(v) else round(float(v), 5) for v in sites["lat"]],
+        "lon": [None if pd.isna(v) else round(float(v), 5) for v in sites["lon"]],
         "id": list(sites["id"]),
         "name": list(sites["name"]),
         "org": [org_index[o] for o in sites["organisation"]],
         "kind": _codes(sites["kind"], kinds),
         "grade": _codes(sites["grade"], grades),
         "precision": _codes(sites["precision"], precisions),
+        "lad": list(sites["lad_code"]),
         "nclaims": [int(claim_counts.get(s, 0)) for s in sites["id"]],
         "orgs": organisations,
-        "enums": {"kind": kinds, "grade": grades, "precision": precisions},
-        "labels": {
-            "kind": [labels.kind[k] for k in kinds],
-            "grade": [labels.grade[g] for g in grades],
-            "precision": [labels.precision[p] for p in precisions],
-            "status": labels.status,
-            "vendor": labels.vendor,
-            "caveat": [PRECISION_CAVEATS.get(p, "") for p in precisions],
-        },
+        "vocab": vocabulary.for_browser(),
+        "areas": {code: [area_keys.index(state.status), state.notes] for code, state in (areas or {}).items()},
+        "countyOf": county_of or {},
         "detail": len(sites) <= detail_limit,
-        "vocab": {
-            "shapes": [settings.KIND_SHAPES.get(k, "circle") for k in kinds],
-            "gradeColours": [settings.GRADE_COLOURS[g] for g in grades],
-            "districtColours": settings.DISTRICT_COLOURS,
-            "districtLabels": labels.district_status,
-        },
-        "districtStatus": {code: state for code, state in (district_status or {}).items() if state != "no-data"},
     }
     if payload["detail"]:
         site_claims: dict[str, list[int]] = {}
@@ -136,16 +105,17 @@ def map_data(
         source_ids: list[str] = []
         for claim in claims.itertuples(index=False):
             site_claims.setdefault(claim.site, []).append(len(claim_rows))
+            count = claim.equipment_count
             claim_rows.append([
                 claim.vendor, claim.claim, claim.grade, claim.reported, claim.status,
-                claim.response, list(claim.sources),
+                claim.response, list(claim.sources), None if pd.isna(count) else int(count),
             ])
             source_ids.extend(claim.sources)
         wanted = set(source_ids)
         source_table = sources[sources["id"].isin(wanted)]
         payload.update(
             address=[", ".join(p for p in (a, pc) if p) for a, pc in zip(sites["address"], sites["postcode"])],
-            district=list(sites["lad_name"]),
+            district=list(sites["authority_name"].where(sites["authority_name"] != "", sites["lad_name"])),
             claims_of=[site_claims.get(s, []) for s in sites["id"]],
             claims=claim_rows,
             sources={
@@ -156,8 +126,34 @@ def map_data(
     return payload
 
 
+def county_of_districts(authorities: Authorities) -> dict[str, str]:
+    """District code -> code of the current county council above it (two-tier areas only)."""
+    found = {}
+    for authority in authorities.current():
+        county = authorities.by_code.get(authority.county) if authority.county else None
+        if county is not None and county.current and authority.gss_code and county.gss_code:
+            found[authority.gss_code] = county.gss_code
+    return found
+
+
+def view_bounds(sites: pd.DataFrame, places: list[tuple[float, float]] = ()) -> list[list[float]] | None:
+    """The frame a filtered view zooms to: its sites and the places it asked for (None: the whole UK).
+
+    ``places`` are points inside the councils, regions or nations a filter
+    names, so that a filter frames its area even where no site is known yet.
+    """
+    placed = sites.dropna(subset=["lat", "lon"])
+    lats = [float(v) for v in placed["lat"]] + [p[0] for p in places]
+    lons = [float(v) for v in placed["lon"]] + [p[1] for p in places]
+    if not lats:
+        return None
+    frame = pd.DataFrame({"lat": lats, "lon": lons})
+    return selection_bounds(frame)
+
+
 def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     """South-west and north-east corners that frame the sites (the UK if there are none)."""
+    sites = sites.dropna(subset=["lat", "lon"])
     if sites.empty:
         return [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])]
     south, north = float(sites["lat"].min()), float(sites["lat"].max())
@@ -176,17 +172,39 @@ def write_boundary_files(target: Path = GENERATED_DIR) -> dict[str, str]:
     """
     import shapely
 
-    from geo.areas import load_boundaries
-
     urls = {}
-    # Tolerances in degrees: about 100 m for districts, 200 m for the outlines.
-    for layer, tolerance in (("ltla", 0.001), ("rgn", 0.002), ("uk", 0.002)):
+    # Tolerances in degrees: about 100 m for districts and counties, 200 m for the outlines.
+    for layer, tolerance in (("ltla", 0.001), ("cty", 0.001), ("rgn", 0.002), ("uk", 0.002)):
         frame = load_boundaries(layer)
         geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
         frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
         text = frame.to_json(drop_id=True, to_wgs84=True)
         urls[layer] = _publish_text(text, layer, target)
+    urls["hex"] = publish_json(hex_cartogram(), "hex", target)
     return urls
+
+
+def hex_cartogram(path: Path = settings.HEXES_CSV) -> dict:
+    """The hex cartogram of the 361 districts as GeoJSON in plain x/y units (one hexagon each).
+
+    From ``data/hexes.csv`` (Open Innovations' ``odd-r`` layout: pointy-topped
+    hexagons, odd rows shifted right, ``r`` growing northwards). Drawn in a
+    flat coordinate system (Leaflet's ``CRS.Simple``, matplotlib's axes):
+    x along a row, y up the rows, in hexagon radii.
+    """
+    width = math.sqrt(3)
+    features = []
+    for cell in load_hexes(path):
+        cx = cell.q * width + (width / 2 if cell.r & 1 else 0.0)
+        cy = cell.r * 1.5
+        ring = [[round(cx + math.cos(math.radians(90 + 60 * k)), 4), round(cy + math.sin(math.radians(90 + 60 * k)), 4)]
+                for k in range(7)]
+        features.append({
+            "type": "Feature",
+            "properties": {"code": cell.code, "name": cell.name, "x": round(cx, 4), "y": round(cy, 4)},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        })
+    return {"type": "FeatureCollection", "features": features}
 
 
 # Files kept per prefix: each data version or import preview adds one; old ones go.
@@ -240,12 +258,16 @@ def safe_script_json(value) -> str:
 _SITE_LAYER_JS = (Path(__file__).parent / "sitelayer.js").read_text(encoding="utf-8")
 
 
-class SiteLayer(MacroElement):
+class SiteLayer(JSCSSMixin, MacroElement):
     """Leaflet code that draws the sites, councils and outlines.
 
     ``config_json`` must come from :func:`safe_script_json`: the template
-    places it in the page as it is.
+    places it in the page as it is. Markers that would overlap at a scale are
+    clustered by Leaflet.markercluster, served by the app itself.
     """
+
+    default_js = [("markercluster", MARKERCLUSTER_JS)]
+    default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
 
     _template = Template("""
 {% macro header(this, kwargs) %}
@@ -272,7 +294,11 @@ _MAP_CSS = """
 .hikmap-legend svg { vertical-align: -2px; }
 .hikmap-legend-title { font-weight: 600; margin-top: 4px; }
 .hikmap-legend-title:first-child { margin-top: 0; }
-.hikmap-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #666; vertical-align: -1px; }
+.hikmap-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #666; vertical-align: -1px; margin: 0 2px; }
+.hikmap-legend-note { font-size: 11px; color: #333; }
+.hikmap-cluster { background: #ffffff; border: 2px solid #1a1a1a; border-radius: 50%; text-align: center;
+  font: 600 13px/26px system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
+.hikmap-popup p { overflow-wrap: anywhere; }
 .hikmap-legend.collapsed .hikmap-legend-body { display: none; }
 .hikmap-legend-toggle { display: block; background: none; border: 0; font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }
@@ -295,26 +321,37 @@ def build_map(
     bounds: list[list[float]] | None = None,
     tiles: settings.TileSource | None = None,
     near: tuple[float, float, float] | None = None,
+    layout: str = "geo",
 ) -> folium.Map:
     """A folium map that draws the data file at ``data_url`` (see :func:`map_data`).
 
     ``selected`` lists the positions of the sites to draw (``None``: all of
     them); ``site_count`` is how many that is (many sites are drawn on one
     canvas). Councils are drawn when ``boundary_urls`` are given. ``near``
-    (lat, lon, km) draws the "near me" circle. Nothing from the data is
-    placed in the page: see the module docstring.
+    (lat, lon, km) draws the "near me" circle. ``layout`` is ``geo`` (the UK
+    map) or ``hex`` (the hex cartogram: every district one equal hexagon, in
+    flat coordinates, no tiles; each site at its district's hexagon).
+    Nothing from the data is placed in the page: see the module docstring.
     """
+    if layout not in ("geo", "hex"):
+        raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
     self_host_folium()
     tiles = tiles or settings.tile_source()
+    hex_layout = layout == "hex"
     fmap = folium.Map(
-        location=list(settings.UK_CENTRE),
-        zoom_start=settings.UK_ZOOM,
+        location=[22.0, 9.0] if hex_layout else list(settings.UK_CENTRE),
+        zoom_start=3 if hex_layout else settings.UK_ZOOM,
         tiles=None,
-        max_zoom=tiles.max_zoom,
-        min_zoom=4,
-        control_scale=True,
+        crs="Simple" if hex_layout else "EPSG3857",
+        max_zoom=8 if hex_layout else tiles.max_zoom,
+        min_zoom=1 if hex_layout else 4,
+        control_scale=not hex_layout,
+        zoom_snap=0.25 if hex_layout else 1,
     )
-    if tiles.url:
+    # folium gives min_zoom and max_zoom to its tile layer only; the map itself needs them too
+    # (Leaflet.markercluster refuses a map without maxZoom, and with no tiles there is no layer).
+    fmap.options.update(minZoom=1 if hex_layout else 4, maxZoom=8 if hex_layout else tiles.max_zoom)
+    if tiles.url and not hex_layout:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name, max_zoom=tiles.max_zoom).add_to(fmap)
     config = {
         "data": data_url,
@@ -323,12 +360,14 @@ def build_map(
         "boundaries": boundary_urls or {},
         "outlineBasemap": not tiles.url,
         # The full licence lines are shown under the map; the map itself carries the short form.
-        "attribution": settings.SHORT_ATTRIBUTION,
+        "attribution": settings.HEX_ATTRIBUTION if hex_layout else settings.SHORT_ATTRIBUTION,
         "sourcesPage": "sources",
         "near": {"lat": near[0], "lon": near[1], "km": near[2]} if near else None,
+        "layout": layout,
     }
     SiteLayer(safe_script_json(config)).add_to(fmap)
-    fmap.fit_bounds(bounds or [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])], max_zoom=13)
+    if not hex_layout:  # the hex map frames itself once its hexagons are drawn
+        fmap.fit_bounds(bounds or [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])], max_zoom=13)
     return fmap
 
 
@@ -341,40 +380,17 @@ def near_bounds(lat: float, lon: float, km: float) -> list[list[float]]:
     return [[lat - dlat, lon - dlon], [lat + dlat, lon + dlon]]
 
 
-def sites_at(sites: pd.DataFrame, lat: float, lon: float, tolerance: float = 1e-4) -> pd.DataFrame:
-    """The sites drawn at a clicked point (markers are per location, to 5 decimals)."""
-    close = ((sites["lat"] - lat).abs() <= tolerance) & ((sites["lon"] - lon).abs() <= tolerance)
-    return sites[close]
+_CLICKED = re.compile(r"hikmap:(site|area):([A-Za-z0-9,-]+):hikmap")
 
 
-def district_status(sites: pd.DataFrame, foi_requests: pd.DataFrame) -> dict[str, str]:
-    """What is known of each council: district code -> status key of ``settings.DISTRICT_COLOURS``.
+def clicked_on(tooltip: str | None) -> tuple[str, list[str]]:
+    """What a click on the map was on, from the clicked layer's tooltip text.
 
-    A council is "reported" when one of its own sites carries a claim (a
-    government office in its area says nothing about the council); otherwise
-    the state of its freedom-of-information request, if any.
+    Returns ``("site", [site ids])`` for a marker, ``("area", [council code])``
+    for a council area, or ``("", [])``. The layer writes these keys, unseen,
+    into each tooltip (see ``sitelayer.js``).
     """
-    status: dict[str, str] = {}
-    if not foi_requests.empty and "lad_code" in foi_requests:
-        for row in foi_requests.itertuples(index=False):
-            if not row.lad_code:
-                continue
-            state = "foi-answered" if row.status == "answered" else "foi-pending"
-            if status.get(row.lad_code) != "foi-answered":
-                status[row.lad_code] = state
-    councils = sites[(sites["kind"] == "council") & (sites["lad_code"] != "")]
-    for code in councils["lad_code"]:
-        status[code] = "reported"
-    return status
-
-
-def labels_from(dataset) -> Labels:
-    """Labels for coded values, read from the data package's schema."""
-    return Labels(
-        kind=dataset.field_labels("sites", "kind"),
-        grade=dataset.field_labels("claims", "grade"),
-        status=dataset.field_labels("claims", "status"),
-        vendor=dataset.field_labels("claims", "vendor"),
-        precision=dataset.field_labels("sites", "precision"),
-        district_status=DISTRICT_STATUS_LABELS,
-    )
+    match = _CLICKED.search(tooltip or "")
+    if match is None:
+        return "", []
+    return match.group(1), [v for v in match.group(2).split(",") if v]

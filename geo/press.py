@@ -1,14 +1,14 @@
 """Press kit: a PNG of the current selection drawn on the server, and the embed snippet.
 
 :func:`render_png` draws with geopandas and matplotlib (Agg backend, no
-browser, no network) in British National Grid (EPSG:27700): the UK outline
-and councils coloured by what is known of them, the sites shaped by kind and
-coloured by their strongest evidence grade, a legend, the title, the date the
-data last changed, the publishers of the cited sources and the attributions.
-When every site of the selection lies within a small area (all of them in one
-city, say), a detail panel shows that area, because at UK scale the markers
-would sit on top of each other. Without the boundary file it still draws the
-sites, and says on the image that the boundaries are missing.
+browser, no network) in British National Grid (EPSG:27700): the UK with its
+council areas coloured by what is known of them and London beside it, large
+enough to read (or the hex cartogram, one hexagon per council area), the
+sites shaped by kind and coloured by their strongest evidence grade, the
+counts of bodies by status for each nation, a legend, the title, the date
+the data last changed, the publishers of the cited sources and the credits
+(ONS, OS, Royal Mail, mySociety). Without the boundary file it still draws
+the sites, and says on the image that the boundaries are missing.
 
 :func:`embed_snippet` gives the ``<iframe>`` code for the map with the
 current filters, in Streamlit's embed mode and the map's screenshot view.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import html
 import io
-import math
 import textwrap
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlparse
 
 import matplotlib
@@ -30,43 +30,39 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
 from geo import settings  # noqa: E402
 from geo.filters import Filters  # noqa: E402
+from geo.vocabulary import SHAPES, Vocabulary  # noqa: E402
 
 BNG = "EPSG:27700"
-WIDTH_PX = 1600
-HEIGHT_PX = 1800
+WIDTH_PX = 1800
+HEIGHT_PX = 2400
 DPI = 200
 TITLE = "Hikvision cameras in UK public buildings"
-MARKERS = {"square": "s", "triangle": "^", "diamond": "D", "star": "*", "circle": "o"}
 SEA = "#dde6ee"
 NO_BOUNDARIES_MESSAGE = "Boundaries unavailable: the UK outline and council areas are not drawn."
-# A selection spanning less than this (metres) gets a detail panel.
-DETAIL_SPAN_M = 150_000
-DETAIL_MIN_WINDOW_M = 2_500
-# Fonts (points at DPI 200; 1 pt = 2.8 px): large enough to read with the image shrunk to a phone.
+# Text sizes in points at DPI 200 (1 pt = 2.8 px). Chosen so that the image still reads when a
+# newspaper shrinks it to a column about 400 px wide: the smallest, the credits, is then 9 px.
 FONT_TITLE = 22
-# The map's council labels, shortened to fit the legend column (same meaning).
-PRESS_DISTRICT_LABELS = {
-    "reported": "Reported at a council site",
-    "foi-answered": "FOI request answered",
-    "foi-pending": "FOI request sent, no answer yet",
-    "no-data": "No data yet",
-}
 FONT_SUBTITLE = 15
-FONT_LEGEND = 13.5
-FONT_FOOTER = 10.5
+FONT_LEGEND = 13
+FONT_TABLE = 13
+FONT_FOOTER = 11
+# London's boroughs (E09) in British National Grid metres, for the inset that keeps them readable.
+LONDON_FRAME = (503_000, 155_000, 562_000, 201_000)
+COUNT_HEADINGS = {"in-use": "In\nuse", "removing": "Remov-\ning", "removed": "Re-\nmoved", "not-used": "Not\nused",
+                  "unknown": "Councils\nunknown"}
 
 
-def _marker(kind: str) -> str:
-    return MARKERS.get(settings.KIND_SHAPES.get(kind, "circle"), "o")
+def _marker_path(outline):
+    """A matplotlib marker from a vocabulary outline (None: a circle); y flipped to point up."""
+    from matplotlib.path import Path as MarkerPath
 
-
-def _marker_size(kind: str) -> float:
-    # Stars and triangles look smaller than squares of the same size.
-    return {"star": 30, "triangle": 21, "diamond": 16}.get(settings.KIND_SHAPES.get(kind, "circle"), 18)
+    if outline is None:
+        return "o"
+    points = [(x, -y) for x, y in outline]
+    return MarkerPath(points + [points[0]], closed=True)
 
 
 def publishers_line(selection_claims: pd.DataFrame, sources: pd.DataFrame, limit: int = 12) -> str:
@@ -111,29 +107,69 @@ def describe_filters(filters: Filters | None, council_names: dict[str, str] | No
     return "; ".join(parts)
 
 
-def _spread(points: pd.DataFrame) -> list[tuple[float, float]]:
-    """Offsets in inches for markers sharing one location, so that each stays visible."""
-    offsets = [(0.0, 0.0)] * len(points)
-    groups: dict[tuple[float, float], list[int]] = {}
-    for i, (x, y) in enumerate(zip(points["x"], points["y"])):
-        groups.setdefault((round(x, 0), round(y, 0)), []).append(i)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        radius = 0.13 + 0.02 * len(members)
-        for k, i in enumerate(members):
-            angle = math.pi / 2 + 2 * math.pi * k / len(members)
-            offsets[i] = (radius * math.cos(angle), radius * math.sin(angle))
-    return offsets
+@dataclass
+class _Drawing:
+    """What one press image is drawn from."""
+
+    data: object  # geo.dataset.Dataset
+    selection: object  # geo.filters.Selection
+    vocabulary: Vocabulary
+    areas: dict
+    county_of: dict[str, str]
+    fig: object = None
+    layers: dict | None = None  # "uk", "ltla", "cty" in BNG, or None without boundaries
+    missing: str = ""
 
 
-def _draw_sites(ax, fig, points: pd.DataFrame, scale: float = 1.0, spread: bool = True) -> None:
-    offsets = _spread(points) if spread and len(points) <= 2000 else [(0.0, 0.0)] * len(points)
-    for (x, y, kind, grade), (dx, dy) in zip(points[["x", "y", "kind", "grade"]].itertuples(index=False), offsets):
-        transform = ax.transData + ScaledTranslation(dx, dy, fig.dpi_scale_trans)
-        ax.plot([x], [y], linestyle="none", marker=_marker(kind), markersize=_marker_size(kind) * scale,
-                markerfacecolor=settings.GRADE_COLOURS.get(grade, "#777777"), markeredgecolor="#1a1a1a",
-                markeredgewidth=1.6, transform=transform, zorder=5)
+def _area_fill(drawing: _Drawing, code: str) -> tuple[str, float]:
+    """Colour and opacity of a council area: its own status, else (paler) its county's, else unknown."""
+    colours = {t.key: t.colour for t in drawing.vocabulary.area_statuses}
+    own = drawing.areas.get(code)
+    if own is not None:
+        return colours[own.status], 0.85
+    county = drawing.areas.get(drawing.county_of.get(code, ""))
+    if county is not None:
+        return colours[county.status], 0.45
+    return colours["unknown"], 1.0
+
+
+def _load_layers() -> tuple[dict | None, str]:
+    """UK outline, districts and counties in BNG (simplified), or None and why not."""
+    from geo.areas import BoundariesUnavailable, load_boundaries
+
+    try:
+        layers = {name: load_boundaries(name).to_crs(BNG) for name in ("uk", "ltla", "cty")}
+    except BoundariesUnavailable as error:
+        return None, str(error)
+    layers["ltla"] = layers["ltla"].assign(geometry=layers["ltla"].geometry.simplify(150, preserve_topology=True))
+    layers["uk"] = layers["uk"].assign(geometry=layers["uk"].geometry.simplify(300, preserve_topology=True))
+    return layers, ""
+
+
+def _site_points(sites: pd.DataFrame) -> pd.DataFrame:
+    import geopandas as gpd
+
+    sites = sites.dropna(subset=["lat", "lon"])  # sites not placed have no marker
+    if sites.empty:
+        return pd.DataFrame({"x": [], "y": [], "kind": [], "grade": [], "precision": [], "lad_code": []})
+    frame = gpd.GeoDataFrame(
+        sites[["kind", "grade", "precision", "lad_code"]].reset_index(drop=True),
+        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326",
+    ).to_crs(BNG)
+    return pd.DataFrame({"x": frame.geometry.x, "y": frame.geometry.y, "kind": frame["kind"], "grade": frame["grade"],
+                         "precision": frame["precision"], "lad_code": frame["lad_code"]})
+
+
+def _draw_markers(ax, drawing: _Drawing, points: pd.DataFrame, size: float) -> None:
+    shapes = {t.key: t.shape for t in drawing.vocabulary.kinds}
+    colours = {t.key: t.colour for t in drawing.vocabulary.grades}
+    for row in points.itertuples(index=False):
+        colour = colours.get(row.grade, "#777777")
+        # A marker that stands for a council's area is hollow, outlined in its grade's colour.
+        hollow = row.precision == "area"
+        ax.plot([row.x], [row.y], linestyle="none", marker=_marker_path(SHAPES.get(shapes.get(row.kind, "circle"))),
+                markersize=size, markerfacecolor="#ffffff" if hollow else colour,
+                markeredgecolor=colour if hollow else "#1a1a1a", markeredgewidth=2.4 if hollow else 1.4, zorder=5)
 
 
 def _bare(ax) -> None:
@@ -142,43 +178,192 @@ def _bare(ax) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#999999")
 
 
-def _site_points(sites: pd.DataFrame) -> pd.DataFrame:
-    import geopandas as gpd
-
-    if sites.empty:
-        return pd.DataFrame({"x": [], "y": [], "kind": [], "grade": []})
-    frame = gpd.GeoDataFrame(
-        sites[["kind", "grade"]].reset_index(drop=True),
-        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326",
-    ).to_crs(BNG)
-    return pd.DataFrame({"x": frame.geometry.x, "y": frame.geometry.y, "kind": frame["kind"], "grade": frame["grade"]})
+def _blend(colour: str, opacity: float) -> str:
+    """``colour`` as it looks at ``opacity`` over white (a paler fill without a second layer)."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c * opacity + 255 * (1 - opacity)):02x}" for c in rgb)
 
 
-def _uk_frame() -> tuple[float, float, float, float]:
-    """The UK's extent in BNG metres (from settings.UK_BOUNDS), as xmin, ymin, xmax, ymax."""
-    import geopandas as gpd
-
-    (south, west), (north, east) = settings.UK_BOUNDS
-    corners = gpd.GeoSeries(gpd.points_from_xy([west, east, west, east], [south, south, north, north]), crs="EPSG:4326")
-    projected = corners.to_crs(BNG)
-    return (max(float(projected.x.min()), -50_000), float(projected.y.min()),
-            float(projected.x.max()), min(float(projected.y.max()), 1_230_000))
+def _draw_areas(ax, drawing: _Drawing, frame=None) -> None:
+    """Council areas coloured by what is known (a county's evidence paler over its districts), and the UK outline."""
+    layers = drawing.layers
+    districts = layers["ltla"] if frame is None else layers["ltla"].cx[frame[0]:frame[2], frame[1]:frame[3]]
+    fills = [_blend(*_area_fill(drawing, code)) for code in districts["code"]]
+    districts.plot(ax=ax, color=fills, edgecolor="#ffffff", linewidth=0.3, zorder=1)
+    layers["uk"].boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=3)
 
 
-def _load_layers():
-    """(uk outline, districts) in BNG, or (None, None, message) when boundaries are missing."""
-    from geo.areas import BoundariesUnavailable, load_boundaries
+def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
+    ax = drawing.fig.add_axes((0.02, 0.45, 0.47, 0.46))
+    ax.set_facecolor(SEA)
+    if drawing.layers is not None:
+        _draw_areas(ax, drawing)
+    else:
+        ax.text(0.5, 0.5, textwrap.fill(NO_BOUNDARIES_MESSAGE, 26), transform=ax.transAxes, ha="center",
+                va="center", fontsize=FONT_LEGEND, color="#7a1f00",
+                bbox={"facecolor": "#fff4d6", "edgecolor": "#E69F00", "boxstyle": "round,pad=0.5"}, zorder=6)
+    if points.empty:
+        ax.text(0.5, 0.62, "No sites match these filters.", transform=ax.transAxes, ha="center",
+                fontsize=FONT_LEGEND, color="#222222", zorder=6,
+                bbox={"facecolor": "#ffffff", "edgecolor": "#999999", "boxstyle": "round,pad=0.5"})
+    _draw_markers(ax, drawing, points, size=9)
+    ax.set_aspect("equal", adjustable="box", anchor="C")
+    ax.set_xlim(-20_000, 670_000)
+    ax.set_ylim(0, 1_230_000)
+    x0, y0, x1, y1 = LONDON_FRAME
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#111111", linewidth=1.4, zorder=7))
+    _bare(ax)
 
-    try:
-        uk = load_boundaries("uk").to_crs(BNG)
-        districts = load_boundaries("ltla").to_crs(BNG)
-    except BoundariesUnavailable as error:
-        return None, None, str(error)
-    districts = districts.assign(geometry=districts.geometry.simplify(150, preserve_topology=True))
-    uk = uk.assign(geometry=uk.geometry.simplify(300, preserve_topology=True))
-    return uk, districts, ""
+
+def _draw_london(drawing: _Drawing, points: pd.DataFrame) -> None:
+    """London's boroughs, large enough to read: the inset beside the UK map."""
+    x0, y0, x1, y1 = LONDON_FRAME
+    ax = drawing.fig.add_axes((0.52, 0.71, 0.46, 0.19))
+    ax.set_facecolor(SEA)
+    if drawing.layers is not None:
+        _draw_areas(ax, drawing, frame=LONDON_FRAME)
+    inside = points[(points["x"].between(x0, x1)) & (points["y"].between(y0, y1))]
+    _draw_markers(ax, drawing, inside, size=12)
+    ax.set_aspect("equal", adjustable="box", anchor="W")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title("London", fontsize=FONT_LEGEND, loc="left", color="#222222")
+    _bare(ax)
+
+
+def _draw_hexes(drawing: _Drawing) -> None:
+    """The hex cartogram: every district one hexagon, each site on its district's hexagon."""
+    from matplotlib.patches import Polygon as PolygonPatch
+
+    from geo.mapview import hex_cartogram
+
+    ax = drawing.fig.add_axes((0.02, 0.45, 0.48, 0.46))
+    ax.set_facecolor("#ffffff")
+    centres = {}
+    for feature in hex_cartogram()["features"]:
+        code = feature["properties"]["code"]
+        colour, opacity = _area_fill(drawing, code)
+        ring = feature["geometry"]["coordinates"][0]
+        ax.add_patch(PolygonPatch(ring, closed=True, facecolor=_blend(colour, opacity), edgecolor="#ffffff", linewidth=0.6))
+        centres[code] = (feature["properties"]["x"], feature["properties"]["y"])
+    # A site that stands for a council's area has no marker here: its hexagon's colour says it.
+    points = drawing.selection.sites[drawing.selection.sites["precision"] != "area"].drop_duplicates("lad_code")
+    hexes = pd.DataFrame([
+        {"x": centres[s.lad_code][0], "y": centres[s.lad_code][1], "kind": s.kind, "grade": s.grade,
+         "precision": s.precision} for s in points.itertuples(index=False) if s.lad_code in centres
+    ], columns=["x", "y", "kind", "grade", "precision"])
+    _draw_markers(ax, drawing, hexes, size=6)
+    xs = [c[0] for c in centres.values()]
+    ys = [c[1] for c in centres.values()]
+    ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
+    ax.set_ylim(min(ys) - 1.5, max(ys) + 1.5)
+    ax.set_aspect("equal", adjustable="box", anchor="C")
+    ax.axis("off")
+    ax.text(0.0, 1.0, "One hexagon per council area", transform=ax.transAxes, fontsize=FONT_LEGEND - 2,
+            color="#333333", va="top")
+
+
+def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
+    """The counts by nation as a small table between ``top`` and ``bottom`` (figure fractions)."""
+    from geo.counts import COUNT_COLUMNS, bodies, status_counts, unknown_councils
+
+    found = bodies(drawing.selection.sites, drawing.selection.claims, drawing.vocabulary)
+    unknown = unknown_councils(drawing.areas, _authorities())
+    table = status_counts(found, unknown, by="nation")
+    ax = drawing.fig.add_axes((0.52, bottom, 0.46, top - bottom))
+    ax.axis("off")
+    ax.text(0, 1, "Bodies by what is known of them", fontsize=FONT_TABLE + 1, fontweight="bold", va="top",
+            transform=ax.transAxes)
+    columns = ["nation", *COUNT_COLUMNS]
+    xs = [0.0, 0.47, 0.59, 0.71, 0.83, 1.0]
+    rows = table.to_dict("records")
+    step = min(0.95 / (len(rows) + 2.6), 0.11)
+    for j, column in enumerate(columns[1:], start=1):
+        ax.text(xs[j], 1 - step * 1.2, COUNT_HEADINGS[column], fontsize=FONT_TABLE - 3.5, va="top",
+                ha="right", transform=ax.transAxes, color="#333333", linespacing=1.0)
+    for i, row in enumerate(rows):
+        y = 1 - step * (2.9 + i)
+        weight = "bold" if row["nation"] == "United Kingdom" else "normal"
+        label = "Not placed yet" if row["nation"].startswith("Not placed") else row["nation"]
+        ax.text(xs[0], y, label, fontsize=FONT_TABLE - 1, va="top", ha="left", transform=ax.transAxes, fontweight=weight)
+        for j, column in enumerate(columns[1:], start=1):
+            ax.text(xs[j], y, str(row[column]), fontsize=FONT_TABLE - 1, va="top", ha="right",
+                    transform=ax.transAxes, fontweight=weight)
+
+
+def _draw_legend(drawing: _Drawing, top: float, bottom: float, layout: str = "geo") -> None:
+    """Three columns: shapes of the kinds shown, colours of grades, colours of council areas."""
+    vocabulary = drawing.vocabulary
+    present = set(drawing.selection.sites["kind"]) if len(drawing.selection.sites) else set()
+    kinds = [(t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": "#ffffff"})
+             for t in vocabulary.kinds if t.key in present]
+    grades = [(t.label, {"marker": "o", "markersize": 10, "markerfacecolor": t.colour}) for t in vocabulary.grades]
+    if layout == "geo":
+        grades.append(("Hollow: a council's area", {"marker": "o", "markersize": 10, "markerfacecolor": "#ffffff",
+                                                    "markeredgecolor": "#555555", "markeredgewidth": 2.2}))
+    columns = [("Kind of body", kinds), ("Strongest evidence", grades)]
+    if drawing.layers is not None:
+        shown = {state.status for state in drawing.areas.values()} | {"unknown"}
+        columns.append(("Council areas (paler: county)", [
+            (t.label, {"marker": "s", "markersize": 10, "markerfacecolor": t.colour})
+            for t in vocabulary.area_statuses if t.key in shown]))
+    # Two bands: the kinds in three columns, then grades beside council areas (long labels, wide column).
+    third = -(-len(kinds) // 3)
+    middle = bottom + (top - bottom) * 0.48
+    bands = [
+        [("Kind of body", kinds[:third], 0.03, 0.31), ("", kinds[third:2 * third], 0.34, 0.31),
+         ("", kinds[2 * third:], 0.65, 0.33)],
+        [(heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))],
+    ]
+    for band, (band_top, band_bottom) in zip(bands, ((top, middle), (middle - 0.005, bottom))):
+        for heading, rows, left, width in band:
+            _legend_column(drawing.fig, heading, rows, (left, band_bottom, width, band_top - band_bottom))
+
+
+def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float, float]) -> None:
+    """One column of the legend: a heading, then a symbol and its label per row."""
+    ax = fig.add_axes(box)
+    ax.axis("off")
+    height_px = box[3] * HEIGHT_PX
+    width_px = box[2] * WIDTH_PX
+    step = FONT_LEGEND * DPI / 72 * 1.5 / height_px
+    ax.text(0, 1 - 0.5 * step, heading, fontsize=FONT_LEGEND, fontweight="bold", va="center", transform=ax.transAxes)
+    for i, (label, style) in enumerate(rows, start=1):
+        y = 1 - (i + 0.5) * step
+        style = {"markeredgecolor": "#1a1a1a", "markeredgewidth": 1.2, **style}
+        ax.plot([14 / width_px], [y], linestyle="none", transform=ax.transAxes, clip_on=False, **style)
+        ax.text(36 / width_px, y, label, fontsize=FONT_LEGEND - 1, va="center", transform=ax.transAxes)
+
+
+def _draw_footer(drawing: _Drawing, layout: str) -> None:
+    sites = drawing.selection.sites
+    lines = []
+    headquarters = int((sites["precision"] == "headquarters").sum()) if len(sites) else 0
+    if headquarters:
+        lines.append(f"{headquarters} of these sites stand at the organisation's headquarters, standing in for "
+                     "its estate: not where cameras were seen.")
+    if len(sites) and (sites["precision"] == "area").any() and layout == "geo":
+        lines.append("A hollow marker stands for a council's area (its estate or its cameras), not a building.")
+    not_placed = int((sites["precision"] == "not-placed").sum()) if len(sites) else 0
+    if not_placed:
+        lines.append(f"{not_placed} bodies have no published address yet: counted, not drawn.")
+    lines.append(publishers_line(drawing.selection.claims, drawing.data.sources))
+    lines.append("Data: Hikvision in UK public buildings evidence map, CC BY 4.0.")
+    lines.append(settings.BOUNDARY_ATTRIBUTION if drawing.layers is not None else NO_BOUNDARIES_MESSAGE)
+    lines.append(settings.POSTCODE_ATTRIBUTION)
+    lines.append(settings.MYSOCIETY_ATTRIBUTION + (". " + settings.HEX_ATTRIBUTION if layout == "hex" else "") + ".")
+    wrapped = "\n".join(textwrap.fill(line, 100) for line in lines)
+    drawing.fig.text(0.03, 0.2, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.22)
+
+
+def _authorities():
+    from geo.authorities import load_authorities
+
+    return load_authorities()
 
 
 def render_png(*args, **kwargs) -> bytes:
@@ -196,156 +381,57 @@ def _render_png(
     data,
     selection,
     filters: Filters | None = None,
-    district_status: dict[str, str] | None = None,
+    areas: dict | None = None,
+    layout: str = "geo",
     title: str = TITLE,
-    credit_url: str = "",
     with_boundaries: bool = True,
 ) -> bytes:
     """The selection as a press PNG (``WIDTH_PX`` × ``HEIGHT_PX``), drawn without a browser.
 
     ``data`` is the :class:`geo.dataset.Dataset`, ``selection`` a
-    :class:`geo.filters.Selection`; ``district_status`` maps district code to
-    a key of ``settings.DISTRICT_COLOURS`` (see :func:`geo.mapview.district_status`).
+    :class:`geo.filters.Selection`; ``areas`` what is known of each council
+    area (:func:`geo.foi.area_statuses`). ``layout`` is ``geo`` (the UK with
+    London beside it) or ``hex`` (one hexagon per council area).
     ``with_boundaries=False`` draws as if the boundary file were missing.
     """
-    from geo.mapview import labels_from
+    from geo.mapview import county_of_districts
 
-    labels = labels_from(data)
-    uk, districts, missing = _load_layers() if with_boundaries else (None, None, "switched off")
-    status = district_status or {}
-    points = _site_points(selection.sites)
+    if layout not in ("geo", "hex"):
+        raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
+    layers, missing = _load_layers() if with_boundaries else (None, "switched off")
+    drawing = _Drawing(data=data, selection=selection, vocabulary=data.vocabulary, areas=areas or {},
+                       county_of=county_of_districts(_authorities()), layers=layers, missing=missing)
+    drawing.fig = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    _draw_heading(drawing, filters)
+    if layout == "hex":
+        _draw_hexes(drawing)
+        _draw_counts(drawing, top=0.90, bottom=0.68)
+    else:
+        points = _site_points(selection.sites)
+        _draw_uk(drawing, points)
+        _draw_london(drawing, points)
+        _draw_counts(drawing, top=0.67, bottom=0.46)
+    _draw_legend(drawing, top=0.435, bottom=0.22, layout=layout)
+    _draw_footer(drawing, layout)
+    # Every text drawn also goes in the PNG's metadata: a text alternative, and checkable by tests.
+    drawn = [t.get_text() for t in drawing.fig.findobj(Text) if t.get_text().strip()]
+    buffer = io.BytesIO()
+    drawing.fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
+                        metadata={"Software": None, "Title": title, "Description": "\n".join(drawn)})
+    plt.close(drawing.fig)
+    return buffer.getvalue()
 
-    fig = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
-    # --- heading
-    fig.text(0.03, 0.972, title, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
+
+def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
+    data, selection, fig = drawing.data, drawing.selection, drawing.fig
+    fig.text(0.03, 0.98, TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
     counts = (f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
               f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}")
-    fig.text(0.03, 0.92, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
-    council_names = dict(zip(districts["code"], districts["name"])) if districts is not None else {}
-    described = describe_filters(filters, council_names)
+    fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
+    described = describe_filters(filters, {a.gss_code: a.nice_name for a in _authorities().current()})
     if described:
-        fig.text(0.03, 0.89, textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
+        fig.text(0.03, 0.932, textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
                  fontsize=FONT_FOOTER + 1, va="top", color="#333333")
-
-    # --- the UK map
-    ax = fig.add_axes((0.02, 0.27, 0.48, 0.605))
-    ax.set_facecolor(SEA)
-    xmin, ymin, xmax, ymax = _uk_frame()
-    if districts is not None:
-        colours = [settings.DISTRICT_COLOURS[status.get(c, "no-data")] for c in districts["code"]]
-        districts.plot(ax=ax, color=colours, edgecolor="#ffffff", linewidth=0.25, zorder=1)
-        uk.boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=2)
-    else:
-        ax.text(0.5, 0.5, textwrap.fill(NO_BOUNDARIES_MESSAGE, 26), transform=ax.transAxes, ha="center",
-                va="center", fontsize=FONT_LEGEND, color="#7a1f00",
-                bbox={"facecolor": "#fff4d6", "edgecolor": "#E69F00", "boxstyle": "round,pad=0.5"}, zorder=6)
-    ax.set_aspect("equal", adjustable="box", anchor="C")
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    _bare(ax)
-    for spine in ax.spines.values():
-        spine.set_edgecolor("#999999")
-
-    detail = None
-    if not points.empty:
-        span = max(points["x"].max() - points["x"].min(), points["y"].max() - points["y"].min())
-        if span < DETAIL_SPAN_M:
-            half = max(span * 0.8, DETAIL_MIN_WINDOW_M / 2)
-            cx = (points["x"].max() + points["x"].min()) / 2
-            cy = (points["y"].max() + points["y"].min()) / 2
-            detail = (cx - half, cy - half, cx + half, cy + half)
-        _draw_sites(ax, fig, points, scale=0.75 if detail else 1.0, spread=detail is None)
-    else:
-        ax.text(0.5, 0.62, "No sites match these filters.", transform=ax.transAxes, ha="center",
-                fontsize=FONT_LEGEND, color="#222222", zorder=6,
-                bbox={"facecolor": "#ffffff", "edgecolor": "#999999", "boxstyle": "round,pad=0.5"})
-
-    # --- detail panel
-    legend_top = 0.86
-    if detail is not None:
-        dx0, dy0, dx1, dy1 = detail
-        ax.add_patch(Rectangle((dx0, dy0), dx1 - dx0, dy1 - dy0, fill=False, edgecolor="#111111",
-                               linewidth=1.6, zorder=7))
-        inset = fig.add_axes((0.54, 0.61, 0.43, 0.25))
-        inset.set_facecolor(SEA)
-        if districts is not None:
-            nearby = districts.cx[dx0 - 5000:dx1 + 5000, dy0 - 5000:dy1 + 5000]
-            colours = [settings.DISTRICT_COLOURS[status.get(c, "no-data")] for c in nearby["code"]]
-            nearby.plot(ax=inset, color=colours, edgecolor="#777777", linewidth=0.8, zorder=1)
-            for row in nearby.itertuples(index=False):
-                point = row.geometry.representative_point()
-                if dx0 < point.x < dx1 and dy0 < point.y < dy1:
-                    inset.text(point.x, point.y, row.name, fontsize=FONT_FOOTER, color="#555555",
-                               ha="center", va="center", zorder=3, clip_on=True)
-        _draw_sites(inset, fig, points, scale=1.0, spread=True)
-        inset.set_aspect("equal", adjustable="box", anchor="W")
-        inset.set_xlim(dx0, dx1)
-        inset.set_ylim(dy0, dy1)
-        _bare(inset)
-        places = ", ".join(sorted({n for n in selection.sites["lad_name"] if n})[:3])
-        inset.set_title(f"Detail{': ' + places if places else ''}, {round((dx1 - dx0) / 1000):g} km across",
-                        fontsize=FONT_FOOTER + 1, loc="left", color="#222222")
-        legend_top = 0.575
-
-    # --- legend (drawn by hand: headings flush left, a symbol then its label)
-    legend_ax = fig.add_axes((0.54, 0.27, 0.43, legend_top - 0.27))
-    legend_ax.axis("off")
-    rows: list[tuple[str, dict | None]] = [("Kind of site", None)]
-    present_kinds = set(selection.sites["kind"]) if len(selection.sites) else set()
-    for kind, label in labels.kind.items():
-        if kind in present_kinds or not present_kinds:
-            rows.append((label, {"marker": _marker(kind), "markersize": _marker_size(kind) * 0.62,
-                                 "markerfacecolor": "#ffffff"}))
-    rows.append(("Strongest evidence", None))
-    for grade, label in labels.grade.items():
-        rows.append((label, {"marker": "o", "markersize": 11, "markerfacecolor": settings.GRADE_COLOURS[grade]}))
-    if districts is not None:
-        rows.append(("Councils", None))
-        shown = {status.get(c, "no-data") for c in districts["code"]}
-        for key, colour in settings.DISTRICT_COLOURS.items():
-            if key in shown:
-                rows.append((PRESS_DISTRICT_LABELS[key], {"marker": "s", "markersize": 11, "markerfacecolor": colour}))
-    height_px = (legend_top - 0.27) * HEIGHT_PX
-    step = min(FONT_LEGEND * DPI / 72 * 1.55 / height_px, 1 / max(len(rows), 1))
-    for i, (label, style) in enumerate(rows):
-        y = 1 - (i + 0.5) * step
-        if style is None:
-            legend_ax.text(0, y, label, fontsize=FONT_LEGEND, fontweight="bold", va="center",
-                           transform=legend_ax.transAxes)
-            continue
-        legend_ax.plot([0.035], [y], linestyle="none", markeredgecolor="#1a1a1a", markeredgewidth=1.3,
-                       transform=legend_ax.transAxes, clip_on=False, **style)
-        legend_ax.text(0.09, y, textwrap.shorten(label, 44, placeholder="…"), fontsize=FONT_LEGEND,
-                       va="center", transform=legend_ax.transAxes)
-
-    # --- footer: caveat, sources, attributions
-    lines = []
-    headquarters = int((selection.sites["precision"] == "headquarters").sum()) if len(selection.sites) else 0
-    if headquarters:
-        lines.append(f"{headquarters} of these sites stand at the organisation's headquarters, standing in for "
-                     "its estate: not where cameras were seen.")
-    if detail is not None:
-        lines.append("Markers at one address are spread around it so that each one shows.")
-    lines.append(publishers_line(selection.claims, data.sources))
-    credit = "Data: Hikvision in UK public buildings evidence map, CC BY 4.0"
-    if credit_url.startswith(("https://", "http://")):
-        credit += f" ({credit_url})"
-    lines.append(credit + ".")
-    if districts is not None:
-        lines.append(settings.BOUNDARY_ATTRIBUTION)
-    else:
-        lines.append(f"{NO_BOUNDARIES_MESSAGE}")
-    lines.append(settings.POSTCODE_ATTRIBUTION)
-    wrapped = "\n".join(textwrap.fill(line, 92) for line in lines)
-    fig.text(0.03, 0.25, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.35)
-
-    # Every text drawn also goes in the PNG's metadata: a text alternative, and checkable by tests.
-    drawn = [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
-                metadata={"Software": None, "Title": title, "Description": "\n".join(drawn)})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def embed_snippet(base_url: str, filters: Filters, height: int = 600, page: str = "") -> str:

@@ -1,7 +1,7 @@
-/* Campaign map layer: sites, councils and outlines.
+/* Campaign map layer: sites, council areas and outlines, on the UK map or the hex cartogram.
  *
  * The page carries only a small configuration (addresses of JSON files,
- * numbers, our own colours); the data itself is fetched as JSON (see
+ * numbers, our own settings); the data itself is fetched as JSON (see
  * geo/mapview.py). Text from the data never reaches innerHTML: popups and the
  * legend are built with DOM text nodes, and tooltips (which Leaflet treats as
  * HTML) are escaped with esc(). Links open only http(s) addresses.
@@ -9,6 +9,7 @@
 function hikmapDraw(map, cfg) {
   "use strict";
   var container = map.getContainer();
+  var hexLayout = cfg.layout === "hex";
   var renderer = cfg.canvas ? L.canvas({ padding: 0.5 }) : L.svg({ padding: 0.5 });
 
   function esc(text) {
@@ -25,12 +26,14 @@ function hikmapDraw(map, cfg) {
   function safeUrl(url) {
     return /^https?:\/\//i.test(url || "") ? url : "";
   }
-  function label(list, index) {
-    return index >= 0 && index < list.length ? list[index] : "Unknown";
-  }
   function sourceHref(id) {
     var query = cfg.sourcesPage + "?source=" + encodeURIComponent(id);
     try { return new URL(query, window.parent.location.href).href; } catch (e) { return query; }
+  }
+  /* Hidden text in a tooltip naming what it belongs to (streamlit-folium returns the clicked
+     layer's tooltip as text); ids and codes are [a-z0-9-] or [A-Z0-9], escaped all the same. */
+  function clickKey(kind, value) {
+    return '<span hidden>hikmap:' + kind + ':' + esc(value) + ':hikmap</span>';
   }
   function getJson(url) {
     if (!url) { return Promise.resolve(null); }
@@ -43,65 +46,91 @@ function hikmapDraw(map, cfg) {
   map.attributionControl.addAttribution(esc(cfg.attribution));
   // Empty groups, on the map before the data arrives: streamlit-folium listens for clicks
   // on the layers the map has when the page starts, and a group passes on its members' clicks.
-  var sitesLayer = L.featureGroup().addTo(map);
+  // On the UK map, markers that would overlap (Westminster has many) gather in a numbered
+  // cluster that opens as one zooms in; on the hex map each council has its own hexagon.
+  var sitesLayer = (!hexLayout && L.markerClusterGroup)
+    ? L.markerClusterGroup({
+        maxClusterRadius: 24, showCoverageOnHover: false, disableClusteringAtZoom: 13,
+        spiderfyOnMaxZoom: true,
+        // A neutral badge with the number of places in it: the palette's colours mean statuses here.
+        iconCreateFunction: function (cluster) {
+          var count = cluster.getChildCount();
+          return L.divIcon({ html: "<span>" + count + "</span>", className: "hikmap-cluster", iconSize: L.point(30, 30) });
+        }
+      })
+    : L.featureGroup();
+  sitesLayer.addTo(map);
+  /* A popup opens once its click has reached the group: opening it at once can pan the map so
+     far that the clustering takes the marker off the map before the click is passed on, and the
+     app would never hear of it. Long popups scroll inside a height that fits the map. */
+  function popupOptions() {
+    return { maxWidth: 320, maxHeight: Math.max(160, container.clientHeight - 120), autoPanPadding: [16, 16] };
+  }
+  function openAfterClick(event) {
+    var layer = event.sourceTarget || event.layer;
+    if (layer && layer.getPopup && layer.getPopup()) {
+      L.Util.requestAnimFrame(function () { layer.openPopup(); });
+    }
+  }
+  sitesLayer.on("click", openAfterClick);
+  // For keyboard access and for tests: the site markers, whether clustered or not.
+  container.hikmapSitesLayer = sitesLayer;
   var councilsLayer = L.featureGroup().addTo(map);
 
-  /* Vector markers whose shape says the kind of site (SVG or canvas). */
+  /* Vector markers whose outline says the kind of site (SVG or canvas), from the vocabulary's shapes. */
   var HikShape = L.CircleMarker.extend({
-    options: { shape: "circle" },
+    options: { outline: null },
     _updatePath: function () {
-      var shape = this.options.shape;
-      if (shape === "circle") { return L.CircleMarker.prototype._updatePath.call(this); }
-      var p = this._point, r = this._radius, pts = [], i;
-      function at(dx, dy) { pts.push(L.point(p.x + dx, p.y + dy)); }
-      if (shape === "square") { var s = r * 0.85; at(-s, -s); at(s, -s); at(s, s); at(-s, s); }
-      else if (shape === "triangle") { at(0, -r * 1.15); at(r * 1.05, r * 0.8); at(-r * 1.05, r * 0.8); }
-      else if (shape === "diamond") { var d = r * 1.2; at(0, -d); at(d, 0); at(0, d); at(-d, 0); }
-      else { // star
-        for (i = 0; i < 10; i++) {
-          var rad = (i % 2 === 0 ? r * 1.3 : r * 0.55), angle = -Math.PI / 2 + i * Math.PI / 5;
-          at(rad * Math.cos(angle), rad * Math.sin(angle));
-        }
-      }
-      this._parts = [pts];
+      var outline = this.options.outline;
+      if (!outline) { return L.CircleMarker.prototype._updatePath.call(this); }
+      var p = this._point, r = this._radius;
+      this._parts = [outline.map(function (xy) { return L.point(p.x + xy[0] * r, p.y + xy[1] * r); })];
       this._renderer._updatePoly(this, true);
     }
   });
 
-  /* A small SVG of a legend symbol (built with DOM calls, no markup strings). */
   var SVG_NS = "http://www.w3.org/2000/svg";
-  var SVG_PATHS = {
-    circle: "M -6 0 A 6 6 0 1 0 6 0 A 6 6 0 1 0 -6 0 Z",
-    square: "M -5.5 -5.5 H 5.5 V 5.5 H -5.5 Z",
-    triangle: "M 0 -7 L 6.5 5 L -6.5 5 Z",
-    diamond: "M 0 -7 L 7 0 L 0 7 L -7 0 Z",
-    star: "M 0 -7 L 1.9 -2.3 L 6.7 -2.2 L 3 0.9 L 4.1 5.7 L 0 3 L -4.1 5.7 L -3 0.9 L -6.7 -2.2 L -1.9 -2.3 Z"
-  };
-  function symbol(shape, colour) {
+  /* A small SVG of a legend symbol (built with DOM calls, no markup strings). */
+  function symbol(outline, colour, ring) {
     var svg = document.createElementNS(SVG_NS, "svg");
-    svg.setAttribute("width", "14"); svg.setAttribute("height", "14");
+    svg.setAttribute("width", "16"); svg.setAttribute("height", "16");
     svg.setAttribute("viewBox", "-8 -8 16 16"); svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS(SVG_NS, "path");
-    path.setAttribute("d", SVG_PATHS[shape] || SVG_PATHS.circle);
-    path.setAttribute("fill", colour); path.setAttribute("stroke", "#222"); path.setAttribute("stroke-width", "1.5");
-    svg.appendChild(path);
+    var shape;
+    if (outline) {
+      shape = document.createElementNS(SVG_NS, "polygon");
+      shape.setAttribute("points", outline.map(function (xy) { return (xy[0] * 5.6) + "," + (xy[1] * 5.6); }).join(" "));
+    } else {
+      shape = document.createElementNS(SVG_NS, "circle");
+      shape.setAttribute("r", "5.6");
+    }
+    shape.setAttribute("fill", ring ? "#ffffff" : colour);
+    shape.setAttribute("stroke", ring ? colour : "#222"); shape.setAttribute("stroke-width", ring ? "2.4" : "1.4");
+    svg.appendChild(shape);
     return svg;
   }
 
   function drawSites(S) {
     var V = S.vocab;
+    function label(list, index) { return index >= 0 && index < list.length ? list[index].label : "Unknown"; }
+    function labelOf(list, key) {
+      for (var i = 0; i < list.length; i++) { if (list[i].key === key) { return list[i].label; } }
+      return key;
+    }
+    var areaPrecision = -1;
+    V.precisions.forEach(function (p, i) { if (p.key === "area") { areaPrecision = i; } });
 
     function claimElement(claim) {
-      // claim: [vendor, text, grade, reported, status, response, [source ids]]
+      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count]
       var box = el("div", "claim");
       var meta = el("div", "meta");
-      var gradeIndex = S.enums.grade.indexOf(claim[2]);
-      var badge = el("span", "grade", label(S.labels.grade, gradeIndex));
-      badge.style.background = V.gradeColours[gradeIndex] || "#777";
+      var gradeIndex = -1;
+      V.grades.forEach(function (g, i) { if (g.key === claim[2]) { gradeIndex = i; } });
+      var badge = el("span", "grade", label(V.grades, gradeIndex));
+      badge.style.background = gradeIndex >= 0 ? V.grades[gradeIndex].colour : "#777";
       meta.appendChild(badge);
       meta.appendChild(document.createTextNode(
-        " " + (S.labels.vendor[claim[0]] || claim[0]) + " · reported " + claim[3] +
-        " · " + (S.labels.status[claim[4]] || claim[4])));
+        " " + labelOf(V.vendors, claim[0]) + " · " + (claim[3] ? "reported " + claim[3] : "date not given") +
+        " · " + labelOf(V.statuses, claim[4]) + (claim[7] !== null && claim[7] !== undefined ? " · " + claim[7] + " devices" : "")));
       box.appendChild(meta);
       box.appendChild(el("p", null, claim[1]));
       if (claim[5]) { box.appendChild(el("p", "response", "Response: " + claim[5])); }
@@ -133,33 +162,41 @@ function hikmapDraw(map, cfg) {
     function popupFor(indices) {
       var root = el("div", "hikmap-popup");
       if (indices.length > 1) {
-        root.appendChild(el("p", "meta", indices.length + " sites share this location:"));
+        root.appendChild(el("p", "meta", indices.length + (hexLayout ? " sites in this council area:" : " sites share this location:")));
       }
       indices.forEach(function (i, n) {
         if (n > 0) { root.appendChild(el("hr")); }
         root.appendChild(el("h3", null, S.name[i]));
-        root.appendChild(el("p", "org", S.orgs[S.org[i]] + " · " + label(S.labels.kind, S.kind[i])));
-        if (S.detail && S.address[i]) {
-          root.appendChild(el("p", "where", S.address[i] + (S.district[i] ? " (" + S.district[i] + ")" : "")));
+        root.appendChild(el("p", "org", S.orgs[S.org[i]] + " · " + label(V.kinds, S.kind[i])));
+        if (S.detail && (S.address[i] || S.district[i])) {
+          root.appendChild(el("p", "where", [S.address[i], S.district[i]].filter(Boolean).join(" · ")));
         }
-        root.appendChild(el("p", "meta", "Location: " + label(S.labels.precision, S.precision[i])));
-        var caveat = S.labels.caveat[S.precision[i]];
-        if (caveat) { root.appendChild(el("p", "caveat", caveat)); }
+        root.appendChild(el("p", "meta", "Location: " + label(V.precisions, S.precision[i])));
+        var precision = V.precisions[S.precision[i]];
+        if (precision && precision.key !== "building") { root.appendChild(el("p", "caveat", precision.definition)); }
         if (S.detail) {
           S.claims_of[i].forEach(function (c) { root.appendChild(claimElement(S.claims[c])); });
         } else {
           root.appendChild(el("p", "more", S.nclaims[i] + " claim(s); strongest evidence: " +
-            label(S.labels.grade, S.grade[i]) + ". Details are beside the map and in the Data table."));
+            label(V.grades, S.grade[i]) + ". Details are beside the map and in the Data table."));
         }
       });
       return root;
     }
 
-    /* One marker per location; sites at the same place share it. */
+    /* One marker per location (per council area on the hex map); sites there share it.
+       On the hex map, a site that stands for a council's area has no marker: its hexagon
+       opens its evidence (see drawBoundaries). */
     var chosen = cfg.selected || S.lat.map(function (_, j) { return j; });
     var groups = {}, order = [];
     chosen.forEach(function (i) {
-      var key = S.lat[i] + "," + S.lon[i];
+      if (S.lat[i] === null) { return; } // not placed: listed and counted, no marker
+      if (hexLayout && S.precision[i] === areaPrecision) {
+        (areaSitesOf[S.lad[i]] = areaSitesOf[S.lad[i]] || []).push(i);
+        return;
+      }
+      var key = hexLayout ? S.lad[i] : S.lat[i] + "," + S.lon[i];
+      if (hexLayout && !(key in hexCentres)) { return; } // no council area to stand in
       if (!(key in groups)) { groups[key] = []; order.push(key); }
       groups[key].push(i);
     });
@@ -168,23 +205,32 @@ function hikmapDraw(map, cfg) {
       var indices = groups[key], best = indices[0];
       indices.forEach(function (j) { if (rank(S.grade[j]) < rank(S.grade[best])) { best = j; } });
       var shared = indices.length > 1;
-      var marker = new HikShape([S.lat[best], S.lon[best]], {
+      var kind = V.kinds[S.kind[best]];
+      var position = hexLayout ? hexCentres[key] : [S.lat[best], S.lon[best]];
+      var colour = S.grade[best] >= 0 ? V.grades[S.grade[best]].colour : "#999999";
+      // A marker that stands for a council's area is hollow, outlined in its grade's colour.
+      var hollow = indices.every(function (j) { return S.precision[j] === areaPrecision; });
+      var marker = new HikShape(position, {
         renderer: renderer,
-        shape: S.kind[best] >= 0 ? V.shapes[S.kind[best]] : "circle",
-        radius: shared ? 9 : 7,
-        color: "#1a1a1a",
-        weight: shared ? 2.5 : 1.2,
-        fillColor: S.grade[best] >= 0 ? V.gradeColours[S.grade[best]] : "#999999",
+        outline: kind ? V.shapes[kind.shape] : null,
+        radius: hexLayout ? 6 : (shared ? 9 : 7),
+        color: hollow ? colour : "#1a1a1a",
+        weight: hollow ? 3 : (shared ? 2.5 : 1.2),
+        fillColor: hollow ? "#ffffff" : colour,
         fillOpacity: 0.95,
         className: "hikmap-site"
       });
       var tip = shared
         ? indices.length + " sites: " + indices.map(function (j) { return S.name[j]; }).join("; ")
         : S.name[best];
-      marker.bindTooltip(esc(tip));
-      marker.bindPopup(function () { return popupFor(indices); }, { maxWidth: 320, autoPanPadding: [16, 16] });
+      // The ids ride along, unseen, so that the app knows which sites a click was on.
+      marker.bindTooltip(clickKey("site", indices.map(function (j) { return S.id[j]; }).join(",")) + esc(tip));
+      marker.bindPopup(function () { return popupFor(indices); }, popupOptions());
+      // The popup opens after the click has reached the group (see openAfterClick below).
+      marker.off("click", marker._openPopup, marker);
       sitesLayer.addLayer(marker);
     });
+    hexPopup = popupFor;
     container.dataset.hikmapSites = String(chosen.length);
     container.dataset.hikmapMarkers = String(order.length);
     // The renderer paints on the next animation frame; mark the frame after that.
@@ -205,17 +251,19 @@ function hikmapDraw(map, cfg) {
         line.appendChild(document.createTextNode(" " + text));
         body.appendChild(line);
       }
-      body.appendChild(el("div", "hikmap-legend-title", "Kind of site"));
-      S.labels.kind.forEach(function (text, k) { row(symbol(V.shapes[k], "#ffffff"), text); });
+      body.appendChild(el("div", "hikmap-legend-title", "Kind of body"));
+      V.kinds.forEach(function (kind) { row(symbol(V.shapes[kind.shape], "#ffffff"), kind.label); });
       body.appendChild(el("div", "hikmap-legend-title", "Strongest evidence"));
-      S.labels.grade.forEach(function (text, g) { row(symbol("circle", V.gradeColours[g]), text); });
+      V.grades.forEach(function (grade) { row(symbol(null, grade.colour), grade.label); });
+      row(symbol(null, "#555555", true), "Hollow: stands for a council's area");
       if (withCouncils) {
-        body.appendChild(el("div", "hikmap-legend-title", "Councils"));
-        Object.keys(V.districtColours).forEach(function (state) {
+        body.appendChild(el("div", "hikmap-legend-title", "Council areas"));
+        V.areaStatuses.forEach(function (state) {
           var swatch = el("span", "hikmap-swatch");
-          swatch.style.background = V.districtColours[state];
-          row(swatch, V.districtLabels[state]);
+          swatch.style.background = state.colour;
+          row(swatch, state.label);
         });
+        body.appendChild(el("div", "hikmap-legend-note", "Paler: what is known of the county council above"));
       }
       box.appendChild(toggle);
       box.appendChild(body);
@@ -228,72 +276,108 @@ function hikmapDraw(map, cfg) {
     legend.addTo(map);
   }
 
-  if (cfg.near) {
+  if (cfg.near && !hexLayout) {
     L.circle([cfg.near.lat, cfg.near.lon], {
       radius: cfg.near.km * 1000, renderer: renderer, interactive: false,
       color: "#0072B2", weight: 2, dashArray: "6 4", fill: false
     }).addTo(map);
   }
 
-  /* Councils, regions and (with no tiles) the UK outline, fetched from the app itself. */
+  /* What colours a council area: its own evidence, else (paler) its county council's. */
+  function areaStyle(S, code) {
+    var V = S.vocab, own = S.areas[code], county = S.areas[S.countyOf[code]];
+    if (own) { return { colour: V.areaStatuses[own[0]].colour, opacity: 0.75, state: own, via: "" }; }
+    if (county) { return { colour: V.areaStatuses[county[0]].colour, opacity: 0.4, state: county, via: S.countyOf[code] }; }
+    var unknown = V.areaStatuses[V.areaStatuses.length - 1];
+    return { colour: unknown.colour, opacity: hexLayout ? 0.9 : 0.25, state: null, via: "" };
+  }
+  function areaTooltip(S, code, name, countyName) {
+    var V = S.vocab, style = areaStyle(S, code);
+    var lines = [clickKey("area", code) + esc(name)];
+    if (style.state) {
+      var said = esc(V.areaStatuses[style.state[0]].label);
+      lines.push(style.via ? esc(countyName || "County council") + ": " + said : said);
+      style.state[1].slice(0, 3).forEach(function (note) { lines.push(esc(note)); });
+    } else {
+      lines.push(esc(V.areaStatuses[V.areaStatuses.length - 1].label));
+    }
+    return lines.join("<br>");
+  }
+
+  /* Council areas, counties, regions and (with no tiles) the UK outline, fetched from the app itself. */
   function drawBoundaries(S, loaded) {
-    var V = S.vocab;
+    var outline = loaded[0], districts = loaded[1], counties = loaded[2], regions = loaded[3];
+    var countyNames = {};
+    if (counties) { counties.features.forEach(function (f) { countyNames[f.properties.code] = f.properties.name; }); }
     var stack = [];
-    if (loaded[0]) {
-      stack.push(L.geoJSON(loaded[0], {
+    if (outline) {
+      stack.push(L.geoJSON(outline, {
         renderer: renderer, interactive: false,
         style: { color: "#7a7a7a", weight: 1, fillColor: "#fbfbf8", fillOpacity: 1 }
       }));
     }
-    var councils = L.geoJSON(loaded[1], {
+    var councils = L.geoJSON(districts, {
       renderer: renderer,
       style: function (feature) {
-        var status = S.districtStatus[feature.properties.code] || "no-data";
+        var style = areaStyle(S, feature.properties.code);
         return {
-          color: "#8a8a8a", weight: 0.6, className: "hikmap-district",
-          fillColor: V.districtColours[status], fillOpacity: status === "no-data" ? 0.25 : 0.6
+          color: hexLayout ? "#ffffff" : "#6b6b6b", weight: hexLayout ? 1.2 : 0.6, className: "hikmap-district",
+          fillColor: style.colour, fillOpacity: style.opacity
         };
       },
       onEachFeature: function (feature, layer) {
-        var status = S.districtStatus[feature.properties.code] || "no-data";
-        layer.bindTooltip(esc(feature.properties.name) + "<br>" + esc(V.districtLabels[status]), { sticky: true });
+        var code = feature.properties.code;
+        layer.bindTooltip(areaTooltip(S, code, feature.properties.name, countyNames[S.countyOf[code]]), { sticky: true });
+        var here = areaSitesOf[code];
+        if (here && hexPopup) {
+          layer.bindPopup(function () { return hexPopup(here); }, popupOptions());
+        }
       }
     });
     councilsLayer.addLayer(councils);
     stack.push(councils);
-    var regions = loaded[2] ? L.geoJSON(loaded[2], {
+    var regionLines = regions ? L.geoJSON(regions, {
       renderer: renderer, interactive: false,
       style: { color: "#333333", weight: 1.3, fill: false, className: "hikmap-region" }
     }) : null;
-    if (regions) { stack.push(regions); }
+    if (regionLines) { stack.push(regionLines); }
     stack.forEach(function (layer) { if (layer !== councils) { layer.addTo(map); } });
     // Drawn after the sites, so send them under the markers: top of the stack first.
     stack.slice().reverse().forEach(function (group) {
       group.eachLayer(function (layer) { layer.bringToBack(); });
     });
-    var overlays = { "Councils": councilsLayer };
-    if (regions) { overlays["Regions and nations"] = regions; }
+    var overlays = { "Council areas": councilsLayer };
+    if (regionLines) { overlays["Regions and nations"] = regionLines; }
     L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
     container.dataset.hikmapDistricts = String(councils.getLayers().length);
+    if (hexLayout) { map.fitBounds(councils.getBounds(), { padding: [8, 8] }); }
   }
 
-  var withBoundaries = Boolean(cfg.boundaries.ltla);
+  var hexCentres = {};
+  var areaSitesOf = {}; // hex map: council code -> the sites that stand for its area
+  var hexPopup = null;
+  var withBoundaries = Boolean(hexLayout ? cfg.boundaries.hex : cfg.boundaries.ltla);
   if (!withBoundaries) { container.dataset.hikmapBoundaries = "none"; }
-  var boundaryFiles = withBoundaries
-    ? Promise.all([getJson(cfg.outlineBasemap ? cfg.boundaries.uk : ""), getJson(cfg.boundaries.ltla), getJson(cfg.boundaries.rgn)])
-    : Promise.resolve(null);
-  getJson(cfg.data)
-    .then(function (S) {
+  var boundaryFiles = !withBoundaries ? Promise.resolve(null) : hexLayout
+    ? Promise.all([null, getJson(cfg.boundaries.hex), null, null])
+    : Promise.all([getJson(cfg.outlineBasemap ? cfg.boundaries.uk : ""), getJson(cfg.boundaries.ltla),
+                   getJson(cfg.boundaries.cty), getJson(cfg.boundaries.rgn)]);
+  Promise.all([getJson(cfg.data), boundaryFiles.catch(function (error) {
+    container.dataset.hikmapBoundaryError = String(error);
+    console.warn("hikmap: boundaries not drawn:", error);
+    return null;
+  })])
+    .then(function (loaded) {
+      var S = loaded[0], boundaries = loaded[1];
+      if (hexLayout && boundaries) {
+        boundaries[1].features.forEach(function (f) { hexCentres[f.properties.code] = [f.properties.y, f.properties.x]; });
+      }
       drawSites(S);
-      drawLegend(S, withBoundaries);
-      return boundaryFiles.then(function (loaded) { if (loaded) { drawBoundaries(S, loaded); } })
-        .catch(function (error) {
-          container.dataset.hikmapBoundaryError = String(error);
-          console.warn("hikmap: boundaries not drawn:", error);
-        });
+      drawLegend(S, Boolean(boundaries));
+      if (boundaries) { drawBoundaries(S, boundaries); }
     })
     .catch(function (error) {
       container.dataset.hikmapDataError = String(error);
-      console.error("hikmap: the map data could not be loaded:", error);
+      console.error("hikmap: the map could not be drawn:", error);
     });
 }

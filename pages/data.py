@@ -6,14 +6,13 @@ import streamlit as st
 import ui
 from geo import export, press, settings
 from geo.campaign import escape_markdown
-from geo.mapview import district_status, labels_from
 
 ui.ensure_entrypoint()
 
 data = ui.dataset()
 filters = ui.filter_sidebar(data, page="data")
 selection, near, near_error = ui.select(data, filters)
-labels = labels_from(data)
+vocabulary = data.vocabulary
 
 st.title("The evidence as a table")
 st.caption(
@@ -32,15 +31,16 @@ first_url = [next((urls[s] for s in ids.split(";") if urls.get(s)), None) for id
 view = pd.DataFrame({
     "Site": table["site"],
     "Organisation": table["organisation"],
-    "Kind": table["kind"].map(lambda v: labels.kind.get(v, v)),
-    "Evidence grade": table["grade"].map(lambda v: labels.grade.get(v, v)),
+    "Kind": table["kind"].map(lambda v: vocabulary.label("kinds", v)),
+    "Evidence grade": table["grade"].map(lambda v: vocabulary.label("grades", v)),
     "Reported": table["reported"],
-    "Status": table["status"].map(lambda v: labels.status.get(v, v)),
+    "Status": table["status"].map(lambda v: vocabulary.label("statuses", v)),
+    "Devices": table["equipment_count"],
     "Claim": table["claim"],
     "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
     "First source": first_url,
     "Response": table["response"],
-    "Location": table["precision"].map(lambda v: labels.precision.get(v, v)),
+    "Location": table["precision"].map(lambda v: vocabulary.label("precisions", v)),
     "Council": table["district"],
 })
 st.dataframe(
@@ -52,6 +52,7 @@ st.dataframe(
         "Site": st.column_config.TextColumn("Site", width="medium"),
         "Claim": st.column_config.TextColumn("Claim", width="large"),
         "Reported": st.column_config.TextColumn("Reported", help="When the source published the claim"),
+        "Devices": st.column_config.NumberColumn("Devices", help="Number of devices, where the source gives one", format="%d"),
         "Evidence grade": st.column_config.TextColumn("Evidence grade", help="See the method page"),
         "Sources": st.column_config.TextColumn("Sources", width="large"),
         "First source": st.column_config.LinkColumn(
@@ -89,12 +90,18 @@ with column_b:
         file_name="hikvision-evidence-data-package.zip", mime="application/zip",
         key="data_download_zip", on_click="ignore", width="stretch",
     )
-    statuses = district_status(data.sites, data.foi_requests)
+    areas = ui.area_statuses(data)
     st.download_button(
-        f"Press image of the selection (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
-        lambda: press.render_png(data, selection, filters, statuses),
+        f"Press image: UK map with London (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
+        lambda: press.render_png(data, selection, filters, areas, layout="geo"),
         file_name="hikvision-evidence-map.png", mime="image/png",
         key="data_download_png", on_click="ignore", width="stretch",
+    )
+    st.download_button(
+        f"Press image: hex map, one hexagon per council (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
+        lambda: press.render_png(data, selection, filters, areas, layout="hex"),
+        file_name="hikvision-evidence-hex-map.png", mime="image/png",
+        key="data_download_png_hex", on_click="ignore", width="stretch",
     )
 st.caption(
     "The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that begins with =, +, -, @, "

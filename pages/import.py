@@ -1,6 +1,6 @@
 """Import page: campaigners upload FOI results and claims; nothing changes until they confirm.
 
-The logic is in ``geo.importer``; this page only gates access, shows the
+The logic is in ``geo.importing``; this page only gates access, shows the
 report and asks for confirmation. All text from the upload reaches the page
 through ``st.dataframe`` (rendered as text) or escaped Markdown.
 """
@@ -20,7 +20,7 @@ import ui
 from geo import settings
 from geo.campaign import escape_markdown
 from geo.gate import SignInThrottle
-from geo.importer import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
+from geo.importing import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
 
 ui.ensure_entrypoint()
 
@@ -85,10 +85,10 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
-    from geo.mapview import build_map, district_status, labels_from, map_data, publish_json, selection_bounds
+    from geo.mapview import build_map, map_data, publish_json, selection_bounds
 
     tables = report.tables
-    wanted = [site_id for site_id in report.locations]
+    wanted = list(report.locations)
     if not wanted:
         st.caption("No new or changed site to show on a map.")
         return
@@ -96,15 +96,22 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
     sites["lat"] = [report.locations[s][0] for s in sites["id"]]
     sites["lon"] = [report.locations[s][1] for s in sites["id"]]
     sites["lad_name"] = [report.locations[s][2] for s in sites["id"]]
+    sites["lad_code"] = ""
+    sites["authority_name"] = ""
+    sources_of: dict[str, list[str]] = {}
+    for link in tables["claim_sources"]:
+        sources_of.setdefault(link["claim"], []).append(link["source"])
     claims = pd.DataFrame([c for c in tables["claims"] if c["site"] in wanted],
-                          columns=["id", "site", "vendor", "claim", "grade", "reported", "status", "sources", "response"])
-    claims["sources"] = [tuple(s.split(";")) if s else () for s in claims["sources"]]
-    order = ["official", "documented", "reported"]
+                          columns=["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count",
+                                   "response"])
+    claims["sources"] = [tuple(sources_of.get(c, ())) for c in claims["id"]]
+    claims["equipment_count"] = [int(v) if str(v).isdigit() else None for v in claims["equipment_count"]]
+    vocabulary = data.vocabulary
+    order = vocabulary.keys("grades")
     grades = claims.groupby("site")["grade"].agg(lambda g: min(g, key=lambda v: order.index(v) if v in order else 9))
     sites["grade"] = [grades.get(s, "") for s in sites["id"]]
     sources = pd.DataFrame(tables["sources"])
-    labels = labels_from(data)
-    payload = map_data(sites, claims, sources, labels, district_status=district_status(data.sites, data.foi_requests))
+    payload = map_data(sites, claims, sources, vocabulary, areas=ui.area_statuses(data))
     fmap = build_map(publish_json(payload, "import-preview"), site_count=len(sites),
                      boundary_urls=boundary_urls, bounds=selection_bounds(sites))
     st_folium(fmap, height=380, width=None, returned_objects=[], key="import_preview_map")

@@ -12,12 +12,11 @@ ui.ensure_entrypoint()
 data = ui.dataset()
 
 
-def definitions(resource: str, field: str) -> str:
-    labels = data.field_labels(resource, field)
-    meanings = data.field_definitions(resource, field)
+def definitions(group: str) -> str:
+    """The labels and definitions of one group of the vocabulary, as a list."""
     return "\n".join(
-        f"- **{escape_markdown(labels.get(value, value))}**: {escape_markdown(meanings.get(value, ''))}"
-        for value in data.enum(resource, field)
+        f"- **{escape_markdown(term.label)}**: {escape_markdown(term.definition)}"
+        for term in getattr(data.vocabulary, group)
     )
 
 
@@ -44,17 +43,38 @@ publication and what cites it.
 )
 
 st.header("Evidence grades", anchor="grades")
-st.markdown(definitions("claims", "grade"))
+st.markdown(definitions("grades"))
 st.markdown(
     "A claim's grade describes its evidence, not the site. The map shows each site with the strongest "
     "grade among its claims."
 )
 
+st.header("Status of the equipment", anchor="statuses")
+st.markdown(definitions("statuses"))
+st.markdown(
+    "A status is what the source said at the date reported. A body's later statements are further claims, "
+    "each with its own date, so the map shows how things changed."
+)
+
+st.header("Kinds of body", anchor="kinds")
+st.markdown(definitions("kinds"))
+
+st.header("What the colours of council areas mean", anchor="areas")
+st.markdown(definitions("area_statuses"))
+st.markdown(
+    "A council's area takes the status of the latest dated evidence about the council itself: its own "
+    "claims and the answers to freedom of information requests. A government office or a police station "
+    "in its area says nothing about the council. A county council's evidence colours the districts below it, "
+    "paler, where they have none of their own. A claim about a council that has since been merged keeps the "
+    "name the council had then and colours the area of the council that replaced it, with a note. Figures "
+    "that cover many bodies at once (such as a share of all councils) stay key figures and never colour an area."
+)
+
 st.header("Location precision", anchor="precision")
-st.markdown(definitions("sites", "precision"))
+st.markdown(definitions("precisions"))
 
 st.header("Kinds of source", anchor="source-kinds")
-st.markdown(definitions("sources", "kind"))
+st.markdown(definitions("source_kinds"))
 
 st.header("Corrections", anchor="corrections")
 st.markdown(

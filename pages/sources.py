@@ -12,8 +12,8 @@ from geo.export import markdown_link
 ui.ensure_entrypoint()
 
 data = ui.dataset()
-kind_labels = data.field_labels("sources", "kind")
-grade_labels = data.field_labels("claims", "grade")
+kind_labels = data.vocabulary.labels("source_kinds")
+grade_labels = data.vocabulary.labels("grades")
 citing = export.citations_by_source(data.sites, data.claims, data.figures)
 requested = str(st.query_params.get("source", "")).strip()
 by_id = {row.id: row for row in data.sources.itertuples(index=False)}
@@ -76,7 +76,7 @@ if requested:
 
 column_a, column_b = st.columns(2)
 kinds = column_a.multiselect(
-    "Kind of source", data.enum("sources", "kind"), key="sources_kinds",
+    "Kind of source", data.vocabulary.keys("source_kinds"), key="sources_kinds",
     format_func=lambda k: kind_labels.get(k, k),
 )
 publishers = column_b.multiselect(
