@@ -65,13 +65,21 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     raise RuntimeError("app did not start within 60 s")
 
 
-def scratch_data(folder: Path, sites: list[list[str]] = (), claims: list[list[str]] = ()) -> Path:
-    """A copy of data/ under ``folder`` with extra (fictional) site and claim rows, rebuilt."""
+def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = ()) -> Path:
+    """A copy of data/ under ``folder`` with extra (fictional) sites and claims, rebuilt.
+
+    Rows are dicts by column name (missing columns are empty); a claim's
+    ``sources`` (a list of ids) become rows of ``claim_sources.csv``.
+    """
     data = folder / "data"
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
-    for name, rows in (("sites.csv", sites), ("claims.csv", claims)):
+    links = [{"claim": c["id"], "source": s} for c in claims for s in c.get("sources", [])]
+    for name, rows in (("sites.csv", sites), ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
+                       ("claim_sources.csv", links)):
+        with (data / name).open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
         with (data / name).open("a", encoding="utf-8", newline="") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
+            csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerows(rows)
     subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
                    cwd=ROOT, check=True, capture_output=True)
     return data

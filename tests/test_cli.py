@@ -135,27 +135,44 @@ TINY = {
          "https://example.org/letter", "", ""],
     ],
     "sites.csv": [
-        ["id", "name", "organisation", "kind", "address", "postcode", "precision", "lat", "lon", "location_source", "note"],
-        ["example-town-hall", "Example Borough Council town hall", "Example Borough Council", "council",
+        ["id", "name", "organisation", "kind", "authority", "address", "postcode", "precision", "lat", "lon",
+         "location_source", "note"],
+        ["example-town-hall", "Example Borough Council town hall", "Example Borough Council", "council", "",
          "1 Example Street, Exampleton", "M1 1AE", "building", "", "", "example-report", ""],
-        ["testshire-jobcentre", "Testshire Jobcentre", "Testshire Jobcentre", "jobcentre",
+        ["testshire-jobcentre", "Testshire Jobcentre", "Testshire Jobcentre", "jobcentre", "",
          "", "BT1 5GS", "headquarters", "", "", "", ""],
         # Given by coordinates (Albert Square, Manchester): its district comes from the boundaries.
-        ["example-depot", "Example Borough Council depot", "Example Borough Council", "other-public-body",
-         "", "", "area", "53.4794", "-2.2449", "", "Given by coordinates only."],
+        ["example-depot", "Example Borough Council depot", "Example Borough Council", "other-public-body", "",
+         "", "", "building", "53.4794", "-2.2449", "", "Given by coordinates only."],
+        # Standing for a county council's area: placed inside the county, about the county and its districts.
+        ["example-county-estate", "Fictional test: a county's estate", "Fictional Test County", "council", "E10000012",
+         "", "", "area", "", "", "", ""],
+        # Standing for a council merged since: about its successor too.
+        ["example-merged-estate", "Fictional test: a merged council's estate", "Fictional Test Borough", "council",
+         "E07000165", "", "", "area", "", "", "", ""],
     ],
     "claims.csv": [
-        ["id", "site", "vendor", "claim", "grade", "reported", "status", "sources", "response"],
+        ["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count", "response"],
         ["example-claim-one", "example-town-hall", "hikvision", "The Example Gazette reported cameras.",
-         "reported", "2021-11-17", "reported", "example-report", ""],
+         "reported", "2021-11-17", "reported", "", ""],
         ["example-claim-two", "example-town-hall", "hikvision", "Example Borough Council confirmed them.",
-         "official", "2022-03", "confirmed", "example-report;example-letter", "It said they are staying."],
+         "official", "2022-03", "confirmed", "12", "It said they are staying."],
         ["example-claim-three", "testshire-jobcentre", "dahua", "The Example Gazette reported cameras.",
-         "documented", "2022", "reported", "example-report", ""],
+         "documented", "2022", "reported", "", ""],
     ],
-    "figures.csv": [["id", "statement", "value", "unit", "scope", "date", "sources"]],
-    "foi_requests.csv": [["id", "organisation", "lad_code", "site", "sent", "url", "status", "outcome", "note"]],
+    "claim_sources.csv": [
+        ["claim", "source"],
+        ["example-claim-one", "example-report"],
+        ["example-claim-two", "example-report"],
+        ["example-claim-two", "example-letter"],
+        ["example-claim-three", "example-report"],
+    ],
+    "figures.csv": [["id", "statement", "value", "unit", "scope", "date"]],
+    "figure_sources.csv": [["figure", "source"]],
+    "foi_requests.csv": [["id", "organisation", "authority", "site", "law", "sent", "answered", "url", "status",
+                          "finding", "outcome", "note"]],
 }
+REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
 
 
 @pytest.fixture
@@ -163,7 +180,8 @@ def package(tmp_path) -> Path:
     folder = tmp_path / "package"
     folder.mkdir()
     shutil.copy(DATA / "datapackage.json", folder / "datapackage.json")
-    shutil.copy(DATA / "districts.csv", folder / "districts.csv")
+    for name in REFERENCE_TABLES:
+        shutil.copy(DATA / name, folder / name)
     for name, rows in TINY.items():
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
@@ -178,7 +196,8 @@ def test_build_writes_a_feature_collection(package, tmp_path, directory):
     collection = json.loads(output.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection"
     features = {f["id"]: f for f in collection["features"]}
-    assert set(features) == {"example-town-hall", "testshire-jobcentre", "example-depot"}
+    assert set(features) == {"example-town-hall", "testshire-jobcentre", "example-depot", "example-county-estate",
+                             "example-merged-estate"}
     for feature in features.values():
         assert feature["type"] == "Feature"
         assert feature["geometry"]["type"] == "Point"
@@ -205,8 +224,17 @@ def test_build_writes_a_feature_collection(package, tmp_path, directory):
     assert [c["id"] for c in props["example-town-hall"]["claims"]] == ["example-claim-two", "example-claim-one"]
     assert props["example-town-hall"]["claims"][0]["sources"] == ["example-report", "example-letter"]
     assert props["example-town-hall"]["grade"] == "official"
+    assert props["example-town-hall"]["claims"][0]["equipment_count"] == 12
     assert [c["id"] for c in props["testshire-jobcentre"]["claims"]] == ["example-claim-three"]
     assert props["example-depot"]["claims"] == [] and props["example-depot"]["grade"] == ""
+    # What a council filter matches: a place's district (and county above it); an area's authority.
+    assert props["example-town-hall"]["area_codes"] == ["E08000003"]
+    county = props["example-county-estate"]
+    assert (county["area_codes"], county["region"], county["lad_code"]) == (["E10000012"], "East of England", "")
+    assert county["authority_name"] == "Essex County Council"
+    lon, lat = features["example-county-estate"]["geometry"]["coordinates"]
+    assert 51.4 < lat < 52.1 and 0.0 < lon < 1.3  # inside Essex
+    assert props["example-merged-estate"]["area_codes"] == ["E07000165", "E06000065"]  # Harrogate, now North Yorkshire
 
 
 def test_build_of_the_default_dataset(tmp_path):
@@ -218,6 +246,9 @@ def test_build_of_the_default_dataset(tmp_path):
         site_ids = [row["id"] for row in csv.DictReader(handle)]
     assert [f["id"] for f in collection["features"]] == site_ids
     for feature in collection["features"]:
+        if feature["properties"]["precision"] == "not-placed":
+            assert feature["geometry"] is None  # listed and counted, not on the map
+            continue
         lon, lat = feature["geometry"]["coordinates"]
         assert UK_LAT[0] < lat < UK_LAT[1] and UK_LON[0] < lon < UK_LON[1]
         assert feature["properties"]["nation"] in {"England", "Scotland", "Wales", "Northern Ireland"}
@@ -226,7 +257,7 @@ def test_build_of_the_default_dataset(tmp_path):
 @pytest.mark.parametrize(
     "file, row, column, value",
     [
-        ("sites.csv", 1, "kind", "school"),
+        ("sites.csv", 1, "kind", "castle"),
         ("sites.csv", 1, "postcode", "ZZ9 9ZZ"),
         ("claims.csv", 1, "site", "no-such-site"),
     ],

@@ -103,10 +103,12 @@ def formula_app(tmp_path_factory):
     """The app over a scratch copy of the data with a fictional claim whose text is a formula."""
     data = scratch_data(
         tmp_path_factory.mktemp("formula"),
-        sites=[["fictional-formula-site", "Fictional Formula Test Hall", "@Fictional Test Body", "other-public-body",
-                "1 Fictional Street", "CF10 3NQ", "building", "", "", "", "Fictional test record"]],
-        claims=[["fictional-formula-claim", "fictional-formula-site", "other", FORMULA_CLAIM,
-                 "reported", "2024", "reported", "intercept-2019-hikvision-uk-parliament", "+1 fictional response"]],
+        sites=[{"id": "fictional-formula-site", "name": "Fictional Formula Test Hall",
+                "organisation": "@Fictional Test Body", "kind": "other-public-body", "address": "1 Fictional Street",
+                "postcode": "CF10 3NQ", "precision": "building", "note": "Fictional test record"}],
+        claims=[{"id": "fictional-formula-claim", "site": "fictional-formula-site", "vendor": "other",
+                 "claim": FORMULA_CLAIM, "grade": "reported", "reported": "2024", "status": "reported",
+                 "sources": ["intercept-2019-hikvision-uk-parliament"], "response": "+1 fictional response"}],
     )
     process, url = start_app(data_dir=data)
     yield url
@@ -143,7 +145,7 @@ def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_pa
     open_app(page, app_url)
     page.goto(app_url + "/data?region=London")
     wait_for_text(page, "The evidence as a table")
-    raw = download(page, "Press image of the selection")
+    raw = download(page, "Press image: UK map with London")
     image = Image.open(io.BytesIO(raw))
     image.load()
     assert image.format == "PNG"
@@ -218,21 +220,23 @@ def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     page = watched_page.page
     failures = watch_failures(page)
     open_app(page, app_url)
+    from geo.dataset import load_dataset
+
+    data = load_dataset()
+    total = len(data.sources)
     page.goto(app_url + "/sources")
-    wait_for_text(page, "33 of 33 sources")
+    wait_for_text(page, f"{total} of {total} sources")
     widget = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Kind of source", exact=True))
     widget.locator("input").click()
     widget.locator("input").fill("Parliament")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    from geo.dataset import load_dataset
-
-    expected = int((load_dataset().sources["kind"] == "parliament").sum())
-    wait_for_text(page, f"{expected} of 33 sources")
+    expected = int((data.sources["kind"] == "parliament").sum())
+    wait_for_text(page, f"{expected} of {total} sources")
     page.goto(app_url + "/method")
     wait_for_text(page, "Evidence grades")
     for phrase in ("Official", "Documented", "Reported", "Organisation headquarters", "CC BY 4.0", "MIT License",
-                   "Royal Mail", "Office for National Statistics", "version 1.0.0"):
+                   "Royal Mail", "Office for National Statistics", f"version {data.version}", "Says it does not use it"):
         wait_for_text(page, phrase)  # the page streams in; each phrase must appear
     assert_clean(watched_page, failures)
 
@@ -242,7 +246,7 @@ def test_a_direct_link_as_first_visit_runs_the_app(chromium, tmp_path):
     try:
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
-        page.goto(url + "/sources?source=telegraph-2022-dwp-hikvision")
+        page.goto(url + "/sources?source=intercept-2019-hikvision-uk-parliament")
         page.locator(".st-key-sources_requested").wait_for(timeout=30_000)
         assert page.locator('[data-testid="stSidebarNav"]').count() == 0
         assert page.title().startswith("Hikvision")

@@ -22,13 +22,14 @@ def data():
 def _one_claim(text: str, response: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     sites = pd.DataFrame([{
         "id": "fictional-site", "name": "Fictional Town Hall", "organisation": "+Fictional Council",
-        "kind": "council", "address": "1 Nowhere Street", "postcode": "", "precision": "building",
+        "kind": "council", "authority": "", "authority_name": "", "area_codes": (),
+        "address": "1 Nowhere Street", "postcode": "", "precision": "building",
         "location_source": "", "note": "", "lad_code": "E09000033", "lad_name": "Westminster",
         "region": "London", "nation": "England", "grade": "reported", "lat": 51.5, "lon": -0.13,
     }])
     claims = pd.DataFrame([{
         "id": "fictional-claim", "site": "fictional-site", "vendor": "hikvision", "claim": text,
-        "grade": "reported", "reported": "2024-01", "status": "reported",
+        "grade": "reported", "reported": "2024-01", "status": "reported", "equipment_count": None,
         "sources": ("fictional-source", "no-url-source"), "response": response,
     }])
     sources = pd.DataFrame([
@@ -139,7 +140,7 @@ def test_citations_by_source_finds_claims_figures_and_sites(data):
         for source_id in claim.sources:
             assert claim.id in [c["id"] for c in found[source_id].claims]
     for figure in data.figures.itertuples(index=False):
-        for source_id in figure.sources.split(";"):
+        for source_id in figure.sources:
             assert figure.id in [f["id"] for f in found[source_id].figures]
     uncited = set(data.sources["id"]) - set(found)
     assert all(found[s].empty is False for s in found)

@@ -9,18 +9,24 @@ SITES = pd.DataFrame([
     # Fictional sites; coordinates are real places so distances mean something.
     {"id": "a", "name": "Example Borough Council offices", "organisation": "Example Borough Council", "address": "1 Test Street",
      "postcode": "SW1H 9NA", "lad_code": "E09000033", "lad_name": "Westminster", "region": "London", "nation": "England",
-     "kind": "council", "lat": 51.5002, "lon": -0.1313},
+     "kind": "council", "authority_name": "", "area_codes": ("E09000033",), "lat": 51.5002, "lon": -0.1313},
     {"id": "b", "name": "Testshire Jobcentre", "organisation": "Testshire Agency", "address": "",
      "postcode": "CF10 3NQ", "lad_code": "W06000015", "lad_name": "Cardiff", "region": "Wales", "nation": "Wales",
-     "kind": "jobcentre", "lat": 51.4884, "lon": -3.1826},
+     "kind": "jobcentre", "authority_name": "", "area_codes": ("W06000015",), "lat": 51.4884, "lon": -3.1826},
     {"id": "c", "name": "Sampletown Hall", "organisation": "Sampletown Council", "address": "",
      "postcode": "BT1 1AA", "lad_code": "N09000003", "lad_name": "Belfast", "region": "Northern Ireland", "nation": "Northern Ireland",
-     "kind": "council", "lat": 54.6024, "lon": -5.9223},
+     "kind": "council", "authority_name": "", "area_codes": ("N09000003",), "lat": 54.6024, "lon": -5.9223},
+    # Standing for a county council's area (the county and none of its districts' own codes).
+    {"id": "d", "name": "Fictional county estate", "organisation": "Fictional Test County", "address": "",
+     "postcode": "", "lad_code": "", "lad_name": "", "region": "South East", "nation": "England",
+     "kind": "council", "authority_name": "Kent County Council", "area_codes": ("E10000016",), "lat": 51.2, "lon": 0.7},
 ])
 CLAIMS = pd.DataFrame([
     {"id": "a1", "site": "a", "vendor": "hikvision", "claim": "Cameras seen in the foyer", "grade": "documented", "reported": "2022-03", "status": "reported", "response": "", "sources": ("s",)},
     {"id": "a2", "site": "a", "vendor": "dahua", "claim": "Dahua recorder", "grade": "official", "reported": "2023-01-15", "status": "confirmed", "response": "Will replace", "sources": ("s",)},
     {"id": "b1", "site": "b", "vendor": "hikvision", "claim": "Cameras at the entrance", "grade": "reported", "reported": "2021", "status": "removed", "response": "", "sources": ("s",)},
+    # A claim whose source gives no date: never matches a date filter.
+    {"id": "d1", "site": "d", "vendor": "hikvision", "claim": "Cameras on the estate", "grade": "reported", "reported": "", "status": "reported", "response": "", "sources": ("s",)},
 ])
 
 
@@ -29,13 +35,15 @@ def ids(selection):
 
 
 @pytest.mark.parametrize("filters, expected", [
-    (Filters(), (["a", "b", "c"], ["a1", "a2", "b1"])),
+    (Filters(), (["a", "b", "c", "d"], ["a1", "a2", "b1", "d1"])),
     (Filters(nations=("Wales",)), (["b"], ["b1"])),
     (Filters(regions=("London", "Northern Ireland")), (["a", "c"], ["a1", "a2"])),
     (Filters(councils=("N09000003",)), (["c"], [])),
-    (Filters(kinds=("council",)), (["a", "c"], ["a1", "a2"])),
+    (Filters(councils=("E10000016",)), (["d"], ["d1"])),
+    (Filters(councils=("E09000033", "E10000016")), (["a", "d"], ["a1", "a2", "d1"])),
+    (Filters(kinds=("council",)), (["a", "c", "d"], ["a1", "a2", "d1"])),
     (Filters(vendors=("dahua",)), (["a"], ["a2"])),
-    (Filters(grades=("reported",)), (["b"], ["b1"])),
+    (Filters(grades=("reported",)), (["b", "d"], ["b1", "d1"])),
     (Filters(statuses=("removed", "confirmed")), (["a", "b"], ["a2", "b1"])),
     (Filters(date_from="2022-01-01"), (["a"], ["a1", "a2"])),
     (Filters(date_to="2021-06-30"), (["b"], ["b1"])),
@@ -43,6 +51,7 @@ def ids(selection):
     (Filters(date_from="2022-03-20", date_to="2022-04-01"), (["a"], ["a1"])),
     (Filters(text="FOYER"), (["a"], ["a1"])),
     (Filters(text="sampletown"), (["c"], [])),
+    (Filters(text="kent county"), (["d"], ["d1"])),
     (Filters(text="replace"), (["a"], ["a2"])),
     (Filters(text="nothing like this"), ([], [])),
 ])
@@ -55,7 +64,7 @@ def test_near_point_keeps_sites_within_the_radius():
     near = apply_filters(SITES, CLAIMS, Filters(near="SW1A 0AA", radius_km=5), near_point=westminster)
     assert ids(near) == (["a"], ["a1", "a2"])
     wide = apply_filters(SITES, CLAIMS, Filters(near="SW1A 0AA", radius_km=250), near_point=westminster)
-    assert ids(wide)[0] == ["a", "b"]  # Cardiff is about 210 km away; Belfast over 500 km
+    assert ids(wide)[0] == ["a", "b", "d"]  # Cardiff is about 210 km away, Kent about 60 km; Belfast over 500 km
 
 
 def test_distance_is_right_for_a_known_pair():

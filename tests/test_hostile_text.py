@@ -22,9 +22,9 @@ from geo import export, press
 from geo.datapackage import check_package
 from geo.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.mapview import (
-    build_map, district_status, labels_from, map_data, publish_json, safe_script_json,
-)
+from geo.authorities import load_authorities
+from geo.foi import area_statuses
+from geo.mapview import build_map, map_data, publish_json, safe_script_json
 from hostile import corpus, hostile_package
 
 TEMPLATE_DELIMITERS = ("{{", "{%", "{#")
@@ -36,6 +36,10 @@ def hostile(tmp_path_factory):
     marker = folder / "server-side-template-ran"
     data_dir, values = hostile_package(folder, marker)
     return data_dir, values, marker
+
+
+def areas_of(data):
+    return area_statuses(data.sites, data.claims, data.foi_requests, load_authorities(), data.vocabulary)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +93,8 @@ def test_the_map_page_carries_no_data_text_and_nothing_is_evaluated(hostile, hos
     from streamlit_folium import _get_map_string
 
     data_dir, values, marker = hostile
-    labels = labels_from(hostile_data)
-    payload = map_data(hostile_data.sites, hostile_data.claims, hostile_data.sources, labels,
-                       district_status=district_status(hostile_data.sites, hostile_data.foi_requests))
+    payload = map_data(hostile_data.sites, hostile_data.claims, hostile_data.sources, hostile_data.vocabulary,
+                       areas=areas_of(hostile_data))
     url = publish_json(payload, "sites", target=tmp_path)
     fmap = build_map(url, site_count=len(hostile_data.sites), selected=[0, 2], boundary_urls={})
     page = fmap.get_root().render()  # folium's full render: the path that evaluated data before
@@ -110,8 +113,7 @@ def test_the_map_page_carries_no_data_text_and_nothing_is_evaluated(hostile, hos
 def test_the_press_png_draws_hostile_text_literally(hostile_data):
     filters = Filters(text="$x^2$ {{ 7*7 }} <b>")
     selection = apply_filters(hostile_data.sites, hostile_data.claims, Filters())
-    raw = press.render_png(hostile_data, selection, filters,
-                           district_status(hostile_data.sites, hostile_data.foi_requests))
+    raw = press.render_png(hostile_data, selection, filters, areas_of(hostile_data))
     image = Image.open(io.BytesIO(raw))
     image.load()
     drawn = image.info["Description"]

@@ -17,14 +17,14 @@ pytestmark = pytest.mark.browser
 
 TOKEN = "test-token"
 # Template syntax and HTML in an imported sheet must come out as the same text (issue: data text never runs).
-SITE_NAME = "{{ 7*7 }} Example Town Hall <b>(fictional)</b>"
+SITE_NAME = "{{ 7*7 }} Example Test Hospital <b>(fictional)</b>"
 HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor", "claim",
           "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published"]
-ROW = ["Example Borough Council", "council", SITE_NAME, "SW1A 2AA", "2026-10-01", "answered",
+ROW = ["Example Test Trust", "nhs", SITE_NAME, "SW1A 2AA", "2026-10-01", "answered",
        "Hikvision cameras in use", "hikvision",
-       "{% if true %}Example Borough Council{% endif %} said in a freedom of information answer that it uses Hikvision cameras.",
-       "official", "2026-10-20", "confirmed", "FOI answer on CCTV", "Example Borough Council",
-       "https://www.whatdotheyknow.com/request/example_cctv", "2026-10-20"]
+       "{% if true %}Example Test Trust{% endif %} said in a freedom of information answer that it uses Hikvision cameras.",
+       "official", "2026-10-20", "confirmed", "FOI answer on CCTV", "Example Test Trust",
+       "https://www.example.org/foi/example_cctv", "2026-10-20"]
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched
     assert SITE_NAME in (data / "sites.csv").read_text(encoding="utf-8")
     assert any((data / "backups").iterdir())
 
-    page.goto(url + "/?q=Example+Town+Hall")
+    page.goto(url + "/?q=Example+Test+Hospital")
     frame, after = map_frame(page)
     assert int(after["hikmapSites"]) == 1
     marker = frame.locator("path.hikmap-site").first

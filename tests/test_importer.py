@@ -1,7 +1,9 @@
 """The campaigners' import: hostile and broken files, the report, the atomic apply, the CLI and the gate.
 
-Every file here is generated in ``tmp_path`` with plainly fictional bodies;
-postcodes are real. Imports that write go to a scratch copy of ``data/``.
+Every file here is generated in ``tmp_path``. Bodies that are not councils are
+plainly fictional; councils must be real to be matched (that is the point), so
+rows about them carry text that says it is a fictional test. Postcodes are real.
+Imports that write go to a scratch copy of ``data/``; nothing here is published.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from geo.datapackage import check_package, load_package
-from geo.importer import (
+from geo.importing import (
     MAX_BYTES, MAX_ROWS, TEMPLATE_COLUMNS, ApplyError, apply_import, map_columns, prepare_import, slugify,
 )
 from geo.postcodes import Location, PostcodeError, get_directory
@@ -30,19 +32,22 @@ from geo.postcodes import Location, PostcodeError, get_directory
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
-HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor",
-          "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published"]
+HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_finding", "foi_outcome",
+          "vendor", "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url",
+          "source_published"]
+# A fictional body that is not a council, at a real postcode.
 CLAIM_ROW = {
-    "organisation": "Example Borough Council", "kind": "council", "site_name": "Example Town Hall",
-    "postcode": "SW1A 2AA", "foi_sent": "2026-10-01", "foi_status": "answered",
-    "foi_outcome": "Hikvision cameras in use at the town hall", "vendor": "hikvision",
-    "claim": "Example Borough Council said in an FOI answer that it uses Hikvision cameras.",
+    "organisation": "Example Test Trust", "kind": "nhs", "site_name": "Example Test Hospital",
+    "postcode": "SW1A 2AA", "foi_sent": "2026-10-01", "foi_status": "answered", "foi_finding": "equipment",
+    "foi_outcome": "Hikvision cameras in use at the hospital", "vendor": "hikvision",
+    "claim": "Example Test Trust said in an FOI answer that it uses Hikvision cameras.",
     "grade": "official", "reported": "2026-10-20", "status": "confirmed",
-    "source_title": "FOI answer on CCTV", "source_publisher": "Example Borough Council",
-    "source_url": "https://www.whatdotheyknow.com/request/example_cctv", "source_published": "2026-10-20",
+    "source_title": "FOI answer on CCTV", "source_publisher": "Example Test Trust",
+    "source_url": "https://www.example.org/foi/example_cctv", "source_published": "2026-10-20",
 }
-NO_HIKVISION_ROW = {"organisation": "Testshire County Council", "foi_sent": "2026-10-02",
-                    "foi_status": "answered", "foi_outcome": "No Hikvision equipment"}
+# A real council (matched by name), with an answer that says it is a fictional test.
+NO_HIKVISION_ROW = {"organisation": "Thurrock Council", "foi_sent": "2026-10-02", "foi_status": "answered",
+                    "foi_finding": "none", "foi_outcome": "Fictional test answer"}
 
 
 def csv_bytes(rows: list[dict], header: list[str] = HEADER, encoding: str = "utf-8") -> bytes:
@@ -84,27 +89,100 @@ def test_clean_file_is_accepted_with_what_each_row_adds(geocode):
     report = prepare(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), geocode)
     assert report.fatal == [] and report.package_problems == []
     assert [(r.row, r.accepted, r.records) for r in report.rows] == [
-        (2, True, ["new site example-borough-council-example-town-hall",
-                   "new source example-borough-council-2026-foi-answer-on-cctv",
-                   "new claim example-borough-council-example-town-hall-hikvision-2026",
-                   "new FOI request foi-example-borough-council-2026-10-01"]),
-        (3, True, ["new FOI request foi-testshire-county-council-2026-10-02"]),
+        (2, True, ["new site example-test-trust-example-test-hospital",
+                   "new source example-test-trust-2026-foi-answer-on-cctv",
+                   "new claim example-test-trust-example-test-hospital-hikvision-2026",
+                   "new FOI request foi-example-test-trust-2026-10-01"]),
+        (3, True, ["new FOI request foi-thurrock-council-2026-10-02"]),
     ]
     assert report.diff.counts() == {"new sites": 1, "changed sites": 0, "new claims": 1,
                                     "new FOI requests": 2, "new sources": 1}
     assert report.ok
-    # The FOI answer is the claim's source, of kind foi-response; the request is tied to the site.
+    # The FOI answer is the claim's source, of kind foi-response, linked in claim_sources.
     source = report.diff.new_sources[0]
     assert source["kind"] == "foi-response"
-    assert report.diff.new_claims[0]["sources"] == source["id"]
-    council_request, county_request = report.diff.new_foi_requests
-    assert council_request["site"] == "example-borough-council-example-town-hall"
-    assert council_request["lad_code"] == "E09000033"  # from the council's own postcode (Westminster)
-    # "No Hikvision" is a request with its outcome, and adds neither site nor claim.
-    assert county_request == {"id": "foi-testshire-county-council-2026-10-02", "organisation": "Testshire County Council",
-                              "lad_code": "", "site": "", "sent": "2026-10-02", "url": "", "status": "answered",
-                              "outcome": "No Hikvision equipment", "note": ""}
-    assert report.locations["example-borough-council-example-town-hall"][2] == "Westminster"
+    assert report.diff.new_claim_sources == [{"claim": report.diff.new_claims[0]["id"], "source": source["id"]}]
+    trust_request, council_request = report.diff.new_foi_requests
+    assert trust_request["site"] == "example-test-trust-example-test-hospital"
+    assert trust_request["authority"] == ""  # not a council
+    # "No Hikvision" is a request with its finding, tied to the council found by its name; no site, no claim.
+    assert council_request == {"id": "foi-thurrock-council-2026-10-02", "organisation": "Thurrock Council",
+                               "authority": "E06000034", "site": "", "law": "", "sent": "2026-10-02", "answered": "",
+                               "url": "", "status": "answered", "finding": "none",
+                               "outcome": "Fictional test answer", "note": ""}
+    assert report.locations["example-test-trust-example-test-hospital"][2] == "Westminster"
+
+
+@pytest.mark.parametrize("name, code", [
+    ("Perth & Kinross", "S12000048"),
+    ("Cyngor Caerdydd", "W06000015"),
+    ("LB Hammersmith and Fulham", "E09000013"),
+    ("Tonbridge & Malling BC", "E07000115"),
+    ("THE CITY OF EDINBURGH COUNCIL", "S12000036"),
+    ("Kent CC", "E10000016"),
+])
+def test_council_names_in_any_common_spelling_find_their_code(geocode, name, code):
+    row = {**NO_HIKVISION_ROW, "organisation": name}
+    report = prepare(csv_bytes([row]), geocode)
+    assert rejected(report) == []
+    assert report.diff.new_foi_requests[0]["authority"] == code
+
+
+@pytest.mark.parametrize("name, closest", [
+    ("Thurock Council", "Thurrock Council"),
+    ("Newcastle", "Newcastle City Council"),
+])
+def test_a_council_name_that_matches_none_is_rejected_with_the_closest_names(geocode, name, closest):
+    report = prepare(csv_bytes([{**NO_HIKVISION_ROW, "organisation": name}]), geocode)
+    [(row, column, message)] = rejected(report)
+    assert (row, column) == (2, "organisation")
+    assert closest in message
+    assert report.diff.new_foi_requests[0]["authority"] == ""  # never guessed
+
+
+def test_a_body_that_is_not_a_council_says_its_kind(geocode):
+    request = {**NO_HIKVISION_ROW, "organisation": "Example Test Constabulary"}
+    report = prepare(csv_bytes([request, {**request, "kind": "police"}]), geocode)
+    assert [(r, c) for r, c, _ in rejected(report)] == [(2, "organisation")]
+    assert "give its kind if it is not a council" in rejected(report)[0][2]
+
+
+def test_a_claim_about_a_councils_estate_is_about_its_area(geocode, scratch):
+    row = {**CLAIM_ROW, "organisation": "Essex County Council", "kind": "council", "site_name": "", "postcode": "",
+           "foi_sent": "", "foi_status": "", "foi_finding": "", "foi_outcome": "", "source_kind": "press",
+           "claim": "Fictional test claim about the county council's estate."}
+    report = prepare_import(csv_bytes([row], header=HEADER + ["source_kind"]), "a.csv", scratch, geocode=geocode)
+    assert rejected(report) == []
+    [site] = report.diff.new_sites
+    assert (site["precision"], site["authority"], site["postcode"]) == ("area", "E10000012", "")
+    assert site["name"] == "Essex County Council: its estate and CCTV"
+    lat, lon, where = report.locations[site["id"]]
+    assert where == "Essex County Council" and 51.4 < lat < 52.1
+    apply_import(report, scratch, today=dt.date(2026, 11, 27))
+    assert check_package(scratch) == []
+
+
+def test_a_merged_council_is_matched_as_it_was(geocode):
+    row = {**NO_HIKVISION_ROW, "organisation": "Harrogate Borough Council"}
+    report = prepare(csv_bytes([row]), geocode)
+    assert rejected(report) == []
+    assert report.diff.new_foi_requests[0]["authority"] == "E07000165"
+
+
+def test_an_authority_code_is_checked(geocode):
+    header = HEADER + ["authority_code"]
+    rows = [{**NO_HIKVISION_ROW, "organisation": "Some name the council uses", "authority_code": "e06000034"},
+            {**NO_HIKVISION_ROW, "authority_code": "E06999999"}]
+    report = prepare(csv_bytes(rows, header=header), geocode)
+    assert rejected(report) == [(3, "authority_code", "'E06999999' is not the GSS code of any UK local authority")]
+    assert report.diff.new_foi_requests[0]["authority"] == "E06000034"
+
+
+def test_overdue_is_worked_out_not_stored(geocode):
+    report = prepare(csv_bytes([{**NO_HIKVISION_ROW, "foi_status": "Overdue", "foi_finding": ""}]), geocode)
+    assert rejected(report) == []
+    assert report.diff.new_foi_requests[0]["status"] == "sent"
+    assert "overdue is worked out from foi_sent" in report.rows[0].records[0]
 
 
 def test_column_name_variants_are_read_and_extra_columns_named(geocode):
@@ -120,16 +198,18 @@ def test_column_name_variants_are_read_and_extra_columns_named(geocode):
     assert report.extra_columns == ["Colour", "Body (a second organisation column)", "(unnamed column 19)"]
     assert report.columns["Post code"] == "postcode" and report.columns["Organization"] == "organisation"
     assert [r.accepted for r in report.rows] == [True]
-    assert report.diff.new_sites[0]["organisation"] == "Example Borough Council"
+    assert report.diff.new_sites[0]["organisation"] == "Example Test Trust"
 
 
 def test_coded_values_in_other_cases_and_uk_dates_are_understood(geocode):
-    row = {**CLAIM_ROW, "kind": "Council", "foi_status": "Answered", "vendor": "HIKVISION", "grade": "Official",
-           "status": "Removal promised", "foi_sent": "01/10/2026", "postcode": "sw1a2aa"}
+    row = {**CLAIM_ROW, "kind": "NHS", "foi_status": "Answered", "vendor": "HIKVISION", "grade": "Official",
+           "status": "Removal in progress", "foi_sent": "01/10/2026", "postcode": "sw1a2aa", "foi_finding": "Not held"}
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
-    assert report.diff.new_claims[0]["status"] == "removal-promised"
+    assert report.diff.new_claims[0]["status"] == "removal-in-progress"
+    assert report.diff.new_sites[0]["kind"] == "nhs"
     assert report.diff.new_foi_requests[0]["sent"] == "2026-10-01"
+    assert report.diff.new_foi_requests[0]["finding"] == "not-held"
     assert report.diff.new_sites[0]["postcode"] == "SW1A 2AA"
 
 
@@ -202,7 +282,7 @@ def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
 
 def test_javascript_and_data_links_are_rejected(geocode):
     rows = [{**CLAIM_ROW, "source_url": "javascript:alert(1)"},
-            {**NO_HIKVISION_ROW, "foi_status": "sent", "organisation": "Example District Council"}]
+            {**NO_HIKVISION_ROW, "foi_status": "sent", "foi_finding": ""}]
     header = HEADER + ["foi_url"]
     rows[1]["foi_url"] = "data:text/html,<script>alert(1)</script>"
     report = prepare(csv_bytes(rows, header=header), geocode)
@@ -230,11 +310,11 @@ def test_formula_cells_are_stored_as_typed(geocode, scratch):
 
 
 def test_overlong_fields_are_rejected_naming_row_and_field(geocode):
-    rows = [{**CLAIM_ROW, "claim": "x" * 1001}, {**NO_HIKVISION_ROW, "organisation": "y" * 301}]
+    rows = [{**CLAIM_ROW, "claim": "x" * 1001}, {**NO_HIKVISION_ROW, "foi_outcome": "y" * 1001}]
     report = prepare(csv_bytes(rows), geocode)
     assert rejected(report) == [
         (2, "claim", "1001 characters, more than the 1000 allowed"),
-        (3, "organisation", "301 characters, more than the 300 allowed"),
+        (3, "foi_outcome", "1001 characters, more than the 1000 allowed"),
     ]
 
 
@@ -246,13 +326,13 @@ def test_bad_codes_and_dates_are_rejected(geocode):
         (2, "vendor", "'acme' is not one of: hikvision, dahua, other"),
         (2, "grade", "'rumour' is not one of: official, documented, reported"),
         (2, "reported", "'2026-02-30' is not a real date"),
-        (3, "foi_status", "'lost' is not one of: sent, answered, refused, overdue"),
+        (3, "foi_status", "'lost' is not one of: sent, answered, refused, withdrawn"),
     ]
 
 
 def test_rows_that_are_incomplete_say_what_is_missing(geocode):
     rows = [
-        {"organisation": "Example Borough Council"},  # records nothing
+        {"organisation": "Example Test Trust"},  # records nothing
         {**CLAIM_ROW, "postcode": "", "kind": ""},  # a new site with no place and no kind
         {**CLAIM_ROW, "source_title": "", "source_publisher": "", "source_url": "", "source_published": ""},
         {**NO_HIKVISION_ROW, "foi_status": "", "organisation": ""},
@@ -261,11 +341,12 @@ def test_rows_that_are_incomplete_say_what_is_missing(geocode):
     report = prepare(csv_bytes(rows), geocode)
     assert rejected(report) == [
         (2, "foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)"),
-        (3, "kind", "a new site needs its kind (council, jobcentre, government-department, parliament or other-public-body)"),
-        (3, "postcode", "a new site needs its postcode (the map places it from the postcode)"),
+        (3, "kind", "a new site needs its kind (council, police, nhs, university, government-department, ...)"),
+        (3, "postcode", "a new site needs its postcode (the map places it from the postcode), or, for a council's "
+                        "estate or network, the council (name or authority_code)"),
         (4, "source_title", "a claim needs its source: give source_title, source_publisher and source_url"),
         (5, "organisation", "required value is missing: name the public body"),
-        (5, "foi_status", "required for an FOI request: sent, answered, refused or overdue"),
+        (5, "foi_status", "required for an FOI request: sent, answered, refused or withdrawn"),
         (6, "site_name", "site and source details are used only with a claim; a request with no claim adds no site"),
     ]
 
@@ -276,8 +357,8 @@ def test_generated_ids_never_collide_with_existing_or_each_other(geocode):
     rows = [dict(NO_HIKVISION_ROW) for _ in range(3)]
     report = prepare(csv_bytes(rows), geocode)
     ids = [r["id"] for r in report.diff.new_foi_requests]
-    assert ids == ["foi-testshire-county-council-2026-10-02", "foi-testshire-county-council-2026-10-02-2",
-                   "foi-testshire-county-council-2026-10-02-3"]
+    assert ids == ["foi-thurrock-council-2026-10-02", "foi-thurrock-council-2026-10-02-2",
+                   "foi-thurrock-council-2026-10-02-3"]
     assert not existing & set(ids)
 
 
@@ -328,18 +409,20 @@ def test_malformed_unknown_terminated_and_foreign_postcodes(geocode):
 
 
 def test_northern_ireland_postcode_is_accepted_with_its_district(geocode):
-    row = {**CLAIM_ROW, "organisation": "Example City Council (Testshire)", "postcode": "BT1 5GS"}
+    row = {**CLAIM_ROW, "organisation": "Belfast City Council", "kind": "council", "postcode": "BT1 5GS",
+           "site_name": "Fictional Test Hall", "claim": "Fictional test claim."}
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     lat, lon, district = report.locations[report.diff.new_sites[0]["id"]]
     assert district == "Belfast" and 54.5 < lat < 54.7 and -6.1 < lon < -5.8
-    assert report.diff.new_foi_requests[0]["lad_code"] == "N09000003"
+    assert report.diff.new_sites[0]["authority"] == "N09000003"
+    assert report.diff.new_foi_requests[0]["authority"] == "N09000003"
 
 
 def test_geocoding_reports_progress_in_batches(geocode, monkeypatch):
-    import geo.importer as importer
+    import geo.importing.rows as rows_module
 
-    monkeypatch.setattr(importer, "GEOCODE_BATCH", 2)
+    monkeypatch.setattr(rows_module, "GEOCODE_BATCH", 2)
     calls = []
     seen = []
     rows = [{**NO_HIKVISION_ROW, "postcode": "SW1A 2AA"} for _ in range(5)]
@@ -384,11 +467,11 @@ def test_too_big(geocode):
 
 def test_blank_and_ragged_rows_are_accounted_for(geocode):
     text = ("organisation,foi_status,foi_outcome\r\n"
-            "Example Borough Council,answered,none\r\n"
+            "Thurrock Council,answered,Fictional test answer\r\n"
             "\r\n"
             ",,\r\n"
-            "Testshire County Council,sent\r\n"  # a short row: missing cells are empty
-            "Example District Council,sent,,surprise\r\n")
+            "Essex County Council,sent\r\n"  # a short row: missing cells are empty
+            "Kent County Council,sent,,surprise\r\n")
     report = prepare(text.encode(), geocode)
     assert report.blank_rows == [3, 4]
     assert [(r.row, r.accepted) for r in report.rows] == [(2, True), (5, True), (6, False)]
@@ -398,11 +481,11 @@ def test_blank_and_ragged_rows_are_accounted_for(geocode):
 def test_multiline_cells_keep_spreadsheet_row_numbers(geocode):
     rows = [{**NO_HIKVISION_ROW, "foi_outcome": "line one\nline two"}, {**NO_HIKVISION_ROW, "foi_status": "lost"}]
     report = prepare(csv_bytes(rows), geocode)
-    assert rejected(report) == [(3, "foi_status", "'lost' is not one of: sent, answered, refused, overdue")]
+    assert rejected(report) == [(3, "foi_status", "'lost' is not one of: sent, answered, refused, withdrawn")]
 
 
 def test_semicolon_separated_file(geocode):
-    report = prepare(b"Organisation;FOI status\nExample Borough Council;sent\n", geocode)
+    report = prepare(b"Organisation;FOI status\nThurrock Council;sent\n", geocode)
     assert [(r.row, r.accepted) for r in report.rows] == [(2, True)]
 
 
@@ -420,11 +503,11 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
     sheet = workbook.active
     sheet.append(["Organisation", "Post code", "Kind", "Date sent", "FOI status", "Vendor", "Claim", "Grade",
                   "Reported", "Status", "Source title", "Source publisher", "Source URL", "Source published"])
-    sheet.append(["Example Borough Council", "SW1A 2AA", "council", dt.datetime(2026, 10, 1), "answered", "hikvision",
-                  "=1+2", "documented", 2026, "reported", "FOI answer", "Example Borough Council",
+    sheet.append(["Example Test Trust", "SW1A 2AA", "nhs", dt.datetime(2026, 10, 1), "answered", "hikvision",
+                  "=1+2", "documented", 2026, "reported", "FOI answer", "Example Test Trust",
                   "https://www.example.org/foi", dt.date(2026, 10, 20)])
     sheet.append([None] * 5)
-    sheet.append(["Testshire County Council", None, None, None, "overdue"])
+    sheet.append(["Thurrock Council", None, None, None, "overdue"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     report = prepare(buffer.getvalue(), geocode, name="results.xlsx")
@@ -483,23 +566,25 @@ def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
     before = snapshot(scratch)
     report = prepare_import(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), "results <b>.csv", scratch, geocode=geocode)
     result = apply_import(report, scratch, today=dt.date(2026, 11, 27))
-    assert result.version == "1.1.0" and result.date == "2026-11-27"
-    assert result.files == ["sources.csv", "sites.csv", "claims.csv", "foi_requests.csv", "CHANGELOG.md",
-                            "datapackage.json", "build/sites.geojson"]
+    assert result.version == "2.1.0" and result.date == "2026-11-27"
+    assert result.files == ["sources.csv", "sites.csv", "claims.csv", "claim_sources.csv", "foi_requests.csv",
+                            "CHANGELOG.md", "datapackage.json", "build/sites.geojson"]
     assert check_package(scratch, geocode=geocode) == []
     # The backup holds the old package, byte for byte.
-    for name in ("sites.csv", "claims.csv", "sources.csv", "foi_requests.csv", "datapackage.json", "CHANGELOG.md"):
+    for name in ("sites.csv", "claims.csv", "claim_sources.csv", "sources.csv", "foi_requests.csv", "datapackage.json",
+                 "CHANGELOG.md"):
         assert (result.backup / name).read_bytes() == before[name]
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## 2026-11-27 — 1.1.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
-           "2 new FOI requests, 1 new sources.\n\n## 2026-11-26 — 1.0.0" in changelog
+    assert "## 2026-11-27 — 2.1.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
+           "2 new FOI requests, 1 new sources.\n\n## 2026-11-27 — 2.0.0" in changelog
     from geo.dataset import load_dataset
 
     data = load_dataset(scratch, scratch / "build" / "sites.geojson")
-    assert data.version == "1.1.0" and data.last_changed == "2026-11-27"
-    assert "example-borough-council-example-town-hall" in set(data.sites["id"])
-    assert len(data.sites) == 6 and len(data.foi_requests) == 2
-    assert '"version": "1.1.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
+    assert data.version == "2.1.0" and data.last_changed == "2026-11-27"
+    assert "example-test-trust-example-test-hospital" in set(data.sites["id"])
+    sites_before = len(load_package(DATA)[0].table("sites").rows)
+    assert len(data.sites) == sites_before + 1 and len(data.foi_requests) == 2
+    assert '"version": "2.1.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
     # Unchanged tables are untouched; nothing is left next to the package.
     assert (scratch / "figures.csv").read_bytes() == before["figures.csv"]
     assert sorted(p.name for p in scratch.parent.iterdir()) == ["data"]
@@ -527,7 +612,8 @@ KILLER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
     import geo.build
-    import geo.importer as importer
+    import geo.importing as importing
+    import geo.importing.apply as importer
 
     data_dir, upload, point, marker = sys.argv[1:5]
 
@@ -535,7 +621,7 @@ KILLER = textwrap.dedent('''
         Path(marker).write_text("ready")
         time.sleep(120)
 
-    report = importer.prepare_import(Path(upload).read_bytes(), "kill.csv", Path(data_dir))
+    report = importing.prepare_import(Path(upload).read_bytes(), "kill.csv", Path(data_dir))
     assert report.ok, report.text()
     if point == "backup":  # mid-way through copying the backup into the new package
         real_copy = importer.shutil.copy2
@@ -553,7 +639,7 @@ KILLER = textwrap.dedent('''
                 handle.write(",".join(header) + "\\n")
                 handle.flush()
             pause()
-        importer._write_csv = slow_write
+        importer.write_csv = slow_write
     elif point == "build":
         def slow_atomic(path, text):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -596,14 +682,14 @@ def test_a_kill_mid_apply_leaves_the_old_or_the_new_package_never_a_mix(geocode,
     if point == "after-swap":
         # Killed after the swap: the whole new package is in place, with its backup and build.
         package, _ = load_package(scratch)
-        assert "example-borough-council-example-town-hall" in {s["id"] for s in package.table("sites").rows}
-        assert b"example-borough-council-example-town-hall" in after["build/sites.geojson"]
+        assert "example-test-trust-example-test-hospital" in {s["id"] for s in package.table("sites").rows}
+        assert b"example-test-trust-example-test-hospital" in after["build/sites.geojson"]
         backups = [k for k in after if k.startswith("backups/") and k.endswith("sites.csv")]
         assert len(backups) == 1 and after[backups[0]] == before["sites.csv"]
     else:
         assert after == before  # byte-identical, nothing added, nothing missing
     # The next apply clears what the killed one left beside the package, and works.
-    report = prepare_import(csv_bytes([{**NO_HIKVISION_ROW, "organisation": "Example District Council"}]),
+    report = prepare_import(csv_bytes([{**NO_HIKVISION_ROW, "organisation": "Essex County Council"}]),
                             "next.csv", scratch, geocode=geocode)
     apply_import(report, scratch)
     assert sorted(p.name for p in scratch.parent.iterdir()) == sorted(["data", "upload.csv", "marker", "killer.py"])
@@ -625,12 +711,12 @@ def test_cli_exit_codes_and_apply_refusal(tmp_path, scratch):
 
     result = run_cli(str(clean), "--data", str(scratch))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "row 2: accepted: new FOI request foi-testshire-county-council-2026-10-02" in result.stdout
+    assert "row 2: accepted: new FOI request foi-thurrock-council-2026-10-02" in result.stdout
     assert snapshot(scratch) == before  # without --apply nothing is written
 
     result = run_cli(str(broken), "--data", str(scratch), "--apply")
     assert result.returncode == 1
-    assert "row 3: REJECTED: foi_status: 'lost' is not one of: sent, answered, refused, overdue" in result.stdout
+    assert "row 3: REJECTED: foi_status: 'lost' is not one of: sent, answered, refused, withdrawn" in result.stdout
     assert "not applied" in result.stderr
     assert snapshot(scratch) == before
 
@@ -639,8 +725,8 @@ def test_cli_exit_codes_and_apply_refusal(tmp_path, scratch):
 
     result = run_cli(str(clean), "--data", str(scratch), "--apply")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "applied: version 1.1.0" in result.stdout
-    assert "foi-testshire-county-council-2026-10-02" in (scratch / "foi_requests.csv").read_text(encoding="utf-8")
+    assert "applied: version 2.1.0" in result.stdout
+    assert "foi-thurrock-council-2026-10-02" in (scratch / "foi_requests.csv").read_text(encoding="utf-8")
 
 
 # --- The credential gate (Streamlit AppTest) -----------------------------------------------

@@ -28,3 +28,13 @@ def test_old_files_of_a_prefix_are_pruned_and_others_kept(tmp_path):
     assert len(kept) == KEEP_GENERATED
     assert urls[-1].rsplit("/", 1)[1] in kept and urls[0].rsplit("/", 1)[1] not in kept
     assert (tmp_path / boundary.rsplit("/", 1)[1]).exists()
+
+
+def test_a_click_is_read_from_the_keys_in_the_tooltip():
+    from geo.mapview import clicked_on
+
+    assert clicked_on("hikmap:site:dwp-caxton-house,dwp-jobcentre-plus-offices:hikmap2 sites: A; B") == (
+        "site", ["dwp-caxton-house", "dwp-jobcentre-plus-offices"])
+    assert clicked_on("hikmap:area:E09000033:hikmapCity of Westminster Nothing known yet") == ("area", ["E09000033"])
+    assert clicked_on("A name that says hikmap:site:<b>:hikmap") == ("", [])
+    assert clicked_on(None) == ("", [])

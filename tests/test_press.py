@@ -15,7 +15,8 @@ from geo import press, settings
 from geo.areas import BoundariesUnavailable, load_boundaries
 from geo.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.mapview import district_status
+from geo.authorities import load_authorities
+from geo.foi import area_statuses
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,14 @@ def _image(raw: bytes) -> Image.Image:
     return image
 
 
+def areas_of(data):
+    return area_statuses(data.sites, data.claims, data.foi_requests, load_authorities(), data.vocabulary)
+
+
+def colour_of(data, group: str, key: str) -> str:
+    return data.vocabulary.term(group, key).colour
+
+
 def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool:
     rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
     target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
@@ -47,7 +56,7 @@ def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool
 def test_png_of_a_selection_is_a_large_valid_image(data, boundaries_present):
     filters = Filters(regions=("London",))
     selection = apply_filters(data.sites, data.claims, filters)
-    raw = press.render_png(data, selection, filters, district_status(data.sites, data.foi_requests))
+    raw = press.render_png(data, selection, filters, areas_of(data))
     assert raw.startswith(b"\x89PNG\r\n\x1a\n")
     image = _image(raw)
     assert image.format == "PNG"
@@ -59,12 +68,33 @@ def test_png_of_a_selection_is_a_large_valid_image(data, boundaries_present):
     assert "Region: London" in text
     assert settings.BOUNDARY_ATTRIBUTION in text.replace("\n", " ")
     assert "Royal Mail" in text
+    assert settings.MYSOCIETY_ATTRIBUTION in text.replace("\n", " ")
+    assert "London" in text.split("\n")  # the inset that keeps the boroughs readable
+    assert "Bodies by what is known of them" in text and "United Kingdom" in text
     assert press.NO_BOUNDARIES_MESSAGE not in text.replace("\n", " ")
     # the sites are drawn in their grade colours, the councils in theirs
     for grade in set(selection.sites["grade"]):
-        assert _has_colour(image, settings.GRADE_COLOURS[grade]), grade
-    assert _has_colour(image, settings.DISTRICT_COLOURS["no-data"])
-    assert not _has_colour(image, "#fff4d6")  # the "boundaries missing" box
+        assert _has_colour(image, colour_of(data, "grades", grade)), grade
+    assert _has_colour(image, colour_of(data, "area_statuses", "unknown"))
+
+
+def test_hex_png_shows_every_council_as_one_hexagon(data, boundaries_present):
+    selection = apply_filters(data.sites, data.claims, Filters())
+    areas = areas_of(data)
+    image = _image(press.render_png(data, selection, None, areas, layout="hex"))
+    assert (image.width, image.height) == (press.WIDTH_PX, press.HEIGHT_PX)
+    text = image.text["Description"].replace("\n", " ")
+    assert "One hexagon per council area" in text
+    assert settings.HEX_ATTRIBUTION in text
+    assert _has_colour(image, colour_of(data, "area_statuses", "unknown"))
+    for state in {a.status for a in areas.values()}:
+        assert _has_colour(image, colour_of(data, "area_statuses", state), tolerance=40), state
+
+
+def test_png_refuses_an_unknown_layout(data):
+    selection = apply_filters(data.sites, data.claims, Filters())
+    with pytest.raises(ValueError, match="layout"):
+        press.render_png(data, selection, layout="sideways")
 
 
 def test_png_names_the_publishers_of_the_cited_sources(data, boundaries_present):
@@ -74,8 +104,18 @@ def test_png_names_the_publishers_of_the_cited_sources(data, boundaries_present)
     publishers = set(data.sources.loc[data.sources["id"].isin(cited), "publisher"])
     line = press.publishers_line(selection.claims, data.sources)
     assert line.startswith("Sources: ")
-    for publisher in list(publishers)[:12]:
+    # The most cited publishers are named; the rest are counted.
+    counts = {}
+    publisher_of = dict(zip(data.sources["id"], data.sources["publisher"]))
+    for ids in data.claims["sources"]:
+        for source_id in ids:
+            counts[publisher_of[source_id]] = counts.get(publisher_of[source_id], 0) + 1
+    ranked = sorted(counts, key=lambda n: (-counts[n], n.lower()))
+    for publisher in ranked[:12]:
         assert publisher in line
+    if len(ranked) > 12:
+        assert f"and {len(ranked) - 12} more" in line
+    assert publishers == set(counts)
     assert re.sub(r"\s+", " ", line) in re.sub(r"\s+", " ", text)
 
 
@@ -87,7 +127,7 @@ def test_png_without_boundaries_still_renders_and_says_so(data):
     assert press.NO_BOUNDARIES_MESSAGE in text
     assert _has_colour(image, "#fff4d6")  # the message box is on the image
     for grade in set(selection.sites["grade"]):
-        assert _has_colour(image, settings.GRADE_COLOURS[grade]), grade
+        assert _has_colour(image, colour_of(data, "grades", grade)), grade
 
 
 def test_png_without_the_boundary_file(data, tmp_path, monkeypatch):
@@ -104,7 +144,7 @@ def test_png_without_the_boundary_file(data, tmp_path, monkeypatch):
 
 
 def test_png_of_an_empty_selection_says_nothing_matches(data, boundaries_present):
-    filters = Filters(regions=("Wales",))
+    filters = Filters(text="no site is described with these words")
     selection = apply_filters(data.sites, data.claims, filters)
     assert selection.site_count == 0
     text = _image(press.render_png(data, selection, filters)).text["Description"]
