@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {geocode,check,build,districts,fetch-boundaries}``.
+"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish}``.
 
 Others script against these commands; keep their input, output and exit
 status stable.
@@ -15,6 +15,13 @@ from geo import settings
 
 
 def cmd_geocode(args: argparse.Namespace) -> int:
+    """Print one JSON object per postcode; exit 1 if any is not found.
+
+    If the reader of standard output goes away (``… | head -1``), stop quietly
+    with status 141 (128 + SIGPIPE), as a command killed by SIGPIPE would.
+    """
+    import os
+
     from geo.postcodes import PostcodeError, get_directory
 
     raws: list[str] = []
@@ -27,13 +34,21 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     results = get_directory().lookup_many(raws)
     out = sys.stdout
     all_found = True
-    for raw, result in zip(raws, results):
-        if isinstance(result, PostcodeError):
-            all_found = False
-            record = {"postcode": raw, "error": str(result.reason)}
-        else:
-            record = result.to_dict()
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    try:
+        for raw, result in zip(raws, results):
+            if isinstance(result, PostcodeError):
+                all_found = False
+                record = {"postcode": raw, "error": str(result.reason)}
+            else:
+                record = result.to_dict()
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+    except BrokenPipeError:
+        # Python's recipe: point stdout at devnull so that the flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE (13), what a shell reports for a command SIGPIPE killed
     return 0 if all_found else 1
 
 
@@ -91,13 +106,30 @@ def cmd_hexes(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
-    from geo.areas import BoundariesUnavailable, boundaries_file, fetch_boundaries
+    from geo.areas import BoundariesUnavailable, fetch_boundaries
 
     try:
-        path = boundaries_file()
-    except BoundariesUnavailable:
         path = fetch_boundaries()
+    except BoundariesUnavailable as error:
+        print(f"fetch-boundaries: {error}", file=sys.stderr)
+        return 1
     print(f"boundaries ready: {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from geo.dataset import load_dataset
+    from geo.publish import PublishError, publish
+
+    try:
+        data = load_dataset(Path(args.data), Path(args.data) / "build" / "sites.geojson")
+        report = publish(Path(args.out_dir), data, app_url=settings.app_url())
+    except PublishError as error:
+        print(f"publish: {error}", file=sys.stderr)
+        return 1
+    print(f"published {report.sites} sites, {report.claims} claims and {report.sources} sources to {report.out_dir} "
+          f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
+          file=sys.stderr)
     return 0
 
 
@@ -154,8 +186,13 @@ def parser() -> argparse.ArgumentParser:
     hexes = commands.add_parser("hexes", help="regenerate data/hexes.csv from Open Innovations' hex cartogram")
     hexes.set_defaults(run=cmd_hexes)
 
-    fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundary file into the cache (once)")
+    fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundaries, hex cartogram and mySociety tables into the cache (once)")
     fetch.set_defaults(run=cmd_fetch_boundaries)
+
+    publisher = commands.add_parser("publish", help="write the public views as static files into OUT_DIR (swapped in whole)")
+    publisher.add_argument("out_dir", metavar="OUT_DIR", help="folder (a link to the newest version) to publish into")
+    publisher.add_argument("--data", default=str(settings.DATA_DIR), help="the data package (default: data/)")
+    publisher.set_defaults(run=cmd_publish)
 
     importer = commands.add_parser("import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it")
     importer.add_argument("file", metavar="FILE", help="CSV (UTF-8 or Windows-1252) or .xlsx in the import template")

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo import settings
-from geo.atomic import write_text_atomically
+from geo.atomic import write_bytes_atomically, write_text_atomically
 
 NATION_BY_PREFIX = {"E": "England", "S": "Scotland", "W": "Wales", "N": "Northern Ireland"}
 NATIONS = tuple(NATION_BY_PREFIX.values())
@@ -125,18 +125,48 @@ def boundaries_file() -> Path:
     return path
 
 
-def fetch_boundaries() -> Path:
-    """Download the pinned boundary file into the cache once, checking its SHA-256."""
-    import pooch  # only needed for this one download
+def _download(reference: settings.ReferenceFile, timeout: float) -> bytes:
+    """The bytes of one pinned reference file, or :class:`BoundariesUnavailable` in one line."""
+    import urllib.error
+    import urllib.request
 
+    try:
+        with urllib.request.urlopen(reference.url, timeout=timeout) as response:
+            data = response.read()
+    except urllib.error.HTTPError as error:
+        raise BoundariesUnavailable(f"cannot download {reference.filename}: {reference.url} answered HTTP {error.code}") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise BoundariesUnavailable(f"cannot download {reference.filename} (offline?): {reason}") from error
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != reference.sha256:
+        raise BoundariesUnavailable(
+            f"downloaded {reference.filename} has SHA-256 {actual}, expected {reference.sha256}; not saved"
+        )
+    return data
+
+
+def fetch_boundaries(timeout: float = 60.0) -> Path:
+    """Download the pinned reference files (:data:`geo.settings.REFERENCE_FILES`) into the cache.
+
+    Files already there with the right SHA-256 are kept. Each file is written
+    whole or not at all, and a cache folder this call created is removed again
+    if nothing could be saved. Returns the boundary file; raises
+    :class:`BoundariesUnavailable` with a one-line reason (offline, HTTP
+    error, wrong checksum).
+    """
     target_dir = settings.boundaries_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    pooch.retrieve(
-        url=settings.BOUNDARIES_URL,
-        known_hash=f"sha256:{settings.BOUNDARIES_SHA256}",
-        fname=settings.BOUNDARIES_FILENAME,
-        path=target_dir,
-    )
+    created = not target_dir.exists()
+    try:
+        for reference in settings.REFERENCE_FILES:
+            path = target_dir / reference.filename
+            if path.is_file() and sha256_of(path) == reference.sha256:
+                continue
+            write_bytes_atomically(path, _download(reference, timeout))
+    except BaseException:
+        if created and target_dir.is_dir() and not any(target_dir.iterdir()):
+            target_dir.rmdir()
+        raise
     return boundaries_file()
 
 
@@ -162,6 +192,24 @@ def load_boundaries(layer: str):
     frame["code"] = frame["code"].replace(DISTRICT_RECODES)
     frame["geometry"] = [_polygonal(g) for g in shapely.make_valid(frame.geometry.values)]
     return frame.reset_index(drop=True)
+
+
+Extent = tuple[float, float, float, float]  # south, west, north, east (degrees, EPSG:4326)
+
+
+@lru_cache(maxsize=1)
+def area_extents() -> dict[str, Extent]:
+    """The bounding box of every current council (by GSS code), region and nation (by name).
+
+    For framing the map on what a filter names. Raises
+    :class:`BoundariesUnavailable` when the boundary file is missing.
+    """
+    extents: dict[str, Extent] = {}
+    for layer, key in (("ltla", "code"), ("cty", "code"), ("rgn", "name"), ("ctry", "name")):
+        frame = load_boundaries(layer)
+        for name, (west, south, east, north) in zip(frame[key], frame.geometry.bounds.itertuples(index=False)):
+            extents[name] = (float(south), float(west), float(north), float(east))
+    return extents
 
 
 def _polygonal(geometry):

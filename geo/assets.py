@@ -24,15 +24,12 @@ _PACKAGES = {
         "xstatic.pkg.leaflet_markercluster",
         ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"],
     ),
-    # folium's own Popup element needs jQuery; the campaign map does not use it.
-    "jquery": ("xstatic.pkg.jquery", ["jquery.min.js"]),
 }
 
 LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
 LEAFLET_IMAGES = f"{VENDOR_URL}/leaflet/images/"
 MARKERCLUSTER_JS = f"{VENDOR_URL}/markercluster/leaflet.markercluster.js"
-JQUERY_JS = f"{VENDOR_URL}/jquery/jquery.min.js"
 MARKERCLUSTER_CSS = [f"{VENDOR_URL}/markercluster/MarkerCluster.css", f"{VENDOR_URL}/markercluster/MarkerCluster.Default.css"]
 
 
@@ -63,12 +60,11 @@ def self_host_folium() -> None:
 
     folium's defaults also pull jQuery, Bootstrap and Font Awesome from CDNs; the
     campaign map uses none of them, so they are dropped rather than served.
+    The marker-cluster plugin is loaded by the map's own site layer
+    (``geo.mapview.SiteLayer``), which needs no folium plugin class.
     """
     import folium
-    from folium.plugins import MarkerCluster
 
     ensure_vendor_assets()
     folium.Map.default_js = [("leaflet", LEAFLET_JS)]
     folium.Map.default_css = [("leaflet_css", LEAFLET_CSS)]
-    MarkerCluster.default_js = [("markerclusterjs", MARKERCLUSTER_JS)]
-    MarkerCluster.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]

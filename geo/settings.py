@@ -47,9 +47,44 @@ HEXES_CSV = PROJECT_ROOT / "data" / "hexes.csv"
 HEX_ATTRIBUTION = "Hex cartogram: Open Innovations (MIT licence)"
 
 
+@dataclass(frozen=True)
+class ReferenceFile:
+    """A public file the code derives from, pinned to one commit and checked by SHA-256."""
+
+    filename: str
+    url: str
+    sha256: str
+
+
+# Everything `python -m geo fetch-boundaries` downloads into boundaries_dir(); the
+# same files sit in ../shared/geo on development machines and CI.
+REFERENCE_FILES: tuple[ReferenceFile, ...] = (
+    ReferenceFile(BOUNDARIES_FILENAME, BOUNDARIES_URL, BOUNDARIES_SHA256),
+    ReferenceFile(
+        HEX_FILENAME,
+        "https://raw.githubusercontent.com/odileeds/hexmaps/"
+        "c18fd805fb49c41d21da975169c762ba7afe887a/maps/uk-local-authority-districts-2023.hexjson",
+        "dc1692514e184c0299619fee3377ef09cdaabd3190c408a08b337e5eb99a88d7",
+    ),
+)
+
+
 def boundaries_dir() -> Path:
     """Folder holding ``ons-uk-topo.json``: ``HIKMAP_BOUNDARIES_DIR`` or the user cache."""
     configured = _env("BOUNDARIES_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache_home / "hikmap"
+
+
+def cache_dir() -> Path:
+    """Folder for files derived once and rebuilt on their own (the postcode index).
+
+    ``HIKMAP_CACHE_DIR``, else ``$XDG_CACHE_HOME/hikmap`` (normally ``~/.cache/hikmap``).
+    Anything in it can be deleted; it is rebuilt when next needed.
+    """
+    configured = _env("CACHE_DIR")
     if configured:
         return Path(configured).expanduser().resolve()
     cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
@@ -65,6 +100,12 @@ MYSOCIETY_BASE_URL = (
 MYSOCIETY_AUTHORITIES_FILENAME = "mysociety-uk-local-authorities.csv"
 MYSOCIETY_NAMES_FILENAME = "mysociety-la-name-lookup.csv"
 MYSOCIETY_ATTRIBUTION = "Local authorities and their names: mySociety (CC BY 4.0)"
+REFERENCE_FILES += (
+    ReferenceFile(MYSOCIETY_AUTHORITIES_FILENAME, MYSOCIETY_BASE_URL + "uk_local_authorities_future.csv",
+                  "78996ce1cb68eeecdde44b6fac57fe072b45212acef2d84323ebc104e5ac398b"),
+    ReferenceFile(MYSOCIETY_NAMES_FILENAME, MYSOCIETY_BASE_URL + "lookup_name_to_registry.csv",
+                  "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa"),
+)
 
 BOUNDARY_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government "
@@ -113,6 +154,11 @@ UK_BOUNDS = ((49.8, -8.7), (60.9, 1.8))  # south-west, north-east
 
 
 # --- Campaign -----------------------------------------------------------------
+# WhatDoTheyKnow, mySociety's public FOI site (Alaveteli). The "Ask this council" link opens
+# /new/<body id> there with the title and letter filled in (see geo/foi.py).
+WHATDOTHEYKNOW_URL = "https://www.whatdotheyknow.com"
+
+
 def petition_url() -> str:
     """The petition link shown with the call to act; empty means no link is shown."""
     url = _env("PETITION_URL")
@@ -129,3 +175,24 @@ def import_token() -> str:
 # Colours and shapes of the data's coded values live with their labels in data/datapackage.json
 # (x-colours, x-shapes, x-area-statuses), read by geo/vocabulary.py: the Okabe-Ito palette,
 # distinguishable with the common colour-vision deficiencies.
+
+
+def _http_url(name: str) -> str:
+    url = _env(name).rstrip("/")
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError(f"HIKMAP_{name} must be an http(s) address")
+    return url
+
+
+def publish_url() -> str:
+    """Where the published static site is served (``HIKMAP_PUBLISH_URL``); empty: not published.
+
+    When set, the embed snippet and "share this view" links point there, with
+    the same filters, so readers of a story load static files, not the app.
+    """
+    return _http_url("PUBLISH_URL")
+
+
+def app_url() -> str:
+    """The live app's address (``HIKMAP_APP_URL``), linked from the published site; empty: no link."""
+    return _http_url("APP_URL")

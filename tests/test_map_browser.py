@@ -224,8 +224,10 @@ def test_without_boundaries_the_app_runs_and_says_what_is_missing(chromium, tmp_
         page = context.new_page()
         watch = PageWatch(page)
         page.goto(url + "/")
-        wait_for_text(page, "boundaries are not available")
+        wait_for_text(page, "Council and region boundaries are not drawn: boundary file")
         wait_for_text(page, "fetch-boundaries")
+        # Nothing drawn from ONS boundaries, so no ONS boundary credit.
+        assert page.get_by_text("Office for National Statistics licensed").count() == 0
         frame, state = map_frame(page)
         assert state["hikmapBoundaries"] == "none"
         assert int(state["hikmapSites"]) == len(DATA.sites) and "hikmapDistricts" not in state
