@@ -16,6 +16,7 @@ st.set_page_config(
 pages = [
     st.Page(HERE / "pages" / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),
     st.Page(HERE / "pages" / "data.py", title="Data", icon=":material/table:", url_path="data"),
+    st.Page(HERE / "pages" / "councils.py", title="Councils", icon=":material/account_balance:", url_path="councils"),
     st.Page(HERE / "pages" / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     st.Page(HERE / "pages" / "method.py", title="Method", icon=":material/info:", url_path="method"),
     st.Page(HERE / "pages" / "import.py", title="Import", icon=":material/upload_file:", url_path="import"),

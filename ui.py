@@ -281,14 +281,28 @@ def map_layout_switch(layouts: dict[str, str], key: str) -> None:
 
 
 def places_named(filters: Filters) -> list[tuple[float, float]]:
-    """Points inside the councils, regions and nations a filter names (for framing the map)."""
-    found = authorities()
-    points = []
-    for authority in found.current():
+    """Points that frame the councils, regions and nations a filter names (for framing the map).
+
+    The corners of each named area's boundary; without the boundary file, a
+    point inside each council of those areas.
+    """
+    from geo.areas import area_extents
+
+    named = [*filters.councils, *filters.regions, *filters.nations]
+    try:
+        extents = area_extents()
+    except BoundariesUnavailable:
+        extents = {}
+    points: list[tuple[float, float]] = []
+    for name in named:
+        if name in extents:
+            south, west, north, east = extents[name]
+            points += [(south, west), (north, east)]
+    unframed = {n for n in named if n not in extents}
+    for authority in authorities().current():
         if authority.lat is None or not authority.is_council:
             continue
-        if (authority.gss_code in filters.councils or authority.region in filters.regions
-                or authority.nation in filters.nations):
+        if {authority.gss_code, authority.region, authority.nation} & unframed:
             points.append((authority.lat, authority.lon))
     return points
 
@@ -345,3 +359,127 @@ def counts_tables(selection: Selection, areas: dict, key: str) -> None:
         else:
             with st.expander("By region"):
                 st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_{by}")
+
+
+# --- Sites and councils in detail --------------------------------------------------------------
+def site_details(sites, claims) -> None:
+    """Everything about the given sites and their claims, escaped (the popup's content, in the page)."""
+    import pandas as pd
+
+    from geo.export import markdown_link
+
+    data = dataset()
+    vocabulary = data.vocabulary
+    for site in sites.itertuples(index=False):
+        st.markdown(f"#### {escape_markdown(site.name)}")
+        where = ", ".join(p for p in (site.address, site.postcode, site.authority_name or site.lad_name) if p)
+        st.markdown(f"{escape_markdown(site.organisation)} · {escape_markdown(vocabulary.label('kinds', site.kind))} · "
+                    f"{escape_markdown(where)}")
+        precision = vocabulary.term("precisions", site.precision)
+        st.markdown(f"Location: **{escape_markdown(precision.label if precision else site.precision)}**")
+        if precision and site.precision != "building":
+            st.info(precision.definition)
+        for claim in claims[claims["site"] == site.id].itertuples(index=False):
+            count = "" if pd.isna(claim.equipment_count) else f" · {int(claim.equipment_count)} devices"
+            st.markdown(
+                f"**{escape_markdown(vocabulary.label('grades', claim.grade))}** · "
+                f"{escape_markdown(vocabulary.label('vendors', claim.vendor))} · "
+                f"{escape_markdown('reported ' + claim.reported if claim.reported else 'date not given')} · "
+                f"{escape_markdown(vocabulary.label('statuses', claim.status))}{count}\n\n{escape_markdown(claim.claim)}"
+            )
+            if claim.response:
+                st.markdown(f"*Response:* {escape_markdown(claim.response)}")
+            for source_id in claim.sources:
+                row = data.sources[data.sources["id"] == source_id]
+                if row.empty:
+                    continue
+                link = markdown_link(row.iloc[0]["title"], row.iloc[0]["url"], escape_markdown)
+                st.markdown(f"- {link} ([about this source](sources?source={source_id}))")
+
+
+STATE_WORDS = {"asked": "waiting for an answer", "overdue": "overdue: no answer by the due date",
+               "answered": "answered", "refused": "refused", "withdrawn": "withdrawn"}
+
+
+def council_panel(code: str, areas: dict, key: str) -> None:
+    """One council: what is known, its FOI requests, and a ready request to send ("Ask this council").
+
+    ``code`` is a GSS code or a register code of any current or past authority.
+    """
+    from geo import foi
+    from geo.export import markdown_link
+
+    data = dataset()
+    found = authorities()
+    council = found.get(code) or found.by_code.get(code)
+    if council is None:
+        st.warning("No UK local authority has that code.")
+        return
+    today = dt.date.today()
+    st.markdown(f"### {escape_markdown(council.name)}")
+    place = ", ".join(p for p in (council.region if council.region != council.nation else "", council.nation) if p)
+    st.markdown(f"{escape_markdown(council.type)} · {escape_markdown(place)}")
+    if not council.current:
+        successors = found.successors(council)
+        st.info(f"{escape_markdown(council.name)} no longer exists"
+                + (f" (it ended on {council.end_date})" if council.end_date else "") + ". Its area is now part of "
+                + ", ".join(f"[{escape_markdown(s.name)}](councils?authority={s.gss_code})" for s in successors) + ".")
+        return
+    county = found.by_code.get(council.county) if council.county else None
+    if county is not None and county.current:
+        st.markdown(f"County council above it: [{escape_markdown(county.name)}](councils?authority={county.gss_code})")
+    state = areas.get(council.gss_code)
+    status = state.status if state else "unknown"
+    term = data.vocabulary.term("area_statuses", status)
+    st.markdown(f"What is known: **{escape_markdown(term.label if term else status)}**. "
+                f"{escape_markdown(term.definition) if term else ''}")
+    codes = {council.gss_code} | {a.gss_code for a in found.by_code.values()
+                                  if not a.current and council in found.successors(a)}
+    own = data.sites[(data.sites["kind"] == "council") & data.sites["authority"].isin(codes)]
+    if not own.empty:
+        with st.expander(f"Evidence about the council ({len(data.claims[data.claims['site'].isin(own['id'])])} claims)"):
+            site_details(own, data.claims)
+    others = data.sites[(data.sites["kind"] != "council")
+                        & data.sites["area_codes"].map(lambda c: council.gss_code in c)]
+    if not others.empty:
+        names = sorted(set(others["organisation"]))
+        st.markdown(f"Other public bodies with claims in this area: {escape_markdown(', '.join(names))}. "
+                    "(They say nothing about the council's own equipment.)")
+
+    st.markdown("#### Freedom of information requests")
+    history = foi.request_history(council.gss_code, data.foi_requests, found, today)
+    if history.empty:
+        st.markdown("No request to this council is recorded yet.")
+    for request in history.itertuples(index=False):
+        words = STATE_WORDS.get(request.state, request.state)
+        line = f"Sent {request.sent or '(date not given)'}"
+        if request.due:
+            line += f", answer due by {request.due}"
+        line += f": **{escape_markdown(words)}**"
+        if request.answered:
+            line += f" (answered {request.answered})"
+        if request.finding:
+            line += f"; finding: {escape_markdown(data.vocabulary.label('findings', request.finding))}"
+        if request.url:
+            line += " · " + markdown_link("the request", request.url, escape_markdown)
+        st.markdown(f"- {line}")
+
+    st.markdown("#### Ask this council")
+    law = foi.LAW_NAMES[foi.law_for(council.nation)]
+    due = foi.due_date(today, foi.law_for(council.nation))
+    st.markdown(
+        f"A ready request, under {law}. Sent today, the answer would be due by **{due:%-d %B %Y}** "
+        "(20 working days; see the method page). Send it on WhatDoTheyKnow, where the request and the "
+        "answer are published for everyone, or copy it into an e-mail to the council's FOI team. "
+        "Then tell the campaign, so the map shows the council as asked."
+    )
+    if council.wdtk_id.isdigit():
+        st.link_button("Open this request on WhatDoTheyKnow", foi.whatdotheyknow_url(council), type="primary")
+    else:
+        st.link_button(f"Find {council.name} on WhatDoTheyKnow", foi.whatdotheyknow_url(council))
+        st.caption("This council's WhatDoTheyKnow page is not known here; search for it there, "
+                   "then paste the letter below.")
+    st.code(foi.full_letter(council), language=None, wrap_lines=True)
+    st.download_button("Download the letter (.txt)", foi.full_letter(council).encode("utf-8"),
+                       file_name=f"foi-request-{council.code.lower()}.txt", mime="text/plain",
+                       key=f"{key}_letter_{council.code}", on_click="ignore")

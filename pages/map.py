@@ -6,7 +6,6 @@
 date the data last changed, the sources and the credits, and no sidebar or menus.
 """
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -56,39 +55,15 @@ def campaign_map(filter_params: tuple, chosen_layout: str, data_key: str):
     )
 
 
-def show_site_details(sites: pd.DataFrame) -> None:
-    """Everything about the clicked sites, escaped (the popup's content, in the page)."""
-    for site in sites.itertuples(index=False):
-        st.markdown(f"#### {escape_markdown(site.name)}")
-        where = ", ".join(p for p in (site.address, site.postcode, site.authority_name or site.lad_name) if p)
-        st.markdown(f"{escape_markdown(site.organisation)} · {escape_markdown(vocabulary.label('kinds', site.kind))} · "
-                    f"{escape_markdown(where)}")
-        precision = vocabulary.term("precisions", site.precision)
-        st.markdown(f"Location: **{escape_markdown(precision.label if precision else site.precision)}**")
-        if precision and site.precision != "building":
-            st.info(precision.definition)
-        for claim in selection.claims[selection.claims["site"] == site.id].itertuples(index=False):
-            count = "" if pd.isna(claim.equipment_count) else f" · {int(claim.equipment_count)} devices"
-            st.markdown(
-                f"**{escape_markdown(vocabulary.label('grades', claim.grade))}** · "
-                f"{escape_markdown(vocabulary.label('vendors', claim.vendor))} · "
-                f"{escape_markdown('reported ' + claim.reported if claim.reported else 'date not given')} · "
-                f"{escape_markdown(vocabulary.label('statuses', claim.status))}{count}\n\n{escape_markdown(claim.claim)}"
-            )
-            if claim.response:
-                st.markdown(f"*Response:* {escape_markdown(claim.response)}")
-            for source_id in claim.sources:
-                row = data.sources[data.sources["id"] == source_id]
-                if row.empty:
-                    continue
-                link = markdown_link(row.iloc[0]["title"], row.iloc[0]["url"], escape_markdown)
-                st.markdown(f"- {link} ([about this source](sources?source={source_id}))")
-
-
 fmap = campaign_map(tuple(sorted(filters.to_params().items())), layout, data.last_changed + data.version)
 boundary_urls, boundary_message = ui.boundary_urls()
-credits = " ".join([settings.BOUNDARY_ATTRIBUTION, settings.POSTCODE_ATTRIBUTION, settings.MYSOCIETY_ATTRIBUTION + "."]
-                   + ([settings.HEX_ATTRIBUTION + "."] if layout == "hex" else []))
+# Credit each source only where it is used: the ONS boundaries are drawn only in the
+# geographic layout and only when the boundary file is there.
+credits = " ".join(
+    ([settings.BOUNDARY_ATTRIBUTION] if boundary_urls and layout == "geo" else [])
+    + [settings.POSTCODE_ATTRIBUTION, settings.MYSOCIETY_ATTRIBUTION + "."]
+    + ([settings.HEX_ATTRIBUTION + "."] if layout == "hex" else [])
+)
 
 if screenshot:
     width, map_height = SCREENSHOT_SIZES.get(st.query_params.get("size", "16x9"), SCREENSHOT_SIZES["16x9"])
@@ -120,10 +95,7 @@ st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
 if boundary_message:
-    st.warning(
-        "Council and region boundaries are not available, so the council areas are not drawn. "
-        f"{escape_markdown(boundary_message)}"
-    )
+    st.warning(f"Council and region boundaries are not drawn: {escape_markdown(boundary_message)}.")
 
 map_column, text_column = st.columns([3, 2], gap="large")
 with map_column:
@@ -139,7 +111,10 @@ with map_column:
     chosen_sites = selection.sites[selection.sites["id"].isin(keys)] if what == "site" else selection.sites.iloc[0:0]
     if not chosen_sites.empty:
         with st.container(border=True, key="map_details"):
-            show_site_details(chosen_sites)
+            ui.site_details(chosen_sites, selection.claims)
+    elif what == "area" and keys:
+        with st.container(border=True, key="map_council"):
+            ui.council_panel(keys[0], areas, key="map_council")
     if near:
         st.subheader(f"Near {near.postcode}")
         st.markdown(

