@@ -163,12 +163,13 @@ def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     return [[south - pad, west - pad], [north + pad, east + pad]]
 
 
-def write_boundary_files(target: Path = GENERATED_DIR) -> dict[str, str]:
+def write_boundary_files(target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> dict[str, str]:
     """Write simplified district, region and UK outline GeoJSON for the browser.
 
-    Returns layer name -> URL. File names carry a hash of their content, so a
-    browser cache never serves stale boundaries. Raises
-    :class:`geo.areas.BoundariesUnavailable` when the boundary file is missing.
+    Returns layer name -> URL (``url_prefix`` + file name). File names carry a
+    hash of their content, so a browser cache never serves stale boundaries.
+    Raises :class:`geo.areas.BoundariesUnavailable` when the boundary file is
+    missing.
     """
     import shapely
 
@@ -179,8 +180,8 @@ def write_boundary_files(target: Path = GENERATED_DIR) -> dict[str, str]:
         geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
         frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
         text = frame.to_json(drop_id=True, to_wgs84=True)
-        urls[layer] = _publish_text(text, layer, target)
-    urls["hex"] = publish_json(hex_cartogram(), "hex", target)
+        urls[layer] = _publish_text(text, layer, target, url_prefix)
+    urls["hex"] = publish_json(hex_cartogram(), "hex", target, url_prefix)
     return urls
 
 
@@ -211,7 +212,7 @@ def hex_cartogram(path: Path = settings.HEXES_CSV) -> dict:
 KEEP_GENERATED = 20
 
 
-def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR) -> str:
+def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
     """Write ``text`` as ``<prefix>-<hash>.json`` under ``target`` (once); return its URL."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     path = target / f"{prefix}-{digest}.json"
@@ -222,16 +223,16 @@ def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR) -> str:
         older = sorted(target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in older[KEEP_GENERATED:]:
             stale.unlink(missing_ok=True)
-    return f"{GENERATED_URL}/{path.name}"
+    return f"{url_prefix}/{path.name}"
 
 
-def publish_json(value, prefix: str, target: Path = GENERATED_DIR) -> str:
+def publish_json(value, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
     """Serve ``value`` as a static JSON file named by its content; return its URL.
 
     The same content always gets the same address, so browsers cache it and a
     repeat costs nothing; new content never overwrites what a page is reading.
     """
-    return _publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target)
+    return _publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target, url_prefix)
 
 
 # In JSON text, a structural "{" is always followed by '"' or "}", so any "{"
@@ -284,10 +285,10 @@ hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
         self._name = "SiteLayer"
         self.config = config_json
         self.library = _SITE_LAYER_JS
-        self.css = _MAP_CSS
+        self.css = MAP_CSS
 
 
-_MAP_CSS = """
+MAP_CSS = """
 .leaflet-container { background: #dde6ee; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 .hikmap-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.5; max-width: 230px; }
@@ -333,42 +334,78 @@ def build_map(
     flat coordinates, no tiles; each site at its district's hexagon).
     Nothing from the data is placed in the page: see the module docstring.
     """
-    if layout not in ("geo", "hex"):
-        raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
     self_host_folium()
     tiles = tiles or settings.tile_source()
+    options = map_options(layout, tiles)
     hex_layout = layout == "hex"
     fmap = folium.Map(
-        location=[22.0, 9.0] if hex_layout else list(settings.UK_CENTRE),
-        zoom_start=3 if hex_layout else settings.UK_ZOOM,
+        location=options["center"],
+        zoom_start=options["zoom"],
         tiles=None,
-        crs="Simple" if hex_layout else "EPSG3857",
-        max_zoom=8 if hex_layout else tiles.max_zoom,
-        min_zoom=1 if hex_layout else 4,
-        control_scale=not hex_layout,
-        zoom_snap=0.25 if hex_layout else 1,
+        crs=options["crs"],
+        max_zoom=options["maxZoom"],
+        min_zoom=options["minZoom"],
+        control_scale=options["scale"],
+        zoom_snap=options["zoomSnap"],
     )
     # folium gives min_zoom and max_zoom to its tile layer only; the map itself needs them too
     # (Leaflet.markercluster refuses a map without maxZoom, and with no tiles there is no layer).
-    fmap.options.update(minZoom=1 if hex_layout else 4, maxZoom=8 if hex_layout else tiles.max_zoom)
+    fmap.options.update(minZoom=options["minZoom"], maxZoom=options["maxZoom"])
     if tiles.url and not hex_layout:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name, max_zoom=tiles.max_zoom).add_to(fmap)
-    config = {
+    config = layer_config(data_url, site_count, selected, boundary_urls, tiles, near, layout)
+    SiteLayer(safe_script_json(config)).add_to(fmap)
+    if not hex_layout:  # the hex map frames itself once its hexagons are drawn
+        fmap.fit_bounds(bounds or [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])], max_zoom=FIT_MAX_ZOOM)
+    return fmap
+
+
+FIT_MAX_ZOOM = 13  # framing a selection never zooms in closer than this
+
+
+def map_options(layout: str, tiles: settings.TileSource) -> dict:
+    """The Leaflet map's options for a layout: the same for the app (folium) and the published site.
+
+    ``crs`` is ``EPSG3857`` (the UK map) or ``Simple`` (the hex cartogram, in
+    flat x/y units).
+    """
+    if layout not in ("geo", "hex"):
+        raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
+    if layout == "hex":
+        return {"crs": "Simple", "center": [22.0, 9.0], "zoom": 3, "minZoom": 1, "maxZoom": 8, "zoomSnap": 0.25,
+                "scale": False}
+    return {"crs": "EPSG3857", "center": list(settings.UK_CENTRE), "zoom": settings.UK_ZOOM, "minZoom": 4,
+            "maxZoom": tiles.max_zoom, "zoomSnap": 1, "scale": True}
+
+
+def layer_config(
+    data_url: str,
+    site_count: int,
+    selected: list[int] | None,
+    boundary_urls: dict[str, str] | None,
+    tiles: settings.TileSource,
+    near: tuple[float, float, float] | None,
+    layout: str,
+    sources_page: str = "sources",
+) -> dict:
+    """The configuration ``hikmapDraw`` (sitelayer.js) reads: addresses, numbers and our own settings.
+
+    ``sources_page`` is where a popup's "about this source" link goes; a page
+    name ending in ``.html`` (the published site) gets ``#source-<id>``,
+    otherwise ``?source=<id>`` (the app).
+    """
+    return {
         "data": data_url,
         "selected": None if selected is None else [int(i) for i in selected],
         "canvas": site_count > CANVAS_THRESHOLD,
         "boundaries": boundary_urls or {},
         "outlineBasemap": not tiles.url,
         # The full licence lines are shown under the map; the map itself carries the short form.
-        "attribution": settings.HEX_ATTRIBUTION if hex_layout else settings.SHORT_ATTRIBUTION,
-        "sourcesPage": "sources",
+        "attribution": settings.HEX_ATTRIBUTION if layout == "hex" else settings.SHORT_ATTRIBUTION,
+        "sourcesPage": sources_page,
         "near": {"lat": near[0], "lon": near[1], "km": near[2]} if near else None,
         "layout": layout,
     }
-    SiteLayer(safe_script_json(config)).add_to(fmap)
-    if not hex_layout:  # the hex map frames itself once its hexagons are drawn
-        fmap.fit_bounds(bounds or [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])], max_zoom=13)
-    return fmap
 
 
 def near_bounds(lat: float, lon: float, km: float) -> list[list[float]]:

@@ -1,0 +1,451 @@
+"""The published map: the public views as plain static files, for any static host or CDN.
+
+``python -m geo publish OUT_DIR`` writes:
+
+* ``index.html``: the map (``?layout=hex`` for the hex cartogram), with the
+  filters in the URL (the app's own parameters: ``nation``, ``region``,
+  ``council``, ``kind``, ``vendor``, ``grade``, ``status``, ``from``, ``to``,
+  ``q``) applied in the browser, the legend, the popups with the evidence and
+  the credits; ``?view=embed`` shows the map alone with its date, counts and
+  credits, for an ``<iframe>``;
+* ``table.html``: the evidence as a table, one row per claim, for the same
+  filters, with the whole dataset as CSV, GeoJSON and the data package;
+* ``sources.html``: every source, with an anchor per source;
+* ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages),
+  ``assets/`` (our script and style), ``data/`` (the map's JSON, the filter
+  index, the boundaries), ``downloads/``.
+
+Nothing runs on a server. Pages are written here with every piece of data
+HTML-escaped, never through a template; the browser reads the data as JSON
+and builds the page with DOM text nodes (``assets/publish.js`` and
+``sitelayer.js``). A Content-Security-Policy allows scripts, styles, data and
+images from the site itself only, plus the configured map tiles. Links are
+relative, so the site works from any folder path.
+
+The site is written into a new folder beside ``OUT_DIR`` and swapped in as a
+whole: ``OUT_DIR`` is a symbolic link that is replaced in one step, so a
+half-written site is never served. The previous version is kept (a reader
+mid-visit keeps working); older ones are removed.
+
+Filter "near a postcode" needs the postcode directory, which stays with the
+app: the published pages say so and link to the app when ``HIKMAP_APP_URL``
+is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from geo import export, settings
+from geo.assets import ensure_vendor_assets
+from geo.dataset import Dataset
+
+ASSETS_DIR = Path(__file__).parent / "publish"
+SITE_LAYER_JS = Path(__file__).parent / "sitelayer.js"
+MARKER = ".hikmap-published"  # a published folder says so, so that publish never replaces anything else
+KEEP_VERSIONS = 2
+TITLE = "Hikvision cameras in UK public buildings"
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What was published: the link, the version folder, and the numbers in it."""
+
+    out_dir: Path
+    version_dir: Path
+    sites: int
+    claims: int
+    sources: int
+    boundaries: bool
+
+
+class PublishError(RuntimeError):
+    """The site could not be published (nothing was changed)."""
+
+
+# --- Data for the browser ---------------------------------------------------------------------
+def filter_index(data: Dataset, councils: dict[str, str], extents: dict[str, tuple]) -> dict:
+    """What the browser needs to apply the app's filters (see :func:`geo.filters.apply_filters`).
+
+    Positions match the map data's: site ``i`` here is site ``i`` there.
+    ``allowed`` lists the values each filter accepts (anything else in a URL
+    is ignored, as in the app). ``extents`` frame the councils, regions and
+    nations a filter names.
+    """
+    sites, claims = data.sites, data.claims
+    position = {site_id: i for i, site_id in enumerate(sites["id"])}
+
+    def coord(value):
+        return None if pd.isna(value) else round(float(value), 5)
+
+    text_columns = ("name", "organisation", "address", "postcode", "lad_name", "authority_name")
+    vocabulary = data.vocabulary
+    return {
+        "sites": {
+            "nation": list(sites["nation"]),
+            "region": list(sites["region"]),
+            "kind": list(sites["kind"]),
+            "areaCodes": [list(codes) for codes in sites["area_codes"]],
+            "text": [[str(row[c] or "") for c in text_columns] for _, row in sites.iterrows()],
+            "lat": [coord(v) for v in sites["lat"]],
+            "lon": [coord(v) for v in sites["lon"]],
+        },
+        "claims": {
+            "site": [position[s] for s in claims["site"]],
+            "vendor": list(claims["vendor"]),
+            "grade": list(claims["grade"]),
+            "status": list(claims["status"]),
+            "reported": list(claims["reported"]),
+            "text": [[c or "", r or ""] for c, r in zip(claims["claim"], claims["response"])],
+        },
+        "allowed": {
+            "nations": nations_and_regions()[0],
+            "regions": nations_and_regions()[1],
+            "councils": sorted(councils),
+            "kinds": vocabulary.keys("kinds"),
+            "vendors": vocabulary.keys("vendors"),
+            "grades": vocabulary.keys("grades"),
+            "statuses": vocabulary.keys("statuses"),
+        },
+        "extents": {name: [round(v, 5) for v in box] for name, box in extents.items()},
+        "ukBounds": [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])],
+    }
+
+
+def nations_and_regions() -> tuple[list[str], list[str]]:
+    """The nations and regions the filters offer (those of the district table, as in the app)."""
+    from geo.areas import load_districts
+
+    districts = load_districts()
+    return sorted({d.nation for d in districts}), sorted({d.region for d in districts})
+
+
+def table_rows(data: Dataset) -> dict:
+    """The evidence table's columns for every claim, in the data's claim order (plain text)."""
+    table = export.claims_table(data.sites, data.claims, data.sources)
+    vocabulary = data.vocabulary
+    titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
+    return {
+        "site": list(table["site"]),
+        "organisation": list(table["organisation"]),
+        "kind": [vocabulary.label("kinds", v) for v in table["kind"]],
+        "grade": [vocabulary.label("grades", v) for v in table["grade"]],
+        "reported": list(table["reported"]),
+        "status": [vocabulary.label("statuses", v) for v in table["status"]],
+        "devices": ["" if v == "" or pd.isna(v) else str(v) for v in table["equipment_count"]],
+        "claim": list(table["claim"]),
+        "sources": [[[s, titles.get(s, s)] for s in ids.split(";") if s] for ids in table["source_ids"]],
+        "location": [vocabulary.label("precisions", v) for v in table["precision"]],
+        "council": list(table["district"]),
+    }
+
+
+# --- Pages -------------------------------------------------------------------------------------
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def content_security_policy(tiles: settings.TileSource) -> str:
+    """Only the site itself, and the tile server's origin for images when tiles are on."""
+    images = "'self' data:"
+    if tiles.url:
+        parsed = urlparse(tiles.url.replace("{s}", "a"))
+        images += f" {parsed.scheme}://{parsed.netloc}"
+    return ("default-src 'self'; script-src 'self'; connect-src 'self'; "
+            f"img-src {images}; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *")
+
+
+def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileSource, scripts: list[str]) -> str:
+    """One complete HTML page. ``body`` is markup we built with every piece of data escaped."""
+    from geo.mapview import safe_script_json
+
+    config = ""
+    if page_config is not None:
+        # A JSON data block is never run; safe_script_json keeps it from closing the element.
+        config = f'<script type="application/json" id="hikmap-page">{safe_script_json(page_config)}</script>\n'
+    script_tags = "".join(f'<script src="{_e(src)}"></script>\n' for src in scripts)
+    # frame-ancestors cannot be set from a <meta> policy; newsrooms embed the map in an <iframe>.
+    policy = content_security_policy(tiles).replace("; frame-ancestors *", "")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{_e(title)}</title>\n"
+        '<link rel="icon" href="assets/favicon.png">\n'
+        '<link rel="stylesheet" href="vendor/leaflet/leaflet.css">\n'
+        '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.css">\n'
+        '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.Default.css">\n'
+        '<link rel="stylesheet" href="assets/map.css">\n'
+        '<link rel="stylesheet" href="assets/publish.css">\n'
+        "</head>\n<body>\n"
+        '<a class="skip" href="#main">Skip to the content</a>\n'
+        f"{body}\n{config}{script_tags}</body>\n</html>\n"
+    )
+
+
+def _header(data: Dataset, current: str) -> str:
+    links = [("index.html", "Map"), ("index.html?layout=hex", "Hex map"), ("table.html", "Evidence table"),
+             ("sources.html", "Sources")]
+    current_mark = ' aria-current="page"'
+    nav = "".join(
+        f'<li><a href="{_e(href)}" data-keep-filters="{"1" if href != "sources.html" else "0"}"'
+        f'{current_mark if label == current else ""}>{_e(label)}</a></li>'
+        for href, label in links
+    )
+    return (
+        '<header class="site">\n'
+        f'<p class="title"><a href="index.html">{_e(TITLE)}</a></p>\n'
+        f'<nav aria-label="Pages"><ul>{nav}</ul></nav>\n'
+        "</header>\n"
+    )
+
+
+def _filter_form(data: Dataset, councils: dict[str, str], nations: list[str], regions: list[str]) -> str:
+    """The filter form: the same choices as the app's sidebar; publish.js writes them to the URL."""
+    vocabulary = data.vocabulary
+
+    def select(name: str, label: str, options: list[tuple[str, str]]) -> str:
+        items = "".join(f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in options)
+        return (f'<div class="field"><label for="f-{name}">{_e(label)}</label>'
+                f'<select id="f-{name}" name="{name}" multiple size="4">{items}</select></div>')
+
+    fields = [
+        '<div class="field"><label for="f-q">Search</label>'
+        '<input id="f-q" name="q" type="search" maxlength="200" placeholder="Organisation, place, claim…"></div>',
+        select("nation", "Nation", [(n, n) for n in nations]),
+        select("region", "Region", [(r, r) for r in regions]),
+        select("council", "Council", sorted(councils.items(), key=lambda item: item[1])),
+        select("kind", "Kind of body", list(vocabulary.labels("kinds").items())),
+        select("vendor", "Vendor", list(vocabulary.labels("vendors").items())),
+        select("grade", "Evidence grade", list(vocabulary.labels("grades").items())),
+        select("status", "Status", list(vocabulary.labels("statuses").items())),
+        '<div class="field"><label for="f-from">Reported from</label><input id="f-from" name="from" type="date"></div>',
+        '<div class="field"><label for="f-to">Reported to</label><input id="f-to" name="to" type="date"></div>',
+    ]
+    return (
+        '<form id="filters" class="filters" method="get" aria-label="Filters">\n'
+        '<details><summary>Filter the map and the table</summary>\n'
+        f'<div class="fields">{"".join(fields)}</div>\n'
+        '<p class="hint">Hold Ctrl (or ⌘) to choose several values in a list.</p>\n'
+        '<p><button type="submit">Apply filters</button> <a href="?" class="reset" id="reset">Reset all filters</a></p>\n'
+        "</details>\n</form>\n"
+    )
+
+
+def _credits(boundaries: bool, layout_note: bool = True) -> str:
+    lines = ([settings.BOUNDARY_ATTRIBUTION] if boundaries else []) + [
+        settings.POSTCODE_ATTRIBUTION, settings.MYSOCIETY_ATTRIBUTION + ".", settings.HEX_ATTRIBUTION + "."]
+    return f'<p class="credits">{_e(" ".join(lines))}</p>'
+
+
+def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool,
+             app_url: str) -> str:
+    near = (f' To search near a postcode, use <a href="{_e(app_url)}">the live app</a>.' if app_url else "")
+    body = (
+        _header(data, "Map")
+        + '<main id="main">\n'
+        f'<h1>{_e(TITLE)}</h1>\n'
+        f'<p class="dated">An evidence map. Data last changed {_e(data.last_changed)} (version {_e(data.version)}).'
+        " Select a marker for its claims, evidence grade and sources.</p>\n"
+        + _filter_form(data, councils, nations, regions)
+        + '<p id="counts" class="counts" aria-live="polite">Loading the map…</p>\n'
+        '<p id="ignored" class="ignored" hidden></p>\n'
+        '<div id="map" class="map" role="region" aria-label="Map of the sites and council areas"></div>\n'
+        '<p class="note">Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a '
+        "council's area; a thick outline means several sites share one place. Council areas are coloured by what is "
+        'known of the council. The same selection is listed in <a href="table.html" data-keep-filters="1">the '
+        f"evidence table</a>.{near}</p>\n"
+        + _credits(boundaries)
+        + "</main>\n"
+    )
+    return _page(TITLE, body, page_config, tiles, ["vendor/leaflet/leaflet.js",
+                                                   "vendor/markercluster/leaflet.markercluster.js",
+                                                   "assets/sitelayer.js", "assets/publish.js"])
+
+
+def table_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, downloads: dict[str, str]) -> str:
+    links = "".join(f'<li><a href="{_e(href)}" download>{_e(label)}</a></li>' for label, href in downloads.items())
+    body = (
+        _header(data, "Evidence table")
+        + '<main id="main">\n<h1>The evidence as a table</h1>\n'
+        f'<p class="dated">One row per claim, for the same filters as the map. Data last changed '
+        f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
+        + _filter_form(data, councils, nations, regions)
+        + '<p id="counts" class="counts" aria-live="polite">Loading the table…</p>\n'
+        '<p id="ignored" class="ignored" hidden></p>\n'
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-caption">'
+        '<table id="evidence"><caption id="table-caption">Claims matching the filters</caption>'
+        "<thead><tr><th scope=\"col\">Site</th><th scope=\"col\">Organisation</th><th scope=\"col\">Kind</th>"
+        "<th scope=\"col\">Evidence grade</th><th scope=\"col\">Reported</th><th scope=\"col\">Status</th>"
+        "<th scope=\"col\">Devices</th><th scope=\"col\">Claim</th><th scope=\"col\">Sources</th>"
+        "<th scope=\"col\">Location</th><th scope=\"col\">Council</th></tr></thead><tbody></tbody></table></div>\n"
+        "<h2>Download the whole dataset</h2>\n"
+        f'<ul class="downloads">{links}</ul>\n'
+        '<p class="note">The CSV opens in a spreadsheet (UTF-8 with a byte-order mark); a cell that begins with =, +, '
+        "-, @, a tab or a carriage return gets a leading ' so that it is shown as text, never run as a formula. "
+        f"The data is licensed {_e(export.DATA_LICENCE)}.</p>\n"
+        "</main>\n"
+    )
+    return _page(f"The evidence as a table: {TITLE}", body, page_config, tiles, ["assets/publish.js"])
+
+
+def sources_page(data: Dataset, tiles) -> str:
+    citing = export.citations_by_source(data.sites, data.claims, data.figures)
+    kinds = data.vocabulary.labels("source_kinds")
+    items = []
+    for row in data.sources.sort_values("title", key=lambda s: s.str.lower()).itertuples(index=False):
+        url = export.safe_url(row.url)
+        title = f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(row.title)}</a>' if url else _e(row.title)
+        cited = citing.get(row.id)
+        details = " · ".join(_e(p) for p in (row.publisher, row.published or "date not given",
+                                             kinds.get(row.kind, row.kind)) if p)
+        archive = export.safe_url(row.archive_url)
+        if archive:
+            details += f' · <a href="{_e(archive)}" rel="noopener noreferrer">archived copy</a>'
+        supports = ""
+        if cited and (cited.claims or cited.figures):
+            about = sorted({c["site"] for c in cited.claims})
+            parts = ([f"claims about {', '.join(about)}"] if about else []) + (
+                [f"{len(cited.figures)} key figure(s)"] if cited.figures else [])
+            supports = f'<p class="meta">Cited for {_e("; ".join(parts))}.</p>'
+        items.append(f'<li id="source-{_e(row.id)}" tabindex="-1"><p class="source-title">{title}</p>'
+                     f'<p class="meta">{details}</p>{supports}</li>')
+    body = (
+        _header(data, "Sources")
+        + '<main id="main">\n<h1>Sources</h1>\n'
+        f'<p class="dated">Every publication the evidence cites: {len(data.sources)} sources. Data last changed '
+        f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
+        f'<ol class="sources">{"".join(items)}</ol>\n</main>\n'
+    )
+    return _page(f"Sources: {TITLE}", body, None, tiles, [])
+
+
+# --- Writing -----------------------------------------------------------------------------------
+def _write_json(folder: Path, prefix: str, value) -> str:
+    """Write JSON named by its content under ``folder``; return its path relative to the site."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    name = f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}.json"
+    (folder / name).write_text(text, encoding="utf-8")
+    return f"{folder.name}/{name}"
+
+
+def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "") -> PublishReport:
+    """Write the whole site into the empty folder ``target`` (see the module docstring)."""
+    from geo.areas import BoundariesUnavailable, area_extents
+    from geo.authorities import load_authorities
+    from geo.foi import area_statuses
+    from geo.mapview import (DETAIL_LIMIT, FIT_MAX_ZOOM, MAP_CSS, county_of_districts, layer_config, map_data,
+                             map_options, write_boundary_files)
+
+    tiles = tiles or settings.tile_source()
+    authorities = load_authorities()
+    councils = {a.gss_code: a.name for a in authorities.current() if a.is_council and a.gss_code}
+    areas = area_statuses(data.sites, data.claims, data.foi_requests, authorities, data.vocabulary,
+                          today=dt.date.today())
+    for folder in ("vendor", "assets", "data", "downloads"):
+        (target / folder).mkdir(parents=True)
+    ensure_vendor_assets()
+    shutil.copytree(settings.STATIC_DIR / "vendor", target / "vendor", dirs_exist_ok=True)
+    for asset in ASSETS_DIR.iterdir():
+        shutil.copy2(asset, target / "assets" / asset.name)
+    shutil.copy2(SITE_LAYER_JS, target / "assets" / "sitelayer.js")
+    (target / "assets" / "map.css").write_text(MAP_CSS, encoding="utf-8")
+    shutil.copy2(settings.STATIC_DIR / "favicon.png", target / "assets" / "favicon.png")
+
+    try:
+        boundary_urls = write_boundary_files(target / "data", url_prefix="data")
+        extents = area_extents()
+    except BoundariesUnavailable:
+        boundary_urls, extents = {}, {}
+    # Every popup complete, however many sites: the published site has no server to ask.
+    payload = map_data(data.sites, data.claims, data.sources, data.vocabulary, areas=areas,
+                       county_of=county_of_districts(authorities), detail_limit=max(DETAIL_LIMIT, len(data.sites)))
+    data_url = _write_json(target / "data", "sites", payload)
+    index_url = _write_json(target / "data", "filters", filter_index(data, councils, extents))
+    table_url = _write_json(target / "data", "table", table_rows(data))
+
+    downloads = {
+        "Evidence as CSV (one row per claim)": "downloads/hikvision-evidence.csv",
+        "Evidence as GeoJSON (sites with their claims)": "downloads/hikvision-evidence.geojson",
+        "Whole data package (zip: data, schema, licences)": "downloads/hikvision-evidence-data-package.zip",
+    }
+    files = [export.selection_csv(data.sites, data.claims, data.sources),
+             export.selection_geojson(data.sites, data.claims, data.sources),
+             export.package_zip(settings.DATA_DIR, data.descriptor)]
+    for (_, href), content in zip(downloads.items(), files):
+        (target / href).write_bytes(content)
+
+    nations, regions = nations_and_regions()
+    layouts = {layout: {"options": map_options(layout, tiles),
+                        "layer": layer_config(data_url, len(data.sites), None, boundary_urls, tiles, None, layout,
+                                              sources_page="sources.html")}
+               for layout in ("geo", "hex")}
+    common = {"index": index_url, "siteCount": len(data.sites), "claimCount": len(data.claims),
+              "lastChanged": data.last_changed, "version": data.version}
+    map_config = {**common, "page": "map", "layouts": layouts, "fitMaxZoom": FIT_MAX_ZOOM,
+                  "tiles": {"url": tiles.url, "attribution": tiles.attribution, "maxZoom": tiles.max_zoom}
+                  if tiles.url else None}
+    table_config = {**common, "page": "table", "table": table_url}
+    pages = {
+        "index.html": map_page(data, map_config, councils, nations, regions, tiles, bool(boundary_urls), app_url),
+        "table.html": table_page(data, table_config, councils, nations, regions, tiles, downloads),
+        "sources.html": sources_page(data, tiles),
+    }
+    for name, text in pages.items():
+        (target / name).write_text(text, encoding="utf-8")
+    (target / MARKER).write_text(f"{data.version} {data.last_changed}\n", encoding="utf-8")
+    return PublishReport(target, target, len(data.sites), len(data.claims), len(data.sources), bool(boundary_urls))
+
+
+def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "") -> PublishReport:
+    """Build the site in a new version folder and swap ``out_dir`` (a symbolic link) to it in one step.
+
+    ``out_dir`` may not exist yet, be a link an earlier publish made, or be a
+    folder an earlier publish wrote (it is moved aside once). Anything else is
+    refused with :class:`PublishError`, and nothing is changed.
+    """
+    out_dir = Path(os.path.abspath(out_dir))
+    versions = out_dir.parent / f".{out_dir.name}.versions"
+    if out_dir.exists() and not out_dir.is_symlink():
+        if not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).is_file()):
+            raise PublishError(f"{out_dir} exists and was not written by `python -m geo publish`; choose another folder")
+    versions.mkdir(parents=True, exist_ok=True)
+    # Names sort by the time they were made (to the microsecond), newest last.
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    version_dir = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
+    building = versions / f".building-{version_dir.name}"
+    try:
+        building.mkdir()
+        report = build_site(building, data, tiles, app_url)
+        building.rename(version_dir)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    if out_dir.exists() and not out_dir.is_symlink():
+        # A folder from an earlier publish (or an empty one): move it aside once, then link.
+        if any(out_dir.iterdir()):
+            out_dir.rename(versions / f"{stamp}-moved-{uuid.uuid4().hex[:8]}")
+        else:
+            out_dir.rmdir()
+    link = out_dir.parent / f".{out_dir.name}.link-{uuid.uuid4().hex[:8]}"
+    link.symlink_to(os.path.relpath(version_dir, out_dir.parent), target_is_directory=True)
+    os.replace(link, out_dir)  # one step: readers see the old site or the new one
+    current = version_dir.resolve()
+    old = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                 key=lambda p: p.name, reverse=True)
+    for stale in [p for p in old if p.resolve() != current][KEEP_VERSIONS - 1:]:
+        shutil.rmtree(stale)
+    return PublishReport(out_dir, version_dir, report.sites, report.claims, report.sources, report.boundaries)

@@ -1,0 +1,139 @@
+"""The published static site: what it writes, how it swaps in, and that data stays text.
+
+The browser half (same selection as the app, no outside requests, phone
+width) is in test_publish_browser.py.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from geo import publish as publishing
+from geo import settings
+from geo.dataset import load_dataset
+from hostile import corpus, hostile_package
+
+pytestmark = pytest.mark.boundaries
+
+DATA = load_dataset()
+NO_TILES = settings.TILE_SOURCES["none"]
+PAGES = ("index.html", "table.html", "sources.html")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("published") / "site"
+    report = publishing.publish(out, DATA, tiles=NO_TILES)
+    return out, report
+
+
+def test_publish_writes_every_view_with_its_assets(site):
+    out, report = site
+    assert out.is_symlink() and out.resolve() == report.version_dir.resolve()
+    for name in PAGES:
+        assert (out / name).is_file()
+    for path in ("vendor/leaflet/leaflet.js", "vendor/markercluster/leaflet.markercluster.js", "assets/sitelayer.js",
+                 "assets/publish.js", "assets/publish.css", "assets/map.css",
+                 "downloads/hikvision-evidence.csv", "downloads/hikvision-evidence.geojson",
+                 "downloads/hikvision-evidence-data-package.zip"):
+        assert (out / path).is_file(), path
+    assert (report.sites, report.claims, report.sources) == (len(DATA.sites), len(DATA.claims), len(DATA.sources))
+    # The map data has every popup's claims, whatever the number of sites.
+    sites_json = next((out / "data").glob("sites-*.json"))
+    payload = json.loads(sites_json.read_text(encoding="utf-8"))
+    assert payload["detail"] is True and len(payload["claims"]) == len(DATA.claims)
+
+
+def test_every_link_is_relative_and_every_request_stays_on_the_site(site):
+    out, _ = site
+    for name in PAGES:
+        text = (out / name).read_text(encoding="utf-8")
+        for attribute, url in re.findall(r'\b(src|href)="([^"]*)"', text):
+            url = html.unescape(url)
+            if attribute == "src" or name != "sources.html":
+                assert not url.startswith(("/", "http:", "https:", "//")), (name, url)
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text).group(1)
+        policy = html.unescape(policy)
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
+        assert "http" not in policy  # no tiles configured: no outside host at all
+        assert "<script>" not in text  # no inline script: data arrives as JSON files
+
+
+def test_tiles_are_the_only_outside_host_allowed():
+    policy = publishing.content_security_policy(settings.TILE_SOURCES["osm"])
+    assert re.findall(r"https?://[^\s;]+", policy) == ["https://tile.openstreetmap.org"]
+    assert "img-src 'self' data: https://tile.openstreetmap.org" in policy
+
+
+def test_publishing_again_swaps_the_whole_site_and_keeps_one_previous_version(tmp_path):
+    out = tmp_path / "site"
+    first = publishing.publish(out, DATA, tiles=NO_TILES)
+    second = publishing.publish(out, DATA, tiles=NO_TILES)
+    third = publishing.publish(out, DATA, tiles=NO_TILES)
+    assert out.resolve() == third.version_dir.resolve()
+    versions = sorted(p.name for p in (tmp_path / ".site.versions").iterdir())
+    assert versions == sorted([second.version_dir.name, third.version_dir.name])
+    assert not first.version_dir.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".link-" in p.name] == []
+
+
+def test_a_failed_publish_leaves_the_served_site_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    good = publishing.publish(out, DATA, tiles=NO_TILES)
+    before = (out / "index.html").read_bytes()
+
+    def half_then_fail(target, *args, **kwargs):
+        (target / "index.html").write_text("half-written", encoding="utf-8")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(publishing, "build_site", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        publishing.publish(out, DATA, tiles=NO_TILES)
+    assert out.resolve() == good.version_dir.resolve()
+    assert (out / "index.html").read_bytes() == before
+    assert [p.name for p in (tmp_path / ".site.versions").iterdir()] == [good.version_dir.name]
+
+
+def test_publish_refuses_a_folder_it_did_not_write(tmp_path):
+    out = tmp_path / "someone-elses"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(publishing.PublishError, match="was not written by"):
+        publishing.publish(out, DATA, tiles=NO_TILES)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me" and not out.is_symlink()
+
+
+def test_hostile_text_is_escaped_in_the_pages_and_literal_in_the_data(tmp_path):
+    marker = tmp_path / "server-side-template-ran"
+    data_dir, values = hostile_package(tmp_path, marker)
+    hostile = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
+    out = tmp_path / "site"
+    publishing.publish(out, hostile, tiles=NO_TILES)
+    for name in PAGES:
+        text = (out / name).read_text(encoding="utf-8")
+        assert "<script>window.hikmapPwned" not in text and "<img src=x" not in text and "<svg onload" not in text
+        assert 'href="javascript:' not in text.lower() and 'href="data:' not in text.lower()
+    sources = (out / "sources.html").read_text(encoding="utf-8")
+    shown = [v for v in values if html.escape(v, quote=True) in sources]
+    assert shown, "the corpus reached the sources page, escaped"
+    assert not marker.exists()
+    table = json.loads(next((out / "data").glob("table-*.json")).read_text(encoding="utf-8"))
+    assert set(values) & set(table["claim"]), "the table's data holds the values literally"
+
+
+def test_the_command_publishes_and_says_where(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "public"
+    env = {**os.environ, "HIKMAP_TILES": "none"}
+    result = subprocess.run([sys.executable, "-m", "geo", "publish", str(out)], cwd=settings.PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"to {out}" in result.stderr and (out / "index.html").is_file()
