@@ -126,17 +126,9 @@ def council_names() -> dict[str, str]:
 
 
 def allowed_values(data: Dataset) -> dict[str, list[str]]:
-    districts = districts_table()
-    vocabulary = data.vocabulary
-    return {
-        "nations": sorted(districts["nation"].unique()),
-        "regions": sorted(districts["region"].unique()),
-        "councils": list(council_names()),
-        "kinds": vocabulary.keys("kinds"),
-        "vendors": vocabulary.keys("vendors"),
-        "grades": vocabulary.keys("grades"),
-        "statuses": vocabulary.keys("statuses"),
-    }
+    from geo.filters import allowed_values as allowed
+
+    return allowed(data.vocabulary)
 
 
 def _url_filters(data: Dataset) -> Filters:

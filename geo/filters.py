@@ -198,3 +198,22 @@ def apply_filters(sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, n
     chosen_sites = sites[keep]
     chosen_claims = claims[claim_keep & claims["site"].isin(set(chosen_sites["id"]))]
     return Selection(sites=chosen_sites, claims=chosen_claims)
+
+
+def allowed_values(vocabulary) -> dict[str, list[str]]:
+    """The values each multi-choice filter accepts: the app, the published site and the tests share it.
+
+    Nations and regions are those of the district table; councils are the
+    current councils at every tier (GSS codes); the rest come from the
+    vocabulary of ``datapackage.json``.
+    """
+    from geo.areas import load_districts
+    from geo.authorities import load_authorities
+
+    districts = load_districts()
+    return {
+        "nations": sorted({d.nation for d in districts}),
+        "regions": sorted({d.region for d in districts}),
+        "councils": sorted(a.gss_code for a in load_authorities().current() if a.is_council and a.gss_code),
+        **{group: vocabulary.keys(group) for group in ("kinds", "vendors", "grades", "statuses")},
+    }

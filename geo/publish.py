@@ -50,6 +50,7 @@ import pandas as pd
 from geo import export, settings
 from geo.assets import ensure_vendor_assets
 from geo.dataset import Dataset
+from geo.filters import allowed_values
 
 ASSETS_DIR = Path(__file__).parent / "publish"
 SITE_LAYER_JS = Path(__file__).parent / "sitelayer.js"
@@ -75,7 +76,7 @@ class PublishError(RuntimeError):
 
 
 # --- Data for the browser ---------------------------------------------------------------------
-def filter_index(data: Dataset, councils: dict[str, str], extents: dict[str, tuple]) -> dict:
+def filter_index(data: Dataset, extents: dict[str, tuple]) -> dict:
     """What the browser needs to apply the app's filters (see :func:`geo.filters.apply_filters`).
 
     Positions match the map data's: site ``i`` here is site ``i`` there.
@@ -109,15 +110,7 @@ def filter_index(data: Dataset, councils: dict[str, str], extents: dict[str, tup
             "reported": list(claims["reported"]),
             "text": [[c or "", r or ""] for c, r in zip(claims["claim"], claims["response"])],
         },
-        "allowed": {
-            "nations": nations_and_regions()[0],
-            "regions": nations_and_regions()[1],
-            "councils": sorted(councils),
-            "kinds": vocabulary.keys("kinds"),
-            "vendors": vocabulary.keys("vendors"),
-            "grades": vocabulary.keys("grades"),
-            "statuses": vocabulary.keys("statuses"),
-        },
+        "allowed": allowed_values(vocabulary),
         "extents": {name: [round(v, 5) for v in box] for name, box in extents.items()},
         "ukBounds": [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])],
     }
@@ -132,11 +125,17 @@ def nations_and_regions() -> tuple[list[str], list[str]]:
 
 
 def table_rows(data: Dataset) -> dict:
-    """The evidence table's columns for every claim, in the data's claim order (plain text)."""
+    """The evidence table's columns for every claim (plain text), in the app's order (by site, newest first).
+
+    ``claim`` gives each row's position among the data's claims, which is
+    what the filters select.
+    """
     table = export.claims_table(data.sites, data.claims, data.sources)
+    position = {claim_id: i for i, claim_id in enumerate(data.claims["id"])}
     vocabulary = data.vocabulary
     titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
     return {
+        "position": [position[c] for c in table["claim_id"]],
         "site": list(table["site"]),
         "organisation": list(table["organisation"]),
         "kind": [vocabulary.label("kinds", v) for v in table["kind"]],
@@ -374,7 +373,7 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
     payload = map_data(data.sites, data.claims, data.sources, data.vocabulary, areas=areas,
                        county_of=county_of_districts(authorities), detail_limit=max(DETAIL_LIMIT, len(data.sites)))
     data_url = _write_json(target / "data", "sites", payload)
-    index_url = _write_json(target / "data", "filters", filter_index(data, councils, extents))
+    index_url = _write_json(target / "data", "filters", filter_index(data, extents))
     table_url = _write_json(target / "data", "table", table_rows(data))
 
     downloads = {

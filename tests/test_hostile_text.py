@@ -25,7 +25,7 @@ from geo.filters import Filters, apply_filters
 from geo.authorities import load_authorities
 from geo.foi import area_statuses
 from geo.mapview import build_map, map_data, publish_json, safe_script_json
-from hostile import corpus, hostile_package
+from hostile import hostile_package
 
 TEMPLATE_DELIMITERS = ("{{", "{%", "{#")
 

@@ -10,14 +10,13 @@ import html
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from geo import publish as publishing
 from geo import settings
 from geo.dataset import load_dataset
-from hostile import corpus, hostile_package
+from hostile import hostile_package
 
 pytestmark = pytest.mark.boundaries
 

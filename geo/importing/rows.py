@@ -379,7 +379,7 @@ def _names_alike(name: str, candidates: Iterable[Authority]) -> bool:
 
 def _add_records(row: Row, candidate: _Candidate) -> None:
     """What one row adds: a site and a source for a claim, the claim, and a request."""
-    values, number = row.values, row.number
+    values = row.values
     if not values.get("organisation"):
         row.issue("organisation", "required value is missing: name the public body")
     if not row.has_foi and not row.has_claim:

@@ -214,7 +214,10 @@
   function drawTable(rows, chosen) {
     var body = document.querySelector("#evidence tbody");
     var fields = ["site", "organisation", "kind", "grade", "reported", "status", "devices", "claim"];
-    chosen.claims.forEach(function (j) {
+    var wanted = {};
+    chosen.claims.forEach(function (c) { wanted[c] = true; });
+    rows.position.forEach(function (claim, j) {
+      if (!wanted[claim]) { return; }
       var tr = el("tr");
       fields.forEach(function (name, k) {
         var cell = el(k === 0 ? "th" : "td", null, rows[name][j]);

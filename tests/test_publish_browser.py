@@ -1,0 +1,154 @@
+"""The published site in a real browser: the same selection as the app, nothing from outside, phone width.
+
+The site is served by a plain static file server from a folder a few levels
+down, to show that it works from any path.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+
+import pytest
+
+from conftest import PageWatch
+from geo import publish as publishing
+from geo import settings
+from geo.dataset import load_dataset
+from geo.filters import Filters, allowed_values, apply_filters
+
+pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
+
+DATA = load_dataset()
+COUNTS = re.compile(r"(\d+) of (\d+) sites · (\d+) of (\d+) claims")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static-host")
+    publishing.publish(root / "news" / "2026" / "hikvision-map", DATA, tiles=settings.TILE_SOURCES["none"])
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/news/2026/hikvision-map"
+    server.shutdown()
+
+
+def published_selection(page) -> tuple[list[int], int]:
+    page.wait_for_function("() => document.body.dataset.hikmapClaims !== undefined", timeout=30_000)
+    chosen = page.evaluate("() => document.body.dataset.hikmapSelected")
+    claims = int(page.evaluate("() => document.body.dataset.hikmapClaims"))
+    return [int(i) for i in chosen.split(",") if i], claims
+
+
+QUERIES = [
+    "",
+    "region=London",
+    "kind=police",
+    "grade=official&status=confirmed",
+    "q=ministry",
+    "q=CCTV&nation=Scotland",
+    "council=E10000016",
+    "from=2023-01-01&to=2023-12-31",
+    "nation=Wales,Northern+Ireland&kind=council,police",
+    "vendor=dahua",
+    "kind=castle&grade=official",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_published_map_selects_what_the_app_selects(site_url, chromium, query):
+    params = dict(p.split("=", 1) for p in query.replace("+", " ").split("&") if p)
+    filters, _ = Filters.from_params(params, allowed_values(DATA.vocabulary))
+    expected = apply_filters(DATA.sites, DATA.claims, filters)
+    positions = sorted(DATA.sites.index.get_indexer(expected.sites.index).tolist())
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(f"{site_url}/index.html?{query}")
+    chosen, claims = published_selection(page)
+    assert (chosen, claims) == (positions, expected.claim_count)
+    text = page.locator("#counts").inner_text()
+    assert COUNTS.search(text).groups() == (str(len(positions)), str(len(DATA.sites)), str(claims), str(len(DATA.claims)))
+    page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'",
+                           timeout=30_000)
+    assert int(page.evaluate("() => document.querySelector('.leaflet-container').dataset.hikmapSites")) == len(positions)
+    assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+    context.close()
+
+
+def test_the_app_and_the_published_map_show_the_same_counts(site_url, app_url, chromium):
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    page.goto(f"{app_url}/?region=London&grade=documented")
+    app_counts = page.get_by_text(COUNTS).first.inner_text()
+    page.goto(f"{site_url}/index.html?region=London&grade=documented")
+    published_selection(page)
+    assert COUNTS.search(page.locator("#counts").inner_text()).groups() == COUNTS.search(app_counts).groups()
+    context.close()
+
+
+def test_the_table_lists_the_selected_claims_and_links_to_sources(site_url, chromium):
+    filters = Filters(regions=("London",))
+    expected = apply_filters(DATA.sites, DATA.claims, filters)
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(f"{site_url}/table.html?region=London")
+    page.wait_for_function("() => document.getElementById('evidence').dataset.rows !== undefined", timeout=30_000)
+    rows = page.locator("#evidence tbody tr")
+    assert rows.count() == expected.claim_count
+    assert set(rows.locator("th").all_inner_texts()) == set(expected.sites["name"])
+    link = rows.first.locator("td a").first
+    href = link.get_attribute("href")
+    assert href.startswith("sources.html#source-")
+    link.click()
+    page.wait_for_url(re.compile(r"sources\.html#source-"))
+    target = href.split("#", 1)[1]
+    assert page.locator(f"[id='{target}']").count() == 1
+    assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+    context.close()
+
+
+def test_downloads_are_served(site_url, chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/table.html")
+    hrefs = page.locator("ul.downloads a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(hrefs) == 3
+    for href in hrefs:
+        response = page.request.get(f"{site_url}/{href}")
+        assert response.ok and len(response.body()) > 1000
+    context.close()
+
+
+def test_the_hex_map_and_the_embed_view(site_url, chromium):
+    context = chromium.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(f"{site_url}/index.html?layout=hex&view=embed&nation=Scotland")
+    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
+                           timeout=30_000)
+    assert int(page.evaluate("() => document.querySelector('.leaflet-container').dataset.hikmapDistricts")) == 361
+    assert page.locator("header.site").is_hidden() and page.locator("#filters").is_hidden()
+    assert page.locator(".credits").is_visible() and page.locator("#counts").is_visible()
+    assert "version" in page.locator(".dated").inner_text()
+    assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+    context.close()
+
+
+@pytest.mark.parametrize("name", ["index.html", "table.html", "sources.html"])
+def test_published_pages_fit_a_phone(site_url, chromium, name):
+    context = chromium.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site_url}/{name}")
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1
+    context.close()
