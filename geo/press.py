@@ -434,20 +434,32 @@ def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
                  fontsize=FONT_FOOTER + 1, va="top", color="#333333")
 
 
-def embed_snippet(base_url: str, filters: Filters, height: int = 600, page: str = "") -> str:
-    """The ``<iframe>`` HTML that embeds the map with ``filters``, and a credit line under it.
+def view_links(base_url: str, filters: Filters, published: bool) -> tuple[str, str]:
+    """The address of this view to share, and the address to embed (map alone, with date and credits).
 
-    ``base_url`` is the app's address (http or https; anything else raises
-    ValueError). Query parameters are URL-encoded and every attribute value is
-    HTML-escaped, so no filter text can break out of the snippet. ``page`` is
-    the page's URL path; the map is the app's default page, at the root.
+    ``published``: ``base_url`` is the published static site (``index.html``
+    with ``view=embed``); otherwise it is the app (its screenshot view).
+    Filters are URL-encoded; the same parameters work in both.
     """
     base = base_url.strip().rstrip("/")
     if not base.lower().startswith(("https://", "http://")):
-        raise ValueError("the embed snippet needs an http(s) base address")
-    params = {**filters.to_params(), "embed": "true", "view": "screenshot"}
-    src = f"{base}/{page}?{urlencode(params)}"
-    link = f"{base}/{page}?{urlencode(filters.to_params())}" if filters.active else f"{base}/{page}"
+        raise ValueError("a link needs an http(s) base address")
+    params = filters.to_params()
+    page = f"{base}/index.html" if published else f"{base}/"
+    share = f"{page}?{urlencode(params)}" if params else page
+    extra = {"view": "embed"} if published else {"embed": "true", "view": "screenshot"}
+    return share, f"{page}?{urlencode({**params, **extra})}"
+
+
+def embed_snippet(base_url: str, filters: Filters, height: int = 600, published: bool = False) -> str:
+    """The ``<iframe>`` HTML that embeds the map with ``filters``, and a credit line under it.
+
+    ``base_url`` is the app's address, or the published site's when
+    ``published`` (http or https; anything else raises ValueError). Query
+    parameters are URL-encoded and every attribute value is HTML-escaped, so
+    no filter text can break out of the snippet.
+    """
+    link, src = view_links(base_url, filters, published)
     title = "Map: " + TITLE
     return (
         f'<iframe src="{html.escape(src, quote=True)}" title="{html.escape(title, quote=True)}" '

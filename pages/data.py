@@ -109,10 +109,16 @@ st.caption(
     "as a formula. The data is licensed CC BY 4.0; see the method page."
 )
 
-st.subheader("Embed the map")
-base = press.app_base_url(st.context.url or "")
+st.subheader("Share or embed this view")
+# A published copy (HIKMAP_PUBLISH_URL) takes the readers of a story: static files, not the app.
+published = settings.publish_url()
+base = published or press.app_base_url(st.context.url or "")
 if base:
+    share, _ = press.view_links(base, filters, published=bool(published))
+    where = "the published map" if published else "the app"
+    st.markdown(f"A link to this view, with the current filters, on {where}:")
+    st.code(share, language=None, wrap_lines=True)
     st.markdown("Copy this code into a web page to show the map with the current filters, with credit:")
-    st.code(press.embed_snippet(base, filters), language="html", wrap_lines=True)
+    st.code(press.embed_snippet(base, filters, published=bool(published)), language="html", wrap_lines=True)
 else:
-    st.info("The app's address is not known here, so no embed code can be made.")
+    st.info("The app's address is not known here, so no link or embed code can be made.")

@@ -84,3 +84,15 @@ def test_petition_button_only_when_configured(home, monkeypatch):
     buttons = app.get("link_button")
     assert len(buttons) == 1
     assert buttons[0].proto.url == "https://petition.example.org/ban-hikvision"
+
+
+def test_with_a_published_copy_share_and_embed_point_at_it(home, monkeypatch):
+    monkeypatch.setenv("HIKMAP_PUBLISH_URL", "https://news.example.org/hikvision-map")
+    home.query_params["region"] = "London"
+    home.switch_page("pages/data.py")
+    home.run()
+    assert not home.exception
+    codes = [c.value for c in home.code]
+    assert "https://news.example.org/hikvision-map/index.html?region=London" in codes
+    assert any("hikvision-map/index.html?region=London&amp;view=embed" in c for c in codes)
+    assert "on the published map" in markdown_text(home)

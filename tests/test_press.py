@@ -170,6 +170,20 @@ def test_embed_snippet_carries_the_filters_and_the_view():
     assert "CC BY 4.0" in snippet and "title=" in snippet
 
 
+def test_with_a_published_copy_the_links_point_at_it_with_the_same_filters():
+    filters = Filters(nations=("Scotland",), kinds=("council",))
+    share, embed = press.view_links("https://news.example.org/hikvision-map/", filters, published=True)
+    assert share == "https://news.example.org/hikvision-map/index.html?nation=Scotland&kind=council"
+    embed_url = urlparse(embed)
+    assert embed_url.path == "/hikvision-map/index.html"
+    query = parse_qs(embed_url.query)
+    assert query["view"] == ["embed"] and "embed" not in query
+    assert Filters.from_params({k: v[0] for k, v in query.items()})[0] == filters
+    snippet = press.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
+    assert html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1)) == embed
+    assert press.view_links("https://news.example.org/m", Filters(), published=True)[0] == "https://news.example.org/m/index.html"
+
+
 @pytest.mark.parametrize("hostile", ['"><script>alert(1)</script>', "' onload='alert(1)", "a&b<c>"])
 def test_embed_snippet_escapes_attribute_values(hostile):
     snippet = press.embed_snippet("http://localhost:8501", Filters(text=hostile))
