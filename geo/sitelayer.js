@@ -12,6 +12,69 @@ function hikmapDraw(map, cfg) {
   var hexLayout = cfg.layout === "hex";
   var renderer = cfg.canvas ? L.canvas({ padding: 0.5 }) : L.svg({ padding: 0.5 });
 
+  // folium's page forbids zooming (maximum-scale=1, user-scalable=no): let people pinch and zoom.
+  var viewport = document.querySelector('meta[name="viewport"]');
+  if (viewport) { viewport.setAttribute("content", "width=device-width, initial-scale=1"); }
+  container.setAttribute("role", "region");
+  container.setAttribute("aria-label", hexLayout
+    ? "Hex map: one hexagon per council area, with the sites reported in each"
+    : "Map of the UK: sites where equipment is reported, and council areas coloured by what is known");
+
+  /* Keyboard access. A site marker is a button: Tab reaches it, Enter or Space opens it. The
+     council areas are one stop on the Tab path: the arrow keys move between them (in order of
+     name), typing a name jumps to it, Enter or Space opens it. Escape closes a popup and puts the
+     focus back where it was. (Drawn on a canvas, above many thousands of sites, markers have no
+     element to focus; the table on the Data page lists the same sites.) */
+  var returnFocusTo = null;
+  function layerCentre(layer) {
+    return layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+  }
+  function activate(layer, node, event) {
+    returnFocusTo = node;
+    layer.fire("click", { latlng: layerCentre(layer), originalEvent: event }, true);
+  }
+  function asButton(layer, label, onKey) {
+    function decorate() {
+      var node = layer._path || layer._icon;
+      if (!node || node.hikmapKeyboard) { return; }
+      node.hikmapKeyboard = true;
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", label);
+      node.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          activate(layer, node, event);
+        } else if (onKey) {
+          onKey(event, layer, node);
+        }
+      });
+      node.addEventListener("focus", function () { if (layer.openTooltip) { layer.openTooltip(layerCentre(layer)); } });
+      node.addEventListener("blur", function () { if (layer.closeTooltip) { layer.closeTooltip(); } });
+    }
+    layer.on("add", decorate);
+    if (layer._map) { decorate(); }
+  }
+  container.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && map._popup && map.hasLayer(map._popup)) {
+      event.preventDefault();
+      map.closePopup();
+    }
+  });
+  map.on("popupopen", function (event) {
+    var node = event.popup.getElement();
+    if (!node) { return; }
+    node.setAttribute("role", "dialog");
+    node.setAttribute("aria-label", "Evidence");
+    var content = node.querySelector(".leaflet-popup-content");
+    if (content) { content.setAttribute("tabindex", "-1"); content.focus({ preventScroll: true }); }
+  });
+  map.on("popupclose", function () {
+    var node = returnFocusTo;
+    returnFocusTo = null;
+    if (node && document.contains(node)) { node.focus({ preventScroll: true }); }
+  });
+
   function esc(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
@@ -230,6 +293,9 @@ function hikmapDraw(map, cfg) {
       marker.bindPopup(function () { return popupFor(indices); }, popupOptions());
       // The popup opens after the click has reached the group (see openAfterClick below).
       marker.off("click", marker._openPopup, marker);
+      var kindLabel = kind ? kind.label : "Site";
+      asButton(marker, (shared ? tip : S.name[best] + " (" + kindLabel + ")") + ": strongest evidence " +
+        label(V.grades, S.grade[best]) + (hollow ? ", stands for a council's area" : "") + ". Open the evidence.");
       markers.push(marker);
     });
     // All at once: the cluster group builds its tree in one pass (one by one is several times slower).
@@ -273,7 +339,11 @@ function hikmapDraw(map, cfg) {
       box.appendChild(body);
       // Collapsed where it would hide much of the map (a column beside the text, a phone).
       if (container.clientWidth < 700) { box.classList.add("collapsed"); }
-      toggle.addEventListener("click", function () { box.classList.toggle("collapsed"); });
+      toggle.setAttribute("aria-expanded", String(!box.classList.contains("collapsed")));
+      toggle.addEventListener("click", function () {
+        box.classList.toggle("collapsed");
+        toggle.setAttribute("aria-expanded", String(!box.classList.contains("collapsed")));
+      });
       L.DomEvent.disableClickPropagation(box);
       return box;
     };
@@ -342,6 +412,7 @@ function hikmapDraw(map, cfg) {
     });
     councilsLayer.addLayer(councils);
     stack.push(councils);
+    rovingAreas(S, councils, countyNames);
     var regionLines = regions ? L.geoJSON(regions, {
       renderer: renderer, interactive: false,
       style: { color: "#333333", weight: 1.3, fill: false, className: "hikmap-region" }
@@ -357,6 +428,49 @@ function hikmapDraw(map, cfg) {
     L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
     container.dataset.hikmapDistricts = String(councils.getLayers().length);
     if (hexLayout) { map.fitBounds(councils.getBounds(), { padding: [8, 8] }); }
+  }
+
+  /* The council areas as one Tab stop (a roving tabindex), in order of name. */
+  function rovingAreas(S, councils, countyNames) {
+    var V = S.vocab;
+    var areas = councils.getLayers().slice().sort(function (a, b) {
+      return a.feature.properties.name.localeCompare(b.feature.properties.name, "en-GB");
+    });
+    var typed = "", typedAt = 0;
+    function nodeOf(layer) { return layer._path; }
+    function moveTo(index) {
+      var target = areas[(index + areas.length) % areas.length];
+      areas.forEach(function (layer) { var n = nodeOf(layer); if (n) { n.setAttribute("tabindex", layer === target ? "0" : "-1"); } });
+      var node = nodeOf(target);
+      if (node) { node.focus({ preventScroll: true }); }
+      var bounds = target.getBounds();
+      if (!map.getBounds().contains(bounds)) { map.panInside ? map.panInside(bounds.getCenter()) : map.panTo(bounds.getCenter()); }
+    }
+    function onKey(event, layer) {
+      var at = areas.indexOf(layer);
+      if (event.key === "ArrowDown" || event.key === "ArrowRight") { event.preventDefault(); moveTo(at + 1); }
+      else if (event.key === "ArrowUp" || event.key === "ArrowLeft") { event.preventDefault(); moveTo(at - 1); }
+      else if (event.key === "Home") { event.preventDefault(); moveTo(0); }
+      else if (event.key === "End") { event.preventDefault(); moveTo(areas.length - 1); }
+      else if (event.key.length === 1 && /\S/.test(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        // Type-ahead: the next council whose name starts with what was typed (within a second).
+        var now = Date.now();
+        typed = (now - typedAt < 1000 ? typed : "") + event.key.toLowerCase();
+        typedAt = now;
+        for (var step = typed.length === 1 ? 1 : 0; step <= areas.length; step++) {
+          var candidate = (at + step) % areas.length;
+          if (areas[candidate].feature.properties.name.toLowerCase().indexOf(typed) === 0) { moveTo(candidate); break; }
+        }
+      }
+    }
+    areas.forEach(function (layer, i) {
+      var props = layer.feature.properties, style = areaStyle(S, props.code);
+      var said = style.state ? V.areaStatuses[style.state[0]].label : V.areaStatuses[V.areaStatuses.length - 1].label;
+      if (style.via) { said = (countyNames[style.via] || "County council") + ": " + said; }
+      asButton(layer, props.name + ": " + said + ". Council areas: arrow keys move, type a name to jump.", onKey);
+      var node = nodeOf(layer);
+      if (node) { node.setAttribute("tabindex", i === 0 ? "0" : "-1"); }
+    });
   }
 
   var hexCentres = {};

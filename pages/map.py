@@ -6,6 +6,8 @@
 date the data last changed, the sources and the credits, and no sidebar or menus.
 """
 
+from urllib.parse import urlencode
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -102,6 +104,10 @@ with map_column:
     ui.map_layout_switch(LAYOUTS, key="map_layout")
     clicked = st_folium(fmap, height=560, width=None, returned_objects=["last_object_clicked_tooltip"],
                         key=f"map_folium_{layout}")
+    # The map in words, for screen readers and anyone who prefers a list (WCAG 1.1.1).
+    table_link = "data?" + urlencode(filters.to_params()) if filters.active else "data"
+    st.markdown(f"In words: {ui.status_line(selection, areas)} The same sites and claims are listed in "
+                f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils).")
     st.caption(
         "Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a council's area; "
         "a thick outline means several sites share one place. Council areas are coloured by what is known of "
@@ -124,7 +130,6 @@ with map_column:
             f"{selection.site_count} site(s) within {filters.radius_km:g} km."
         )
     st.subheader("What is known, by nation and region")
-    st.markdown(ui.status_line(selection, areas))
     ui.counts_tables(selection, areas, key="map_counts")
 
 with text_column:
