@@ -44,15 +44,15 @@ def _missing_reference_files() -> str:
     except BoundariesUnavailable as error:
         return str(error)
     missing = [r.filename for r in settings.REFERENCE_FILES if not (settings.boundaries_dir() / r.filename).is_file()]
-    return f"{', '.join(missing)} missing from {settings.boundaries_dir()}" if missing else ""
+    return (f"{', '.join(missing)} missing from {settings.boundaries_dir()}: run `python -m geo fetch-boundaries`"
+            if missing else "")
 
 
 def pytest_collection_modifyitems(config, items):
     reason = _missing_reference_files()
     if not reason:
         return
-    skip = pytest.mark.skip(reason=f"reference files not available ({reason}); "
-                                   "run `python -m geo fetch-boundaries` online, or put ../shared/geo beside the clone")
+    skip = pytest.mark.skip(reason=f"reference files not available: {reason}")
     for item in items:
         if "boundaries" in item.keywords:
             item.add_marker(skip)

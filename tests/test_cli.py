@@ -189,6 +189,7 @@ def package(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.boundaries
 def test_build_writes_a_feature_collection(package, tmp_path, directory):
     output = tmp_path / "out" / "sites.geojson"
     result = geo("build", str(package), "--output", str(output))

@@ -119,6 +119,7 @@ def test_a_claim_beginning_with_equals_cannot_run_as_a_formula(formula_app, watc
     watched_page.assert_clean()
 
 
+@pytest.mark.boundaries
 def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_page):
     page = watched_page.page
     open_app(page, app_url)

@@ -41,6 +41,7 @@ def choose(page, label: str, option: str) -> None:
     page.keyboard.press("Escape")
 
 
+@pytest.mark.boundaries
 def test_the_map_opens_on_the_whole_uk_with_council_areas_coloured(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/")
@@ -65,6 +66,7 @@ def test_the_map_opens_on_the_whole_uk_with_council_areas_coloured(app_url, watc
     assert watched_page.external_requests == []
 
 
+@pytest.mark.boundaries
 def test_the_hex_map_is_one_click_away_and_shows_every_council(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/")
@@ -168,6 +170,7 @@ def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
     assert watch.external_requests == []
 
 
+@pytest.mark.boundaries
 @pytest.mark.parametrize("size, width, layout", [("16x9", 1200, "geo"), ("1x1", 1000, "geo"), ("16x9", 1200, "hex")])
 def test_screenshot_mode_shows_the_map_alone_with_date_sources_and_credits(app_url, chromium, size, width, layout):
     context = chromium.new_context(viewport={"width": width, "height": width * 9 // 16 + 240 if size == "16x9" else width + 200})

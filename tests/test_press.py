@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from geo import press, settings
-from geo.areas import BoundariesUnavailable, load_boundaries
+from geo.areas import load_boundaries
 from geo.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 from geo.authorities import load_authorities
@@ -24,12 +24,6 @@ def data():
     return load_dataset()
 
 
-@pytest.fixture(scope="module")
-def boundaries_present():
-    try:
-        load_boundaries("uk")
-    except BoundariesUnavailable as error:
-        pytest.fail(f"these tests need the ONS boundaries (HIKMAP_BOUNDARIES_DIR): {error}")
     return True
 
 
@@ -53,7 +47,8 @@ def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool
     return bool((np.abs(rgb - target).max(axis=1) <= tolerance).any())
 
 
-def test_png_of_a_selection_is_a_large_valid_image(data, boundaries_present):
+@pytest.mark.boundaries
+def test_png_of_a_selection_is_a_large_valid_image(data):
     filters = Filters(regions=("London",))
     selection = apply_filters(data.sites, data.claims, filters)
     raw = press.render_png(data, selection, filters, areas_of(data))
@@ -78,7 +73,8 @@ def test_png_of_a_selection_is_a_large_valid_image(data, boundaries_present):
     assert _has_colour(image, colour_of(data, "area_statuses", "unknown"))
 
 
-def test_hex_png_shows_every_council_as_one_hexagon(data, boundaries_present):
+@pytest.mark.boundaries
+def test_hex_png_shows_every_council_as_one_hexagon(data):
     selection = apply_filters(data.sites, data.claims, Filters())
     areas = areas_of(data)
     image = _image(press.render_png(data, selection, None, areas, layout="hex"))
@@ -97,7 +93,8 @@ def test_png_refuses_an_unknown_layout(data):
         press.render_png(data, selection, layout="sideways")
 
 
-def test_png_names_the_publishers_of_the_cited_sources(data, boundaries_present):
+@pytest.mark.boundaries
+def test_png_names_the_publishers_of_the_cited_sources(data):
     selection = apply_filters(data.sites, data.claims, Filters())
     text = _image(press.render_png(data, selection)).text["Description"].replace("\n", " ")
     cited = {s for ids in data.claims["sources"] for s in ids}
@@ -143,7 +140,8 @@ def test_png_without_the_boundary_file(data, tmp_path, monkeypatch):
     assert press.NO_BOUNDARIES_MESSAGE in image.text["Description"].replace("\n", " ")
 
 
-def test_png_of_an_empty_selection_says_nothing_matches(data, boundaries_present):
+@pytest.mark.boundaries
+def test_png_of_an_empty_selection_says_nothing_matches(data):
     filters = Filters(text="no site is described with these words")
     selection = apply_filters(data.sites, data.claims, filters)
     assert selection.site_count == 0
