@@ -187,8 +187,8 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
     sidebar.header("Filter")
     sidebar.text_input("Search", key=key("text"), placeholder="Organisation, place, claim…", max_chars=200)
     sidebar.text_input("Near a postcode", key=key("near"), placeholder="e.g. SW1H 9NA", max_chars=16)
-    sidebar.select_slider("Distance (km)", options=list(RADIUS_CHOICES_KM), key=key("radius_km"),
-                          disabled=not st.session_state[key("near")])
+    # Never disabled: Streamlit greys a disabled widget's label to 2.3:1, under WCAG's 4.5:1.
+    sidebar.select_slider("Distance from the postcode (km)", options=list(RADIUS_CHOICES_KM), key=key("radius_km"))
     sidebar.multiselect("Nation", allowed["nations"], key=key("nations"))
     region_options = allowed["regions"]
     if st.session_state[key("nations")]:
@@ -268,8 +268,9 @@ def map_layout_switch(layouts: dict[str, str], key: str) -> None:
 
     if st.session_state.get(key) != current:
         st.session_state[key] = current
+    # wrap=True: on a narrow screen (320 px, or 200 % zoom) the options wrap instead of scrolling sideways.
     st.segmented_control("Map", list(layouts), format_func=layouts.get, key=key, selection_mode="single",
-                         label_visibility="collapsed", on_change=switch)
+                         label_visibility="collapsed", on_change=switch, wrap=True)
 
 
 def places_named(filters: Filters) -> list[tuple[float, float]]:
@@ -463,7 +464,7 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         f"A ready request, under {law}. Sent today, the answer would be due by **{due:%-d %B %Y}** "
         "(20 working days; see the method page). Send it on WhatDoTheyKnow, where the request and the "
         "answer are published for everyone, or copy it into an e-mail to the council's FOI team. "
-        "Then tell the campaign, so the map shows the council as asked."
+        "Campaigners then record the request on the import page, so the map shows the council as asked."
     )
     if council.wdtk_id.isdigit():
         st.link_button("Open this request on WhatDoTheyKnow", foi.whatdotheyknow_url(council), type="primary")

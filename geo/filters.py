@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
@@ -107,7 +107,8 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return self != Filters()
+        """Whether anything is filtered (the distance counts only with a postcode)."""
+        return replace(self, radius_km=DEFAULT_RADIUS_KM) != Filters() or bool(self.near)
 
 
 @dataclass(frozen=True)

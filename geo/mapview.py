@@ -311,11 +311,13 @@ MAP_CSS = """
 .hikmap-popup .response { font-size: 12px; color: #333; margin: 2px 0; }
 .hikmap-popup ol { margin: 2px 0 0 18px; padding: 0; font-size: 12px; }
 .hikmap-popup .more { font-size: 12px; }
+.hikmap-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* A visible focus ring for keyboard users on markers, council areas and the legend. */
 .leaflet-container path:focus { outline: none; }
 .leaflet-container path.hikmap-site:focus-visible, .leaflet-container path.hikmap-district:focus-visible {
   stroke: #000000; stroke-width: 4px; stroke-opacity: 1; stroke-dasharray: none; }
-.hikmap-legend-toggle:focus-visible, .leaflet-popup-content:focus-visible, .leaflet-container a:focus-visible {
+.hikmap-legend-toggle:focus-visible, .leaflet-popup-content:focus-visible, .leaflet-container a:focus-visible,
+.hikmap-cluster:focus-visible {
   outline: 3px solid #000000; outline-offset: 2px; }
 """
 

@@ -13,8 +13,10 @@ function hikmapDraw(map, cfg) {
   var renderer = cfg.canvas ? L.canvas({ padding: 0.5 }) : L.svg({ padding: 0.5 });
 
   // folium's page forbids zooming (maximum-scale=1, user-scalable=no): let people pinch and zoom.
-  var viewport = document.querySelector('meta[name="viewport"]');
-  if (viewport) { viewport.setAttribute("content", "width=device-width, initial-scale=1"); }
+  // (The component's page has its own viewport tag before folium's: rewrite every one.)
+  Array.prototype.forEach.call(document.querySelectorAll('meta[name="viewport"]'), function (viewport) {
+    viewport.setAttribute("content", "width=device-width, initial-scale=1");
+  });
   container.setAttribute("role", "region");
   container.setAttribute("aria-label", hexLayout
     ? "Hex map: one hexagon per council area, with the sites reported in each"
@@ -114,12 +116,18 @@ function hikmapDraw(map, cfg) {
   // cluster that opens as one zooms in; on the hex map each council has its own hexagon.
   var sitesLayer = (!hexLayout && L.markerClusterGroup)
     ? L.markerClusterGroup({
-        maxClusterRadius: 24, showCoverageOnHover: false, disableClusteringAtZoom: 13,
+        // 40 px: badges of neighbouring clusters never sit on top of each other (a target to tap).
+        maxClusterRadius: 40, showCoverageOnHover: false, disableClusteringAtZoom: 13,
         spiderfyOnMaxZoom: true,
         // A neutral badge with the number of places in it: the palette's colours mean statuses here.
         iconCreateFunction: function (cluster) {
           var count = cluster.getChildCount();
-          return L.divIcon({ html: "<span>" + count + "</span>", className: "hikmap-cluster", iconSize: L.point(30, 30) });
+          // Only a number goes into this markup; the hidden words name the button for screen readers.
+          return L.divIcon({
+            html: '<span aria-hidden="true">' + Number(count) + '</span><span class="hikmap-hidden">' + Number(count) +
+              " places here: open to zoom in</span>",
+            className: "hikmap-cluster", iconSize: L.point(30, 30)
+          });
         }
       })
     : L.featureGroup();

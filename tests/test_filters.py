@@ -102,3 +102,9 @@ def test_unknown_and_malformed_url_values_are_dropped_with_a_message():
 def test_partial_dates_cover_their_whole_period(value, start, end):
     low, high = partial_date_range(value)
     assert (low.isoformat(), high.isoformat()) == (start, end)
+
+
+def test_the_distance_alone_filters_nothing():
+    assert not Filters(radius_km=25.0).active
+    assert Filters(near="SW1A 2AA").active and Filters(near="SW1A 2AA", radius_km=25.0).to_params()["km"] == "25"
+    assert Filters(radius_km=25.0).to_params() == {}

@@ -152,3 +152,31 @@ def test_published_pages_fit_a_phone(site_url, chromium, name):
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1
     context.close()
+
+
+@pytest.mark.parametrize("name", ["index.html", "index.html?layout=hex", "table.html?region=London", "sources.html"])
+def test_published_pages_have_no_wcag_violations(site_url, chromium, name):
+    from test_accessibility_browser import describe, run_axe
+
+    # The pages' own policy forbids injected scripts (test_every_link_is_relative... checks it); axe needs one.
+    context = chromium.new_context(viewport={"width": 1300, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{site_url}/{name}")
+    if name.startswith("index"):
+        page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
+                               timeout=30_000)
+    elif name.startswith("table"):
+        page.wait_for_function("() => document.getElementById('evidence').dataset.rows !== undefined", timeout=30_000)
+    violations = run_axe(page, iframes=False)
+    assert violations == [], describe(violations, name)
+    context.close()
+
+
+def test_the_content_security_policy_blocks_injected_script(site_url, chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/index.html")
+    with pytest.raises(Exception, match="Content Security Policy"):
+        page.add_script_tag(content="window.hikmapPwned = 1")
+    assert page.evaluate("() => window.hikmapPwned") is None
+    context.close()
