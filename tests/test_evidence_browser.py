@@ -132,9 +132,10 @@ def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_pa
     assert image.size == (press.WIDTH_PX, press.HEIGHT_PX)
     assert image.width >= 1600
     assert "Region: London" in image.text["Description"]
-    # the embed code on the page carries the filters
-    code = page.locator('[data-testid="stCode"]').first.inner_text()
-    assert "embed=true" in code and "view=screenshot" in code and "region=London" in code
+    # the share link and the embed code on the page carry the filters
+    share, embed = page.locator('[data-testid="stCode"]').all_inner_texts()[:2]
+    assert share.endswith("/?region=London")
+    assert "embed=true" in embed and "view=screenshot" in embed and "region=London" in embed
     watched_page.assert_clean()
 
 

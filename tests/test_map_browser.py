@@ -185,8 +185,14 @@ def test_screenshot_mode_shows_the_map_alone_with_date_sources_and_credits(app_u
         locator = page.locator(f'[data-testid="{hidden}"]')
         assert locator.count() == 0 or not locator.first.is_visible(), hidden
     text = page.locator('[data-testid="stMain"]').inner_text()
-    for credit in ("Sources: ", "Office for National Statistics", "Royal Mail", "mySociety", "bodies in view"):
+    for credit in ("Sources: ", "ONS Postcode Directory", "Royal Mail", "mySociety", "bodies in view"):
         assert credit in text
+    # Each source is credited where it is drawn: the ONS boundaries in the geographic
+    # layout, Open Innovations' cartogram in the hex layout.
+    if layout == "hex":
+        assert "Hex cartogram: Open Innovations" in text and "Office for National Statistics licensed" not in text
+    else:
+        assert "Office for National Statistics licensed" in text and "Open Innovations" not in text
     assert frame.locator(".hikmap-legend").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"screenshot-mode-{layout}-{size}.png"))
