@@ -70,12 +70,11 @@ REFERENCE_FILES: tuple[ReferenceFile, ...] = (
 
 
 def boundaries_dir() -> Path:
-    """Folder holding ``ons-uk-topo.json``: ``HIKMAP_BOUNDARIES_DIR`` or the user cache."""
+    """Folder holding ``ons-uk-topo.json``: ``HIKMAP_BOUNDARIES_DIR``, else :func:`cache_dir`."""
     configured = _env("BOUNDARIES_DIR")
     if configured:
         return Path(configured).expanduser().resolve()
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache_home / "hikmap"
+    return cache_dir()
 
 
 def cache_dir() -> Path:
