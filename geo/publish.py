@@ -356,8 +356,9 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
                           today=dt.date.today())
     for folder in ("vendor", "assets", "data", "downloads"):
         (target / folder).mkdir(parents=True)
-    ensure_vendor_assets()
-    shutil.copytree(settings.STATIC_DIR / "vendor", target / "vendor", dirs_exist_ok=True)
+    # Straight from the XStatic packages: only the files the map loads, never
+    # whatever else has collected in the app's static folder.
+    ensure_vendor_assets(target / "vendor")
     for asset in ASSETS_DIR.iterdir():
         shutil.copy2(asset, target / "assets" / asset.name)
     shutil.copy2(SITE_LAYER_JS, target / "assets" / "sitelayer.js")

@@ -42,6 +42,10 @@ def test_publish_writes_every_view_with_its_assets(site):
                  "downloads/hikvision-evidence.csv", "downloads/hikvision-evidence.geojson",
                  "downloads/hikvision-evidence-data-package.zip"):
         assert (out / path).is_file(), path
+    # Only what the pages load: Leaflet and its cluster plugin, no jQuery or other leftovers.
+    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster"]
+    assert sorted(p.name for p in (out / "vendor" / "markercluster").iterdir()) == [
+        "MarkerCluster.Default.css", "MarkerCluster.css", "leaflet.markercluster.js"]
     assert (report.sites, report.claims, report.sources) == (len(DATA.sites), len(DATA.claims), len(DATA.sources))
     # The map data has every popup's claims, whatever the number of sites.
     sites_json = next((out / "data").glob("sites-*.json"))
