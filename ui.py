@@ -310,7 +310,9 @@ def status_line(selection: Selection, areas: dict) -> str:
     parts = [f"**{counted.get(key, 0)}** {text}" for key, text in (
         ("in-use", "with equipment reported or confirmed"), ("removing", "removing it"),
         ("removed", "that have removed it"), ("not-used", "saying they do not use it"))]
-    return (f"{len(found)} bodies in view: " + ", ".join(parts) + f". **{unknown}** councils are still unknown: "
+    bodies_text = "1 body" if len(found) == 1 else f"{len(found)} bodies"
+    councils_text = "council is" if unknown == 1 else "councils are"
+    return (f"{bodies_text} in view: " + ", ".join(parts) + f". **{unknown}** {councils_text} still unknown: "
             "nobody has asked them yet.")
 
 

@@ -96,3 +96,15 @@ def test_with_a_published_copy_share_and_embed_point_at_it(home, monkeypatch):
     assert "https://news.example.org/hikvision-map/index.html?region=London" in codes
     assert any("hikvision-map/index.html?region=London&amp;view=embed" in c for c in codes)
     assert "on the published map" in markdown_text(home)
+
+
+def test_the_sentence_in_words_counts_bodies_in_good_english(home):
+    from geo.counts import bodies
+
+    filters = Filters(text="Ministry of Justice")
+    chosen = apply_filters(DATA.sites, DATA.claims, filters)
+    assert len(bodies(chosen.sites, chosen.claims, DATA.vocabulary)) == 1  # the premise of this test
+    home.query_params["q"] = "Ministry of Justice"
+    home.run()
+    assert not home.exception
+    assert "In words: 1 body in view: **1** with equipment reported or confirmed" in markdown_text(home)
