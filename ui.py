@@ -300,12 +300,12 @@ def places_named(filters: Filters) -> list[tuple[float, float]]:
     return points
 
 
-def status_line(selection: Selection, areas: dict) -> str:
-    """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown."""
+def status_line(selection: Selection, areas: dict, filters: Filters) -> str:
+    """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown in its places."""
     from geo.counts import bodies, unknown_councils
 
     found = bodies(selection.sites, selection.claims, dataset().vocabulary)
-    unknown = len(unknown_councils(areas, authorities()))
+    unknown = len(unknown_councils(areas, authorities(), filters))
     counted = found["status"].value_counts()
     parts = [f"**{counted.get(key, 0)}** {text}" for key, text in (
         ("in-use", "with equipment reported or confirmed"), ("removing", "removing it"),
@@ -339,12 +339,12 @@ def council_known_line(code: str, areas: dict) -> str:
     return " ".join(parts)
 
 
-def counts_tables(selection: Selection, areas: dict, key: str) -> None:
+def counts_tables(selection: Selection, areas: dict, filters: Filters, key: str) -> None:
     """Counts by nation (shown) and by region (in an expander), as tables of numbers."""
     from geo.counts import bodies, status_counts, unknown_councils
 
     found = bodies(selection.sites, selection.claims, dataset().vocabulary)
-    unknown = unknown_councils(areas, authorities())
+    unknown = unknown_councils(areas, authorities(), filters)
     headings = {"bodies": "Bodies", "in-use": "In use", "removing": "Removing", "removed": "Removed",
                 "not-used": "Say not used", "unknown": "Councils unknown"}
     for by, title in (("nation", "Nation"), ("region", "Region")):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.authorities import Authorities
+from geo.filters import Filters
 from geo.foi import AreaState
 from geo.vocabulary import Vocabulary
 
@@ -52,11 +53,22 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
     }, columns=columns).reset_index(drop=True)
 
 
-def unknown_councils(areas: dict[str, AreaState], authorities: Authorities) -> pd.DataFrame:
-    """Current councils (every tier) of which nothing is known: ``code``, ``name``, ``nation``, ``region``."""
+def unknown_councils(areas: dict[str, AreaState], authorities: Authorities,
+                     filters: Filters | None = None) -> pd.DataFrame:
+    """Current councils (every tier) of which nothing is known: ``code``, ``name``, ``nation``, ``region``.
+
+    With ``filters``, only those in the places it selects (its nations, regions and
+    councils): a view of London counts London's unknown councils. The other filters
+    (kind, grade, text ...) select evidence, and an unknown council has none.
+    """
     rows = [{"code": a.gss_code, "name": a.nice_name, "nation": a.nation, "region": a.region}
             for a in authorities.current() if a.is_council and a.gss_code and a.gss_code not in areas]
-    return pd.DataFrame(rows, columns=["code", "name", "nation", "region"])
+    unknown = pd.DataFrame(rows, columns=["code", "name", "nation", "region"])
+    if filters is not None:
+        for column, chosen in (("nation", filters.nations), ("region", filters.regions), ("code", filters.councils)):
+            if chosen:
+                unknown = unknown[unknown[column].isin(chosen)]
+    return unknown.reset_index(drop=True)
 
 
 def status_counts(found: pd.DataFrame, unknown: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # before pyplot: draw to memory, never to a screen
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
@@ -49,6 +50,7 @@ FONT_SUBTITLE = 15
 FONT_LEGEND = 13
 FONT_TABLE = 13
 FONT_FOOTER = 11
+LEGEND_ROW_PX = FONT_LEGEND * DPI / 72 * 1.35
 # London's boroughs (E09) in British National Grid metres, for the inset that keeps them readable.
 LONDON_FRAME = (503_000, 155_000, 562_000, 201_000)
 COUNT_HEADINGS = {"in-use": "In\nuse", "removing": "Remov-\ning", "removed": "Re-\nmoved", "not-used": "Not\nused",
@@ -85,8 +87,9 @@ def publishers_line(selection_claims: pd.DataFrame, sources: pd.DataFrame, limit
     return "Sources: " + ", ".join(shown[:-1]) + f" and {shown[-1]}."
 
 
-def describe_filters(filters: Filters | None, council_names: dict[str, str] | None = None) -> str:
-    """A short human description of the active filters ("" when none)."""
+def describe_filters(filters: Filters | None, council_names: dict[str, str] | None = None,
+                     vocabulary: Vocabulary | None = None) -> str:
+    """A short human description of the active filters ("" when none), in the vocabulary's labels."""
     if filters is None or not filters.active:
         return ""
     council_names = council_names or {}
@@ -95,7 +98,9 @@ def describe_filters(filters: Filters | None, council_names: dict[str, str] | No
                         ("vendors", "Vendor"), ("grades", "Grade"), ("statuses", "Status")):
         values = getattr(filters, name)
         if values:
-            parts.append(f"{title}: {', '.join(values)}")
+            coded = vocabulary is not None and name not in ("nations", "regions")
+            labels = [vocabulary.label(name, v) if coded else v for v in values]
+            parts.append(f"{title}: {', '.join(labels)}")
     if filters.councils:
         parts.append("Council: " + ", ".join(council_names.get(c, c) for c in filters.councils))
     if filters.date_from or filters.date_to:
@@ -117,6 +122,7 @@ class _Drawing:
     areas: dict
     county_of: dict[str, str]
     fig: object = None
+    filters: Filters | None = None
     layers: dict | None = None  # "uk", "ltla", "cty" in BNG, or None without boundaries
     missing: str = ""
 
@@ -178,6 +184,8 @@ def _bare(ax) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.get_offset_text().set_visible(False)  # e.g. "1e6" left over from the metre coordinates
     for spine in ax.spines.values():
         spine.set_edgecolor("#999999")
 
@@ -198,7 +206,7 @@ def _draw_areas(ax, drawing: _Drawing, frame=None) -> None:
 
 
 def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
-    ax = drawing.fig.add_axes((0.02, 0.45, 0.47, 0.46))
+    ax = drawing.fig.add_axes((0.02, 0.46, 0.47, 0.45))
     ax.set_facecolor(SEA)
     if drawing.layers is not None:
         _draw_areas(ax, drawing)
@@ -222,7 +230,7 @@ def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
 def _draw_london(drawing: _Drawing, points: pd.DataFrame) -> None:
     """London's boroughs, large enough to read: the inset beside the UK map."""
     x0, y0, x1, y1 = LONDON_FRAME
-    ax = drawing.fig.add_axes((0.52, 0.71, 0.46, 0.19))
+    ax = drawing.fig.add_axes((0.52, 0.705, 0.46, 0.185))
     ax.set_facecolor(SEA)
     if drawing.layers is not None:
         _draw_areas(ax, drawing, frame=LONDON_FRAME)
@@ -241,7 +249,7 @@ def _draw_hexes(drawing: _Drawing) -> None:
 
     from geo.mapview import hex_cartogram
 
-    ax = drawing.fig.add_axes((0.02, 0.45, 0.48, 0.46))
+    ax = drawing.fig.add_axes((0.02, 0.46, 0.48, 0.45))
     ax.set_facecolor("#ffffff")
     centres = {}
     for feature in hex_cartogram()["features"]:
@@ -272,14 +280,14 @@ def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
     from geo.counts import COUNT_COLUMNS, bodies, status_counts, unknown_councils
 
     found = bodies(drawing.selection.sites, drawing.selection.claims, drawing.vocabulary)
-    unknown = unknown_councils(drawing.areas, _authorities())
+    unknown = unknown_councils(drawing.areas, _authorities(), drawing.filters)
     table = status_counts(found, unknown, by="nation")
     ax = drawing.fig.add_axes((0.52, bottom, 0.46, top - bottom))
     ax.axis("off")
     ax.text(0, 1, "Bodies by what is known of them", fontsize=FONT_TABLE + 1, fontweight="bold", va="top",
             transform=ax.transAxes)
     columns = ["nation", *COUNT_COLUMNS]
-    xs = [0.0, 0.47, 0.59, 0.71, 0.83, 1.0]
+    xs = [0.0, 0.44, 0.575, 0.70, 0.815, 1.0]
     rows = table.to_dict("records")
     step = min(0.95 / (len(rows) + 2.6), 0.11)
     for j, column in enumerate(columns[1:], start=1):
@@ -295,8 +303,12 @@ def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
                     transform=ax.transAxes, fontweight=weight)
 
 
-def _draw_legend(drawing: _Drawing, top: float, bottom: float, layout: str = "geo") -> None:
-    """Three columns: shapes of the kinds shown, colours of grades, colours of council areas."""
+def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
+    """Three columns: shapes of the kinds shown, colours of grades, colours of council areas.
+
+    Drawn down from ``top`` (a figure fraction); returns the fraction where it ends, so
+    that the footer goes below it whatever the number of rows.
+    """
     vocabulary = drawing.vocabulary
     present = set(drawing.selection.sites["kind"]) if len(drawing.selection.sites) else set()
     kinds = [(t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": "#ffffff"})
@@ -313,15 +325,17 @@ def _draw_legend(drawing: _Drawing, top: float, bottom: float, layout: str = "ge
             for t in vocabulary.area_statuses if t.key in shown]))
     # Two bands: the kinds in three columns, then grades beside council areas (long labels, wide column).
     third = -(-len(kinds) // 3)
-    middle = bottom + (top - bottom) * 0.48
     bands = [
         [("Kind of body", kinds[:third], 0.03, 0.31), ("", kinds[third:2 * third], 0.34, 0.31),
          ("", kinds[2 * third:], 0.65, 0.33)],
         [(heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))],
     ]
-    for band, (band_top, band_bottom) in zip(bands, ((top, middle), (middle - 0.005, bottom))):
+    for band in bands:
+        height = (1 + max(len(rows) for _, rows, _, _ in band)) * LEGEND_ROW_PX / HEIGHT_PX
         for heading, rows, left, width in band:
-            _legend_column(drawing.fig, heading, rows, (left, band_bottom, width, band_top - band_bottom))
+            _legend_column(drawing.fig, heading, rows, (left, top - height, width, height))
+        top -= height + 0.005
+    return top
 
 
 def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float, float]) -> None:
@@ -330,7 +344,7 @@ def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float
     ax.axis("off")
     height_px = box[3] * HEIGHT_PX
     width_px = box[2] * WIDTH_PX
-    step = FONT_LEGEND * DPI / 72 * 1.5 / height_px
+    step = LEGEND_ROW_PX / height_px
     ax.text(0, 1 - 0.5 * step, heading, fontsize=FONT_LEGEND, fontweight="bold", va="center", transform=ax.transAxes)
     for i, (label, style) in enumerate(rows, start=1):
         y = 1 - (i + 0.5) * step
@@ -339,7 +353,22 @@ def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float
         ax.text(36 / width_px, y, label, fontsize=FONT_LEGEND - 1, va="center", transform=ax.transAxes)
 
 
-def _draw_footer(drawing: _Drawing, layout: str) -> None:
+def _credits(drawing: _Drawing, layout: str) -> list[str]:
+    """The credits for what this image draws: each source once, in its required wording."""
+    if drawing.layers is None:
+        lines = [NO_BOUNDARIES_MESSAGE, settings.POSTCODE_ATTRIBUTION]
+    elif layout == "geo":
+        # Both ONS products carry the same OS statement: say it once.
+        lines = [settings.BOUNDARY_ATTRIBUTION, settings.POSTCODE_ATTRIBUTION.replace(
+            " Contains OS data © Crown copyright and database right 2025.", "")]
+    else:
+        lines = [settings.POSTCODE_ATTRIBUTION]
+    lines.append(settings.MYSOCIETY_ATTRIBUTION + (". " + settings.HEX_ATTRIBUTION if layout == "hex" else "") + ".")
+    return lines
+
+
+def _draw_footer(drawing: _Drawing, layout: str, top: float) -> None:
+    """Notes on what is drawn, the publishers cited, the data licence and the credits, down from ``top``."""
     sites = drawing.selection.sites
     lines = []
     headquarters = int((sites["precision"] == "headquarters").sum()) if len(sites) else 0
@@ -353,11 +382,32 @@ def _draw_footer(drawing: _Drawing, layout: str) -> None:
         lines.append(f"{not_placed} bodies have no published address yet: counted, not drawn.")
     lines.append(publishers_line(drawing.selection.claims, drawing.data.sources))
     lines.append("Data: Hikvision in UK public buildings evidence map, CC BY 4.0.")
-    lines.append(settings.BOUNDARY_ATTRIBUTION if drawing.layers is not None else NO_BOUNDARIES_MESSAGE)
-    lines.append(settings.POSTCODE_ATTRIBUTION)
-    lines.append(settings.MYSOCIETY_ATTRIBUTION + (". " + settings.HEX_ATTRIBUTION if layout == "hex" else "") + ".")
+    lines += _credits(drawing, layout)
     wrapped = "\n".join(textwrap.fill(line, 100) for line in lines)
-    drawing.fig.text(0.03, 0.2, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.22)
+    drawing.fig.text(0.03, top, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.2)
+
+
+def drawn_texts(fig: Figure) -> list[Text]:
+    """The texts that are drawn on ``fig``, non-empty (not those of axes switched off)."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        if ax.axison:
+            texts += ax.findobj(Text)
+        else:
+            texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def text_outside(fig: Figure) -> list[str]:
+    """The texts of ``fig`` that do not lie wholly inside it (each cut off in the image)."""
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    outside = []
+    for text in drawn_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < 0 or box.y0 < 0 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+            outside.append(text.get_text())
+    return outside
 
 
 def _authorities():
@@ -367,26 +417,32 @@ def _authorities():
 
 
 def render_png(*args, **kwargs) -> bytes:
-    """The selection as a press PNG; see :func:`_render_png` for the arguments.
-
-    Text from the data is drawn as it is: matplotlib's math mode (``$...$``)
-    is switched off, so a dollar sign in a name is a dollar sign and a stray
-    one cannot break the drawing.
-    """
+    """The selection as a press PNG; see :func:`render_figure` for the arguments."""
     with matplotlib.rc_context({"text.parse_math": False}):
-        return _render_png(*args, **kwargs)
+        fig = render_figure(*args, **kwargs)
+        # Every text drawn also goes in the PNG's metadata: a text alternative, and checkable by tests.
+        drawn = [t.get_text() for t in drawn_texts(fig)]
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
+                    metadata={"Software": None, "Title": TITLE, "Description": "\n".join(drawn)})
+        plt.close(fig)
+    return buffer.getvalue()
 
 
-def _render_png(
+def render_figure(
     data,
     selection,
     filters: Filters | None = None,
     areas: dict | None = None,
     layout: str = "geo",
-    title: str = TITLE,
     with_boundaries: bool = True,
-) -> bytes:
-    """The selection as a press PNG (``WIDTH_PX`` × ``HEIGHT_PX``), drawn without a browser.
+) -> Figure:
+    """The selection as a press image (``WIDTH_PX`` × ``HEIGHT_PX``), drawn without a browser.
+
+    Returns the matplotlib figure (the caller closes it); :func:`render_png` saves it.
+    Text from the data is drawn as it is: call it with matplotlib's math mode off
+    (``text.parse_math``, as :func:`render_png` does), so that a dollar sign in a name
+    is a dollar sign and a stray one cannot break the drawing.
 
     ``data`` is the :class:`geo.dataset.Dataset`, ``selection`` a
     :class:`geo.filters.Selection`; ``areas`` what is known of each council
@@ -399,7 +455,7 @@ def _render_png(
     if layout not in ("geo", "hex"):
         raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
     layers, missing = _load_layers() if with_boundaries else (None, "switched off")
-    drawing = _Drawing(data=data, selection=selection, vocabulary=data.vocabulary, areas=areas or {},
+    drawing = _Drawing(data=data, selection=selection, vocabulary=data.vocabulary, areas=areas or {}, filters=filters,
                        county_of=county_of_districts(_authorities()), layers=layers, missing=missing)
     drawing.fig = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
     _draw_heading(drawing, filters)
@@ -410,16 +466,10 @@ def _render_png(
         points = _site_points(selection.sites)
         _draw_uk(drawing, points)
         _draw_london(drawing, points)
-        _draw_counts(drawing, top=0.67, bottom=0.46)
-    _draw_legend(drawing, top=0.435, bottom=0.22, layout=layout)
-    _draw_footer(drawing, layout)
-    # Every text drawn also goes in the PNG's metadata: a text alternative, and checkable by tests.
-    drawn = [t.get_text() for t in drawing.fig.findobj(Text) if t.get_text().strip()]
-    buffer = io.BytesIO()
-    drawing.fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
-                        metadata={"Software": None, "Title": title, "Description": "\n".join(drawn)})
-    plt.close(drawing.fig)
-    return buffer.getvalue()
+        _draw_counts(drawing, top=0.67, bottom=0.47)
+    legend_bottom = _draw_legend(drawing, top=0.447, layout=layout)
+    _draw_footer(drawing, layout, top=legend_bottom - 0.008)
+    return drawing.fig
 
 
 def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
@@ -428,7 +478,8 @@ def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
     counts = (f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
               f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}")
     fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
-    described = describe_filters(filters, {a.gss_code: a.nice_name for a in _authorities().current()})
+    described = describe_filters(filters, {a.gss_code: a.nice_name for a in _authorities().current()},
+                                 drawing.vocabulary)
     if described:
         fig.text(0.03, 0.932, textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
                  fontsize=FONT_FOOTER + 1, va="top", color="#333333")

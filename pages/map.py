@@ -80,7 +80,7 @@ if screenshot:
     st.markdown(f"### Hikvision equipment reported in UK public buildings: {selection.site_count} sites, "
                 f"{selection.claim_count} claims")
     st_folium(fmap, height=map_height, width=None, returned_objects=[], key="map_screenshot_folium")
-    st.markdown(ui.status_line(selection, areas))
+    st.markdown(ui.status_line(selection, areas, filters))
     st.caption(
         f"Data as of {data.last_changed} (version {data.version}). "
         f"{escape_markdown(ui.publishers_line(selection))} {escape_markdown(credits)}"
@@ -106,7 +106,7 @@ with map_column:
                         key=f"map_folium_{layout}")
     # The map in words, for screen readers and anyone who prefers a list (WCAG 1.1.1).
     table_link = "data?" + urlencode(filters.to_params()) if filters.active else "data"
-    st.markdown(f"In words: {ui.status_line(selection, areas)} The same sites and claims are listed in "
+    st.markdown(f"In words: {ui.status_line(selection, areas, filters)} The same sites and claims are listed in "
                 f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils).")
     st.caption(
         "Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a council's area; "
@@ -130,7 +130,7 @@ with map_column:
             f"{selection.site_count} site(s) within {filters.radius_km:g} km."
         )
     st.subheader("What is known, by nation and region")
-    ui.counts_tables(selection, areas, key="map_counts")
+    ui.counts_tables(selection, areas, filters, key="map_counts")
 
 with text_column:
     text = (settings.DATA_DIR / "campaign.md").read_text(encoding="utf-8")

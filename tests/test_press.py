@@ -7,6 +7,8 @@ import io
 import re
 from urllib.parse import parse_qs, urlparse
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
@@ -207,3 +209,54 @@ def test_embed_snippet_refuses_non_http_bases(base):
 ])
 def test_app_base_url(page_url, base):
     assert press.app_base_url(page_url) == base
+
+
+def _text_boxes(fig):
+    """(text, window extent) of every visible, non-empty text in ``fig``."""
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in press.drawn_texts(fig)]
+
+
+LAYOUT_CASES = [
+    pytest.param("geo", Filters(), True, id="geo-all"),
+    pytest.param("hex", Filters(), True, id="hex-all"),
+    pytest.param("geo", Filters(regions=("London",), kinds=("council", "government-department")), True,
+                 id="geo-filtered"),
+    pytest.param("geo", Filters(), False, id="geo-no-boundaries"),
+    pytest.param("hex", Filters(), False, id="hex-no-boundaries"),
+    pytest.param("geo", Filters(text="no site is described with these words"), True, id="geo-empty"),
+]
+
+
+@pytest.mark.boundaries
+@pytest.mark.parametrize(("layout", "filters", "with_boundaries"), LAYOUT_CASES)
+def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layout, filters, with_boundaries):
+    """A credit cut off at the bottom edge, or two headings drawn over each other, is a broken image."""
+    selection = apply_filters(data.sites, data.claims, filters)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        fig = press.render_figure(data, selection, filters, areas_of(data), layout=layout,
+                                  with_boundaries=with_boundaries)
+        try:
+            fig.canvas.draw()  # positions as in the saved image
+            assert press.text_outside(fig) == []
+            boxes = _text_boxes(fig)
+        finally:
+            plt.close(fig)
+    # The credits for what is drawn are all there, and so inside the image.
+    text = "\n".join(t for t, _ in boxes).replace("\n", " ")
+    for credit in ("ONS Postcode Directory", "Royal Mail", "mySociety", "CC BY 4.0"):
+        assert credit in text
+    assert ("Open Innovations" in text) == (layout == "hex")
+    assert ("Office for National Statistics licensed" in text) == (layout == "geo" and with_boundaries)
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
+                   if box_a.overlaps(box_b)]
+    assert overlapping == []
+
+
+def test_the_filter_line_uses_the_labels_people_read(data):
+    filters = Filters(regions=("London",), kinds=("government-department",), statuses=("removal-promised",))
+    described = press.describe_filters(filters, {}, data.vocabulary)
+    assert "Region: London" in described
+    assert f"Kind: {data.vocabulary.label('kinds', 'government-department')}" in described
+    assert "government-department" not in described
+    assert f"Status: {data.vocabulary.label('statuses', 'removal-promised')}" in described
