@@ -96,3 +96,33 @@ def test_the_legend_toggle_works_by_keyboard(app_url, watched_page):
     assert toggle.get_attribute("aria-expanded") != before
     page.keyboard.press("Space")
     assert toggle.get_attribute("aria-expanded") == before
+
+
+def test_the_layer_control_works_by_keyboard(app_url, watched_page):
+    """Enter opens Leaflet's layer list; Tab reaches its boxes; Space hides and shows the council areas."""
+    page = watched_page.page
+    page.goto(app_url + "/")
+    map_frame(page)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    areas = frame.locator("path.hikmap-district")
+    areas.first.wait_for()
+    shown = areas.count()
+    toggle = frame.locator(".leaflet-control-layers-toggle")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    frame.locator(".leaflet-control-layers-expanded").wait_for()
+    box = frame.get_by_role("checkbox", name="Council areas")
+    for _ in range(10):  # Tab from the toggle into the list
+        if box.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    assert box.evaluate("b => b === document.activeElement")
+    assert box.is_checked()
+    page.keyboard.press("Space")
+    assert not box.is_checked()
+    areas.first.wait_for(state="detached")
+    page.keyboard.press("Space")
+    assert box.is_checked()
+    areas.first.wait_for()
+    assert areas.count() == shown
+    watched_page.assert_clean()
