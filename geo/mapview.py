@@ -301,7 +301,8 @@ MAP_CSS = """
   font: 600 13px/26px system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
 .hikmap-popup p { overflow-wrap: anywhere; }
 .hikmap-legend.collapsed .hikmap-legend-body { display: none; }
-.hikmap-legend-toggle { display: block; background: none; border: 0; font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
+.hikmap-legend-toggle { display: block; background: none; border: 0; color: inherit; border-radius: 0;
+  font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }
 .hikmap-popup .org, .hikmap-popup .where { color: #444; margin: 0 0 4px; }
 .hikmap-popup .caveat { background: #fff4d6; border-left: 3px solid #E69F00; padding: 3px 6px; margin: 4px 0; font-size: 12px; }

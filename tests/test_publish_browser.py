@@ -172,6 +172,20 @@ def test_published_pages_have_no_wcag_violations(site_url, chromium, name):
     context.close()
 
 
+@pytest.mark.parametrize("name", ["index.html", "index.html?layout=hex"])
+def test_text_on_the_published_map_controls_meets_contrast(site_url, chromium, name):
+    """The site's own button style must not reach the map's controls (it once made the legend white on white)."""
+    from test_accessibility_browser import low_contrast_map_text
+
+    context = chromium.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(f"{site_url}/{name}")
+    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
+                           timeout=30_000)
+    assert low_contrast_map_text(page.main_frame) == []
+    context.close()
+
+
 def test_the_content_security_policy_blocks_injected_script(site_url, chromium):
     context = chromium.new_context()
     page = context.new_page()
