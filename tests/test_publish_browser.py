@@ -186,6 +186,19 @@ def test_text_on_the_published_map_controls_meets_contrast(site_url, chromium, n
     context.close()
 
 
+@pytest.mark.parametrize(("width", "form_open"), [(1300, True), (390, False)])
+def test_a_filtered_view_shows_its_filters_open_except_on_a_phone(site_url, chromium, width, form_open):
+    context = chromium.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(f"{site_url}/index.html?region=Scotland")
+    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapSites",
+                           timeout=30_000)
+    assert page.locator("#filters details").evaluate("d => d.open") is form_open
+    assert page.locator("#f-region").evaluate("s => [...s.selectedOptions].map(o => o.value)") == ["Scotland"]
+    assert page.locator(".leaflet-container").bounding_box()["y"] < (2000 if form_open else 800)
+    context.close()
+
+
 def test_the_content_security_policy_blocks_injected_script(site_url, chromium):
     context = chromium.new_context()
     page = context.new_page()

@@ -154,7 +154,11 @@
     form.elements.q.value = f.text;
     form.elements.from.value = f.from;
     form.elements.to.value = f.to;
-    if (activeFilters(f)) { form.querySelector("details").open = true; }
+    // Show the chosen filters open, except on a phone, where the open form would push the
+    // map a screen or more down; the counts line says the view is filtered.
+    if (activeFilters(f) && window.matchMedia("(min-width: 700px)").matches) {
+      form.querySelector("details").open = true;
+    }
     form.addEventListener("submit", function (event) {
       // The app's URL form: one parameter per filter, values joined by commas.
       event.preventDefault();
