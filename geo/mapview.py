@@ -320,6 +320,8 @@ MAP_CSS = """
 .hikmap-legend-toggle:focus-visible, .leaflet-popup-content:focus-visible, .leaflet-container a:focus-visible,
 .hikmap-cluster:focus-visible {
   outline: 3px solid #000000; outline-offset: 2px; }
+/* On a narrow map the credits wrap across the bottom and would cover the scale bar. */
+@media (max-width: 480px) { .leaflet-control-scale { display: none; } }
 """
 
 
