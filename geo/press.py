@@ -359,8 +359,7 @@ def _credits(drawing: _Drawing, layout: str) -> list[str]:
         lines = [NO_BOUNDARIES_MESSAGE, settings.POSTCODE_ATTRIBUTION]
     elif layout == "geo":
         # Both ONS products carry the same OS statement: say it once.
-        lines = [settings.BOUNDARY_ATTRIBUTION, settings.POSTCODE_ATTRIBUTION.replace(
-            " Contains OS data © Crown copyright and database right 2025.", "")]
+        lines = [settings.BOUNDARY_ATTRIBUTION, f"{settings.POSTCODE_SOURCE} {settings.ROYAL_MAIL_STATEMENT}"]
     else:
         lines = [settings.POSTCODE_ATTRIBUTION]
     lines.append(settings.MYSOCIETY_ATTRIBUTION + (". " + settings.HEX_ATTRIBUTION if layout == "hex" else "") + ".")

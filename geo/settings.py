@@ -106,16 +106,15 @@ REFERENCE_FILES += (
                   "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa"),
 )
 
+# The statements ONS asks for, in its wording; both of its products carry the OS one.
+OS_STATEMENT = "Contains OS data © Crown copyright and database right 2025."
+ROYAL_MAIL_STATEMENT = "Contains Royal Mail data © Royal Mail copyright and database right 2025."
 BOUNDARY_ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government "
-    "Licence v.3.0. Contains OS data © Crown copyright and database right 2025."
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. " + OS_STATEMENT
 )
 SHORT_ATTRIBUTION = "Boundaries and postcodes: ONS, OS, Royal Mail (Open Government Licence v3.0)"
-POSTCODE_ATTRIBUTION = (
-    "Postcodes: ONS Postcode Directory (November 2025), Open Government Licence v.3.0. "
-    "Contains OS data © Crown copyright and database right 2025. "
-    "Contains Royal Mail data © Royal Mail copyright and database right 2025."
-)
+POSTCODE_SOURCE = "Postcodes: ONS Postcode Directory (November 2025), Open Government Licence v.3.0."
+POSTCODE_ATTRIBUTION = f"{POSTCODE_SOURCE} {OS_STATEMENT} {ROYAL_MAIL_STATEMENT}"
 
 
 # --- Map tiles ---------------------------------------------------------------

@@ -246,6 +246,7 @@ def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layo
     text = "\n".join(t for t, _ in boxes).replace("\n", " ")
     for credit in ("ONS Postcode Directory", "Royal Mail", "mySociety", "CC BY 4.0"):
         assert credit in text
+    assert text.count(settings.OS_STATEMENT) == 1  # said once, whichever ONS products are drawn
     assert ("Open Innovations" in text) == (layout == "hex")
     assert ("Office for National Statistics licensed" in text) == (layout == "geo" and with_boundaries)
     overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
