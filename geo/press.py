@@ -353,19 +353,6 @@ def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float
         ax.text(36 / width_px, y, label, fontsize=FONT_LEGEND - 1, va="center", transform=ax.transAxes)
 
 
-def _credits(drawing: _Drawing, layout: str) -> list[str]:
-    """The credits for what this image draws: each source once, in its required wording."""
-    if drawing.layers is None:
-        lines = [NO_BOUNDARIES_MESSAGE, settings.POSTCODE_ATTRIBUTION]
-    elif layout == "geo":
-        # Both ONS products carry the same OS statement: say it once.
-        lines = [settings.BOUNDARY_ATTRIBUTION, f"{settings.POSTCODE_SOURCE} {settings.ROYAL_MAIL_STATEMENT}"]
-    else:
-        lines = [settings.POSTCODE_ATTRIBUTION]
-    lines.append(settings.MYSOCIETY_ATTRIBUTION + (". " + settings.HEX_ATTRIBUTION if layout == "hex" else "") + ".")
-    return lines
-
-
 def _draw_footer(drawing: _Drawing, layout: str, top: float) -> None:
     """Notes on what is drawn, the publishers cited, the data licence and the credits, down from ``top``."""
     sites = drawing.selection.sites
@@ -381,7 +368,9 @@ def _draw_footer(drawing: _Drawing, layout: str, top: float) -> None:
         lines.append(f"{not_placed} bodies have no published address yet: counted, not drawn.")
     lines.append(publishers_line(drawing.selection.claims, drawing.data.sources))
     lines.append("Data: Hikvision in UK public buildings evidence map, CC BY 4.0.")
-    lines += _credits(drawing, layout)
+    if drawing.layers is None:
+        lines.append(NO_BOUNDARIES_MESSAGE)
+    lines += settings.credit_lines(boundaries=drawing.layers is not None and layout == "geo", hexes=layout == "hex")
     wrapped = "\n".join(textwrap.fill(line, 100) for line in lines)
     drawing.fig.text(0.03, top, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.2)
 

@@ -244,10 +244,9 @@ def _filter_form(data: Dataset, councils: dict[str, str], nations: list[str], re
     )
 
 
-def _credits(boundaries: bool, layout_note: bool = True) -> str:
-    lines = ([settings.BOUNDARY_ATTRIBUTION] if boundaries else []) + [
-        settings.POSTCODE_ATTRIBUTION, settings.MYSOCIETY_ATTRIBUTION + ".", settings.HEX_ATTRIBUTION + "."]
-    return f'<p class="credits">{_e(" ".join(lines))}</p>'
+def _credits(boundaries: bool) -> str:
+    """The map page's credits: it has both views, so the hex cartogram is credited too."""
+    return f'<p class="credits">{_e(" ".join(settings.credit_lines(boundaries=boundaries, hexes=True)))}</p>'
 
 
 def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool,

@@ -117,6 +117,22 @@ POSTCODE_SOURCE = "Postcodes: ONS Postcode Directory (November 2025), Open Gover
 POSTCODE_ATTRIBUTION = f"{POSTCODE_SOURCE} {OS_STATEMENT} {ROYAL_MAIL_STATEMENT}"
 
 
+def credit_lines(*, boundaries: bool, hexes: bool) -> list[str]:
+    """The credits for a view, each source once in its required wording.
+
+    ``boundaries``: ONS boundaries are drawn; ``hexes``: Open Innovations' cartogram is.
+    Postcodes (every site is placed by them) and mySociety's tables are always credited.
+    """
+    if boundaries:
+        lines = [BOUNDARY_ATTRIBUTION, f"{POSTCODE_SOURCE} {ROYAL_MAIL_STATEMENT}"]  # the OS statement once
+    else:
+        lines = [POSTCODE_ATTRIBUTION]
+    lines.append(MYSOCIETY_ATTRIBUTION + ".")
+    if hexes:
+        lines.append(HEX_ATTRIBUTION + ".")
+    return lines
+
+
 # --- Map tiles ---------------------------------------------------------------
 @dataclass(frozen=True)
 class TileSource:

@@ -61,11 +61,7 @@ fmap = campaign_map(tuple(sorted(filters.to_params().items())), layout, data.las
 boundary_urls, boundary_message = ui.boundary_urls()
 # Credit each source only where it is used: the ONS boundaries are drawn only in the
 # geographic layout and only when the boundary file is there.
-credits = " ".join(
-    ([settings.BOUNDARY_ATTRIBUTION] if boundary_urls and layout == "geo" else [])
-    + [settings.POSTCODE_ATTRIBUTION, settings.MYSOCIETY_ATTRIBUTION + "."]
-    + ([settings.HEX_ATTRIBUTION + "."] if layout == "hex" else [])
-)
+credits = " ".join(settings.credit_lines(boundaries=bool(boundary_urls) and layout == "geo", hexes=layout == "hex"))
 
 if screenshot:
     width, map_height = SCREENSHOT_SIZES.get(st.query_params.get("size", "16x9"), SCREENSHOT_SIZES["16x9"])
