@@ -245,7 +245,7 @@ def server_env() -> dict:
 
 
 def start_app(log: Path) -> tuple[subprocess.Popen, str]:
-    """As tests/conftest.py's start_app(), but its output goes to a file (a pipe nobody reads can fill up)."""
+    """As tests/conftest.py's start_app(): its output goes to a file (a pipe nobody reads can fill up)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),

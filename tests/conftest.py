@@ -75,16 +75,21 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     }
     if data_dir is not None:
         env["HIKMAP_DATA_DIR"] = str(data_dir)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    # The app's output goes to a file, never to a pipe nobody reads: a full pipe would
+    # block the server mid-run and every later test on it would time out.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"app-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app exited: {process.stdout.read().decode(errors='replace')}")
+            raise RuntimeError(f"app exited ({log}): {log.read_text(errors='replace')[-4000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -92,7 +97,7 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("app did not start within 60 s")
+    raise RuntimeError(f"app did not start within 60 s; its output: {log}")
 
 
 def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = ()) -> Path:
@@ -225,3 +230,19 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
 
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
     page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """After a failing run, the end of each app server's output (CI shows nothing else of it)."""
+    if exitstatus == 0:
+        return
+    for log in sorted(ARTIFACTS.glob("app-*.log")):
+        text = log.read_text(errors="replace")
+        terminalreporter.write_sep("-", f"{log.name} ({len(text)} characters), last lines")
+        terminalreporter.write_line("\n".join(text.splitlines()[-40:]))
+
+
+def pytest_sessionstart(session):
+    """Each run's app logs only (earlier runs' would mislead the summary above)."""
+    for log in ARTIFACTS.glob("app-*.log"):
+        log.unlink()
