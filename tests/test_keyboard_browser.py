@@ -27,8 +27,7 @@ def focused(frame) -> dict:
 def test_keyboard_finds_a_council_on_the_hex_map_opens_its_evidence_and_closes_it(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/?layout=hex")
-    map_frame(page)
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame, _ = map_frame(page)
     frame.locator("path.hikmap-district").first.wait_for()
     # The council areas are one Tab stop: the first in order of name holds it.
     stops = frame.locator("path.hikmap-district[tabindex='0']")
@@ -55,8 +54,7 @@ def test_keyboard_finds_a_council_on_the_hex_map_opens_its_evidence_and_closes_i
 def test_keyboard_opens_a_council_panel_and_a_marker_popup_on_the_uk_map(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/?region=Wales")
-    map_frame(page)
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame, _ = map_frame(page)
     frame.locator("path.hikmap-district[tabindex='0']").first.focus()
     for key in "wrexham":
         page.keyboard.press(key)
@@ -87,8 +85,7 @@ def test_keyboard_opens_a_council_panel_and_a_marker_popup_on_the_uk_map(app_url
 def test_the_legend_toggle_works_by_keyboard(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/")
-    map_frame(page)
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame, _ = map_frame(page)
     toggle = frame.locator(".hikmap-legend-toggle")
     toggle.focus()
     before = toggle.get_attribute("aria-expanded")
@@ -102,8 +99,7 @@ def test_the_layer_control_works_by_keyboard(app_url, watched_page):
     """Enter opens Leaflet's layer list; Tab reaches its boxes; Space hides and shows the council areas."""
     page = watched_page.page
     page.goto(app_url + "/")
-    map_frame(page)
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame, _ = map_frame(page)
     areas = frame.locator("path.hikmap-district")
     areas.first.wait_for()
     shown = areas.count()
