@@ -9,10 +9,10 @@ those copies instead of its default CDN addresses.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from geo import settings
+from geo.atomic import write_bytes_atomically
 
 VENDOR_DIR = settings.STATIC_DIR / "vendor"
 VENDOR_URL = f"{settings.STATIC_URL}/vendor"
@@ -40,18 +40,21 @@ def _data_dir(module_name: str) -> Path:
 
 
 def ensure_vendor_assets(target: Path = VENDOR_DIR) -> Path:
-    """Copy the XStatic files into ``static/vendor`` if they are not there yet."""
+    """Copy the XStatic files into ``static/vendor`` if they are not there yet.
+
+    Each file is written whole (:mod:`geo.atomic`): the app's sessions run in
+    threads and the first maps of a fresh install can be built at the same time,
+    while the static server may already be answering for the same files.
+    """
     for folder, (module_name, names) in _PACKAGES.items():
         source = _data_dir(module_name)
         for name in names:
-            src, dst = source / name, target / folder / name
-            if dst.exists():
-                continue
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
-                shutil.copytree(src, dst)
-            else:
-                shutil.copy2(src, dst)
+            src = source / name
+            files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
+            for path in files:
+                dst = target / folder / path.relative_to(source)
+                if not dst.exists():
+                    write_bytes_atomically(dst, path.read_bytes())
     return target
 
 

@@ -38,3 +38,20 @@ def test_a_click_is_read_from_the_keys_in_the_tooltip():
     assert clicked_on("hikmap:area:E09000033:hikmapCity of Westminster Nothing known yet") == ("area", ["E09000033"])
     assert clicked_on("A name that says hikmap:site:<b>:hikmap") == ("", [])
     assert clicked_on(None) == ("", [])
+
+
+def test_vendor_files_are_copied_whole_when_first_maps_are_built_at_once(tmp_path):
+    """Sessions run in threads: several first map builds copy Leaflet at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.assets import _PACKAGES, _data_dir, ensure_vendor_assets
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: ensure_vendor_assets(tmp_path), range(8)))  # raises if any copy failed
+    for folder, (module_name, names) in _PACKAGES.items():
+        source = _data_dir(module_name)
+        for name in names:
+            src = source / name
+            for path in (p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]:
+                assert (tmp_path / folder / path.relative_to(source)).read_bytes() == path.read_bytes()
+    assert not list(tmp_path.rglob(".*"))  # no temporary file left behind
