@@ -7,11 +7,15 @@ stay thin and this logic is tested without Streamlit.
 Spreadsheet safety
 ------------------
 A spreadsheet runs a cell as a formula when its text begins with ``=``,
-``+``, ``-`` or ``@`` (and some also after a leading tab or carriage return).
-Text in this data comes from outside, so :func:`neutralise_cell` prefixes such
-a cell with a single quote ``'``: the spreadsheet then shows the text as text.
-The quote is visible in the CSV itself; it is the price of safety, and the
+``+``, ``-`` or ``@``; some skip leading blanks and line breaks first, and
+some read the full-width forms (``＝ ＋ － ＠``) as the same characters. Text
+in this data comes from outside, so :func:`neutralise_cell` prefixes a
+single quote ``'`` to every cell whose first non-blank character, after
+Unicode normalisation (NFKC), is one of those, and to every cell that begins
+with a tab or a line break: the spreadsheet then shows the text as text. The
+quote is visible in the CSV itself; it is the price of safety, and the
 untouched text stays in the data package's own CSV files and the GeoJSON.
+Every CSV meant for a spreadsheet is written by :func:`spreadsheet_csv`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +33,9 @@ import pandas as pd
 
 from geo import settings
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = frozenset("=+-@")
+# A cell starting with one of these is neutralised whatever follows.
+BLANK_STARTS = ("\t", "\r", "\n")
 SAFE_URL_PREFIXES = ("https://", "http://")
 CODE_LICENSE_FILE = settings.PROJECT_ROOT / "LICENSE"
 DATA_LICENCE = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
@@ -49,7 +57,26 @@ def safe_url(url: object) -> str:
 def neutralise_cell(value: object) -> str:
     """Cell text a spreadsheet cannot run as a formula (see the module docstring)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(BLANK_STARTS) or is_formula(text):
+        return "'" + text
+    return text
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula: its first non-blank character,
+    after NFKC normalisation (which folds full-width ``＝`` into ``=``), starts one."""
+    first = unicodedata.normalize("NFKC", text).lstrip()[:1]
+    return first in FORMULA_CHARACTERS
+
+
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """CSV for a spreadsheet: UTF-8 with a byte-order mark, CRLF, every cell (header too) neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([neutralise_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([neutralise_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
@@ -99,12 +126,7 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
 def selection_csv(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> bytes:
     """The selection as CSV, one row per claim: UTF-8 with a byte-order mark, formulas neutralised."""
     table = claims_table(sites, claims, sources)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CLAIM_EXPORT_COLUMNS)
-    for row in table.itertuples(index=False):
-        writer.writerow([neutralise_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet_csv(CLAIM_EXPORT_COLUMNS, table.itertuples(index=False))
 
 
 def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> bytes:

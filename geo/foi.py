@@ -298,18 +298,11 @@ def batch_csv(councils: list[Authority]) -> bytes:
     UTF-8 with a byte-order mark, and cells that a spreadsheet would run as a
     formula are neutralised, as in every export of the project.
     """
-    import csv
-    import io
+    from geo.export import spreadsheet_csv
 
-    from geo.export import neutralise_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(BATCH_COLUMNS)
-    for council in councils:
-        writer.writerow([neutralise_cell(v) for v in (council.name, council.gss_code, council.nation, council.region,
-                                                       whatdotheyknow_url(council), full_letter(council))])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet_csv(BATCH_COLUMNS, ((council.name, council.gss_code, council.nation, council.region,
+                                            whatdotheyknow_url(council), full_letter(council))
+                                           for council in councils))
 
 
 # --- Progress --------------------------------------------------------------------------------
@@ -371,7 +364,7 @@ def progress_csv(by_nation: pd.DataFrame, by_region: pd.DataFrame) -> bytes:
 
     UTF-8 with a byte-order mark, headings in words.
     """
-    from geo.export import neutralise_cell
+    from geo.export import spreadsheet_csv
 
     parts = []
     for table, by in ((by_nation, "nation"), (by_region, "region")):
@@ -380,7 +373,7 @@ def progress_csv(by_nation: pd.DataFrame, by_region: pd.DataFrame) -> bytes:
     uk = by_nation[by_nation["nation"] == "United Kingdom"].rename(columns={"nation": "Place"}).assign(Level="UK")
     combined = pd.concat([uk, *parts], ignore_index=True)[["Level", "Place", *PROGRESS_COLUMNS]]
     named = combined.rename(columns=PROGRESS_LABELS)
-    return ("\ufeff" + named.map(neutralise_cell).to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+    return spreadsheet_csv(list(named.columns), named.itertuples(index=False))
 
 
 # --- Finding a council -----------------------------------------------------------------------

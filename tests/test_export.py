@@ -47,9 +47,51 @@ def test_formula_starts_are_neutralised(start):
     assert export.neutralise_cell(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["Plain text", "2021-11-17", "", "a=b", " =sum(1)", "'quoted already", "12"])
+@pytest.mark.parametrize("cell", ["Plain text", "2021-11-17", "", "a=b", "'quoted already", "12", "x\n=1",
+                                  "\u2212 minus sign", "（＝ in brackets）"])
 def test_safe_cells_are_unchanged(cell):
     assert export.neutralise_cell(cell) == cell
+
+
+# Shapes an outside review found passing the old guard: a leading line break or blank before the
+# formula character, and the full-width forms that NFKC folds into = + - @.
+@pytest.mark.parametrize("cell", ["\n=HYPERLINK(\"http://evil.example\")", "\r\n+1+1", " =sum(1)", "\u3000=1",
+                                  "\xa0@SUM(1)", "＝HYPERLINK(\"http://evil.example\")", "＋1", "－1", "＠SUM(1)",
+                                  " \n ＝1", "﹦1"])
+def test_formulas_behind_blanks_or_in_full_width_are_neutralised(cell):
+    assert export.neutralise_cell(cell) == "'" + cell
+
+
+def _cells(raw: bytes) -> list[str]:
+    import csv
+
+    return [cell for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for cell in row]
+
+
+def test_every_spreadsheet_csv_the_project_writes_neutralises_every_shape():
+    """The claims export, the councils' batch and the progress table: one writer, one rule."""
+    from geo import foi
+    from geo.authorities import Authority
+
+    hostile = ["\n=1+1", "＝HYPERLINK(\"http://evil.example\")", " ＋1", "＠SUM(1)", "\t-1"]
+    sites, claims, sources = _one_claim(hostile[0], response=hostile[1])
+    sites["name"] = hostile[2]
+    outputs = {"selection": export.selection_csv(sites, claims, sources)}
+    council = Authority(code="FIC", gss_code="E07999999", name=hostile[3], nice_name=hostile[3],
+                        type="Non-metropolitan district", county="", nation="England", region=hostile[4],
+                        current=True, end_date="", replaced_by=(), wdtk_id="", lat=None, lon=None)
+    outputs["batch"] = foi.batch_csv([council])
+    progress = pd.DataFrame([{"nation": hostile[1], **{c: 1 for c in foi.PROGRESS_COLUMNS}},
+                             {"nation": "United Kingdom", **{c: 1 for c in foi.PROGRESS_COLUMNS}}])
+    regions = progress.rename(columns={"nation": "region"})
+    outputs["progress"] = foi.progress_csv(progress, regions)
+    for name, raw in outputs.items():
+        cells = _cells(raw)
+        assert raw.startswith(b"\xef\xbb\xbf"), name
+        for cell in cells:
+            assert export.neutralise_cell(cell) == cell, (name, cell)
+        shown = [value for value in hostile if "'" + value in cells]
+        assert shown, f"{name}: the hostile text should be there, neutralised"
 
 
 def test_csv_has_bom_and_round_trips_through_pandas(data):
@@ -76,7 +118,7 @@ def test_csv_neutralises_a_formula_claim_and_organisation():
     assert row["organisation"] == "'+Fictional Council"
     # no cell of the file begins with a formula character
     for cell in table.to_numpy().ravel():
-        assert not str(cell).startswith(export.FORMULA_STARTS), cell
+        assert export.neutralise_cell(cell) == str(cell), cell
     # a non-http(s) URL is never exported
     assert row["source_urls"] == "https://example.org/a(b)"
     assert "javascript" not in raw.decode("utf-8-sig")
