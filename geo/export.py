@@ -34,6 +34,10 @@ import pandas as pd
 from geo import settings
 
 FORMULA_CHARACTERS = frozenset("=+-@")
+# What the pages say of it, in one wording.
+SPREADSHEET_NOTE = ("The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that a spreadsheet could "
+                    "run as a formula (one whose first character, after any blanks, is =, +, - or @, in any width) "
+                    "gets a leading ' so that it is shown as text and never run.")
 # A cell starting with one of these is neutralised whatever follows.
 BLANK_STARTS = ("\t", "\r", "\n")
 SAFE_URL_PREFIXES = ("https://", "http://")

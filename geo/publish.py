@@ -292,9 +292,7 @@ def table_page(data: Dataset, page_config: dict, councils, nations, regions, til
         "<th scope=\"col\">Location</th><th scope=\"col\">Council</th></tr></thead><tbody></tbody></table></div>\n"
         "<h2>Download the whole dataset</h2>\n"
         f'<ul class="downloads">{links}</ul>\n'
-        '<p class="note">The CSV opens in a spreadsheet (UTF-8 with a byte-order mark); a cell that begins with =, +, '
-        "-, @, a tab or a carriage return gets a leading ' so that it is shown as text, never run as a formula. "
-        f"The data is licensed {_e(export.DATA_LICENCE)}.</p>\n"
+        f'<p class="note">{_e(export.SPREADSHEET_NOTE)} The data is licensed {_e(export.DATA_LICENCE)}.</p>\n'
         "</main>\n"
     )
     return _page(f"The evidence as a table: {TITLE}", body, page_config, tiles, ["assets/publish.js"])

@@ -103,11 +103,7 @@ with column_b:
         file_name="hikvision-evidence-hex-map.png", mime="image/png",
         key="data_download_png_hex", on_click="ignore", width="stretch", wrap=True,
     )
-st.caption(
-    "The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that begins with =, +, -, @, "
-    "a tab or a carriage return gets a leading ' so that a spreadsheet shows it as text and never runs it "
-    "as a formula. The data is licensed CC BY 4.0; see the method page."
-)
+st.caption(escape_markdown(export.SPREADSHEET_NOTE) + " The data is licensed CC BY 4.0; see the method page.")
 
 st.subheader("Share or embed this view")
 # A published copy (HIKMAP_PUBLISH_URL) takes the readers of a story: static files, not the app.
