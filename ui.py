@@ -468,7 +468,7 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         "answer are published for everyone, or copy it into an e-mail to the council's FOI team. "
         "Campaigners then record the request on the import page, so the map shows the council as asked."
     )
-    if council.wdtk_id.isdigit():
+    if council.wdtk_number:
         st.link_button("Open this request on WhatDoTheyKnow", foi.whatdotheyknow_url(council), type="primary")
     else:
         st.link_button(f"Find {council.name} on WhatDoTheyKnow", foi.whatdotheyknow_url(council))

@@ -61,6 +61,12 @@ class Authority:
     lon: float | None
 
     @property
+    def wdtk_number(self) -> str:
+        """The body's number on WhatDoTheyKnow if it is one (ASCII digits only; ``str.isdigit``
+        would take "٣٤" too and put it in a link), else ""."""
+        return self.wdtk_id if re.fullmatch(r"[0-9]+", self.wdtk_id) else ""
+
+    @property
     def is_council(self) -> bool:
         """A council at some tier (not a combined authority or the Greater London Authority)."""
         return self.type in COUNCIL_TYPES

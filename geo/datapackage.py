@@ -41,6 +41,7 @@ ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # (Python's float() and the decimal module also accept "5_3", "nan" and non-ASCII digits).
 NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
+# These patterns are used with fullmatch(): "$" alone would also accept a trailing line break.
 # Fields whose pattern is a date written at the precision the source gives.
 PARTIAL_DATE_PATTERN = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
@@ -98,7 +99,7 @@ def parse_partial_date(value: str) -> dt.date:
 
     Raises ValueError for anything that is not a real date (``2021-02-30``).
     """
-    match = PARTIAL_DATE_RE.match(value)
+    match = PARTIAL_DATE_RE.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = match.groups()
@@ -310,13 +311,13 @@ def _check_values(table: Table) -> list[Problem]:
             if not value:
                 continue
             reason = None
-            if kind == "number" and (not NUMBER_RE.match(value) or not math.isfinite(float(value))):
+            if kind == "number" and (not NUMBER_RE.fullmatch(value) or not math.isfinite(float(value))):
                 reason = f"{value!r} is not a number"
-            elif kind == "integer" and not INTEGER_RE.match(value):
+            elif kind == "integer" and not INTEGER_RE.fullmatch(value):
                 reason = f"{value!r} is not a whole number"
-            elif kind == "date" and not ISO_DATE_RE.match(value):
+            elif kind == "date" and not ISO_DATE_RE.fullmatch(value):
                 reason = f"{value!r} is not a date (YYYY-MM-DD)"
-            elif pattern == PARTIAL_DATE_PATTERN and PARTIAL_DATE_RE.match(value):
+            elif pattern == PARTIAL_DATE_PATTERN and PARTIAL_DATE_RE.fullmatch(value):
                 try:
                     parse_partial_date(value)
                 except ValueError as error:
@@ -385,7 +386,7 @@ def _check_requests(table: Table) -> list[Problem]:
     problems = []
     for row, line in zip(table.rows, table.lines):
         sent, answered = row.get("sent", ""), row.get("answered", "")
-        if answered and sent and ISO_DATE_RE.match(sent) and ISO_DATE_RE.match(answered) and answered < sent:
+        if answered and sent and ISO_DATE_RE.fullmatch(sent) and ISO_DATE_RE.fullmatch(answered) and answered < sent:
             problems.append(Problem(table.path, line, "answered", "the answer is dated before the request was sent"))
         if row.get("status") == "sent" and (answered or row.get("finding")):
             problems.append(Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent"))

@@ -248,9 +248,9 @@ def whatdotheyknow_url(authority: Authority, base: str | None = None) -> str:
     from geo import settings
 
     base = (base or settings.WHATDOTHEYKNOW_URL).rstrip("/")
-    if authority.wdtk_id.isdigit():
+    if authority.wdtk_number:
         query = urlencode({"title": REQUEST_TITLE, "default_letter": letter_body(authority)})
-        return f"{base}/new/{authority.wdtk_id}?{query}"
+        return f"{base}/new/{authority.wdtk_number}?{query}"
     return f"{base}/select_authority?{urlencode({'query': authority.name})}"
 
 

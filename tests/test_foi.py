@@ -8,6 +8,7 @@ council. Bank holidays come from the ``holidays`` library, as in the app.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from urllib.parse import parse_qs, urlparse
@@ -162,6 +163,15 @@ def test_without_a_known_body_number_the_link_is_a_search_never_a_guess():
     assert somerset.wdtk_id == ""
     url = urlparse(foi.whatdotheyknow_url(somerset))
     assert url.path == "/select_authority" and parse_qs(url.query) == {"query": ["Somerset Council"]}
+
+
+@pytest.mark.parametrize("number", ["\u0663\u0664", "34\n", "34 ", "+34", "3\u00b2", ""])
+def test_a_body_number_that_is_not_ascii_digits_never_reaches_a_link(number):
+    """str.isdigit() takes Arabic-Indic digits and superscripts; the link would be /new/%D9%A3%D9%A4."""
+    odd = dataclasses.replace(SCOTTISH, wdtk_id=number)
+    url = urlparse(foi.whatdotheyknow_url(odd))
+    assert url.path == "/select_authority"
+    assert parse_qs(url.query) == {"query": [SCOTTISH.name]}
 
 
 def test_batch_csv_has_a_row_per_council_with_link_and_letter():
