@@ -471,7 +471,7 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     if council.wdtk_number:
         st.link_button("Open this request on WhatDoTheyKnow", foi.whatdotheyknow_url(council), type="primary")
     else:
-        st.link_button(f"Find {council.name} on WhatDoTheyKnow", foi.whatdotheyknow_url(council))
+        st.link_button(f"Find {escape_markdown(council.name)} on WhatDoTheyKnow", foi.whatdotheyknow_url(council))
         st.caption("This council's WhatDoTheyKnow page is not known here; search for it there, "
                    "then paste the letter below.")
     st.code(foi.full_letter(council), language=None, wrap_lines=True)

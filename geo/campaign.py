@@ -24,16 +24,38 @@ class Citation:
     url: str
 
 
+# Streamlit's Markdown (remark-gfm) turns bare web addresses and e-mail addresses into links
+# after escapes and entities are decoded, so escaping cannot stop it; these are the patterns
+# its transform looks for (mdast-util-gfm-autolink-literal). A WORD JOINER (U+2060: invisible,
+# zero width, read by no screen reader) placed inside each shape breaks it.
+WORD_JOINER = "\u2060"
+_AUTOLINK_SHAPES = (
+    re.compile(r"(?i)(https?:)(?=//)"),  # "https:" + "//": the joiner goes before the slashes
+    re.compile(r"(?i)(www)(?=\.)"),  # "www" + ".": the joiner goes before the dot
+    re.compile(r"(@)"),  # an e-mail address: the joiner goes after the "@"
+)
+
+
+def break_autolinks(text: str) -> str:
+    """``text`` with a word joiner inside every shape that Markdown would turn into a link."""
+    for shape in _AUTOLINK_SHAPES:
+        text = shape.sub(lambda m: m.group(1) + WORD_JOINER, text)
+    return text
+
+
 def escape_markdown(text: str) -> str:
-    """Text shown literally by st.markdown: Markdown and HTML characters escaped.
+    """Text shown literally by st.markdown (and every other element that renders Markdown).
 
     Covers emphasis, links and images, headings (``#`` and setext ``=``/``-``
     underlines), lists, tables, HTML and entities, LaTeX (``$``) and
     strikethrough (``~``). A colon becomes the entity ``&#58;``: Streamlit
     turns ``:material/name:`` into an icon and ``:red[...]`` into colour even
-    when the colon is escaped with a backslash, but not an entity.
+    when the colon is escaped with a backslash, but not an entity. Bare web
+    and e-mail addresses, which the renderer links whatever the escaping, get
+    an invisible word joiner (:func:`break_autolinks`).
     """
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$=^])", r"\\\1", text).replace(":", "&#58;")
+    escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$=^])", r"\\\1", break_autolinks(text))
+    return escaped.replace(":", "&#58;")
 
 
 def render_campaign(text: str, sources: pd.DataFrame, sources_page: str = "sources") -> tuple[str, list[Citation]]:

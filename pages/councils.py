@@ -55,7 +55,8 @@ if query.strip():
         if search.candidates:
             st.markdown("Did you mean:")
             for candidate in search.candidates:
-                st.button(candidate.name + ("" if candidate.current else " (no longer exists)"),
+                # A button's label is Markdown: the name is escaped like every other label.
+                st.button(escape_markdown(candidate.name) + ("" if candidate.current else " (no longer exists)"),
                           key=f"councils_candidate_{candidate.code}", on_click=choose,
                           args=(candidate.gss_code or candidate.code,))
         chosen = ""

@@ -42,6 +42,8 @@ def corpus(marker_file: Path) -> list[str]:
         "$x^2$ and :material/warning: and ~~struck~~ Fictional Markup",
         "Fictional \u202eevil\u202c right-to-left and zero\u200bwidth",
         "# Fictional Heading &amp; &lt;b&gt;entity&lt;/b&gt;",
+        # Bare addresses, which Markdown renderers link even when every character is escaped.
+        "Fictional https://evil.example/login and www.evil.example and someone@evil.example",
     ]
 
 

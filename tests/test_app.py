@@ -108,3 +108,22 @@ def test_the_sentence_in_words_counts_bodies_in_good_english(home):
     home.run()
     assert not home.exception
     assert "In words: 1 body in view: **1** with equipment reported or confirmed" in markdown_text(home)
+
+
+def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
+    """A button's label is Markdown: a name with **bold** or :red[...] shows as it is written."""
+    import dataclasses
+
+    from geo import foi
+    from geo.authorities import load_authorities
+    from geo.campaign import escape_markdown
+
+    real = load_authorities().get("E06000066")
+    odd = dataclasses.replace(real, code="FICTION", name="**Fictional** :red[Borough] https://evil.example Council")
+    monkeypatch.setattr(foi, "find_council", lambda *args: foi.CouncilSearch(candidates=(odd,), message="No council"))
+    app = AppTest.from_file(str(ROOT / "pages" / "councils.py"), default_timeout=60)
+    app.run()
+    app.text_input(key="councils_search").input("Fictional").run()
+    assert not app.exception
+    labels = [b.label for b in app.button if b.key == "councils_candidate_FICTION"]
+    assert labels == [escape_markdown(odd.name)]

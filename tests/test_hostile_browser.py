@@ -55,7 +55,21 @@ def assert_nothing_ran(watch, dialogs: list[str], marker) -> None:
 
 
 def main_text(page) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text()
+    """The page's text as a reader sees it (the invisible word joiners that keep bare addresses
+    from becoming links are dropped: see geo.campaign.break_autolinks)."""
+    return page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
+
+
+def links_to(page, host: str) -> list[str]:
+    """Every link in the document (any frame) that leads to ``host``."""
+    found = []
+    for frame in page.frames:
+        try:
+            found += frame.evaluate("host => Array.from(document.querySelectorAll('a[href]'))"
+                                    ".map(a => a.href).filter(h => h.includes(host))", host)
+        except Exception:  # a frame that went away while we looked holds no link
+            continue
+    return found
 
 
 # Every marker's tooltip and popup, as the browser would show them: the popup built by its own
@@ -159,4 +173,34 @@ def test_data_page_runs_nothing_and_its_table_offers_no_raw_export(hostile_app, 
     # The toolbar still shows (search, full screen), but not the raw "Download as CSV".
     assert toolbar.locator('[aria-label="Download as CSV"], button:has-text("Download")').count() == 0
     assert page.get_by_role("button", name="Download as CSV").count() == 0
+    assert_nothing_ran(watched_page, dialogs, marker)
+
+
+def test_addresses_in_untrusted_text_never_become_links(hostile_app, watched_page):
+    """A URL parameter, a search typed by a visitor and text in the data: shown, never linked."""
+    url, data, values, marker = hostile_app
+    page = watched_page.page
+    dialogs = guard(page)
+    # A filter value from the URL is repeated in a message (a toast) when it is ignored.
+    page.goto(url + "/?region=https://evil.example/login")
+    map_frame(page, min_sites=1)
+    toast = page.locator('[data-testid="stToast"]')
+    toast.first.wait_for()
+    assert "evil.example/login" in toast.first.inner_text().replace("\u2060", "")
+    assert links_to(page, "evil.example") == []
+    # A web address typed into the councils search is repeated in its warning.
+    page.goto(url + "/councils")
+    search = page.get_by_label("Find a council by name or postcode")
+    search.fill("https://evil.example/login")
+    search.press("Enter")
+    warning = page.locator('[data-testid="stAlertContentWarning"]')
+    warning.first.wait_for()
+    assert "https://evil.example/login" in warning.first.inner_text().replace("\u2060", "")
+    assert links_to(page, "evil.example") == []
+    # Text from the data (the change log, the sources) on the pages that render Markdown.
+    for path, expected in (("/method", "2099-01-01 — version 9.9.9"), ("/sources", "sources, newest first")):
+        page.goto(url + path)
+        wait_for_text(page, expected)
+        assert "www.evil.example" in main_text(page)
+        assert links_to(page, "evil.example") == [], path
     assert_nothing_ran(watched_page, dialogs, marker)

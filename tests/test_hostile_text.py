@@ -6,9 +6,11 @@ The browser half of the corpus test is ``test_hostile_browser.py``.
 from __future__ import annotations
 
 import csv
+import html
 import html.parser
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -24,6 +26,7 @@ from geo.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 from geo.authorities import load_authorities
 from geo.foi import area_statuses
+from geo.campaign import escape_markdown
 from geo.mapview import build_map, map_data, publish_json, safe_script_json
 from hostile import hostile_package
 
@@ -173,3 +176,35 @@ def test_the_data_page_table_shows_each_value_as_text(hostile, monkeypatch):
     shown = set(table["Site"]) | set(table["Claim"]) | set(table["Organisation"])
     assert set(values) & shown
     assert not marker.exists()
+
+
+# The find-and-replace patterns of mdast-util-gfm-autolink-literal, as Streamlit's Markdown bundle
+# has them: they run on text nodes after backslash escapes and entities are decoded.
+GFM_WEB_ADDRESS = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE | re.ASCII)
+GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.ASCII)
+ADDRESSES = [
+    "https://evil.example/login", "http://evil.example", "HTTPS://EVIL.EXAMPLE/x", "www.evil.example",
+    "WWW.evil.example/path", "someone@evil.example", "see (https://evil.example) now", "x.https://evil.example",
+    "mailto:someone@evil.example",
+]
+
+
+def rendered_text(markdown: str) -> str:
+    """What the renderer's text nodes hold: backslash escapes and entities decoded."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_escaped_text_holds_no_shape_the_markdown_renderer_would_link(address):
+    text = f"Fictional note {address} end"
+    shown = rendered_text(escape_markdown(text))
+    assert not GFM_WEB_ADDRESS.search(shown) and not GFM_EMAIL.search(shown), shown
+    assert shown.replace("\u2060", "") == text  # the reader sees the text as written
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("hw.tps:/@ax-_+ ")))
+def test_no_escaped_text_can_become_a_link(text):
+    shown = rendered_text(escape_markdown(text))
+    assert not GFM_WEB_ADDRESS.search(shown) and not GFM_EMAIL.search(shown), shown
+    assert shown.replace("\u2060", "") == text
