@@ -7,6 +7,7 @@ out the widgets that several pages share.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from geo.filters import MULTI_PARAMS, RADIUS_CHOICES_KM, SCALAR_PARAMS, Filters,
 from geo.postcodes import Location, PostcodeError
 
 FILTER_PARAM_KEYS = set(MULTI_PARAMS.values()) | set(SCALAR_PARAMS.values())
+log = logging.getLogger("hikmap")
 
 
 def ensure_entrypoint() -> None:
@@ -111,13 +113,17 @@ def dataset_cache_clear() -> None:
 
 @st.cache_resource(show_spinner=False)
 def boundary_urls() -> tuple[dict[str, str], str]:
-    """URLs of the boundary files served to the browser, and a message if they are missing."""
+    """URLs of the boundary files served to the browser, and a message for visitors if they are missing.
+
+    The message says what is missing in words; the server's paths go to the log only.
+    """
     from geo.mapview import write_boundary_files
 
     try:
         return write_boundary_files(), ""
     except BoundariesUnavailable as error:
-        return {}, str(error)
+        log.warning("boundaries not drawn: %s", error)
+        return {}, error.public
 
 
 def council_names() -> dict[str, str]:

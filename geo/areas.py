@@ -95,7 +95,18 @@ def districts_by_code() -> dict[str, District]:
 
 # --- Boundaries -----------------------------------------------------------------
 class BoundariesUnavailable(RuntimeError):
-    """The boundary file is missing or does not match its pinned checksum."""
+    """The boundary file is missing or does not match its pinned checksum.
+
+    ``str(error)`` says what and where, with the server's paths: for the log and
+    the command line. :attr:`public` says what is missing in words, for a page.
+    """
+
+    public = "The council and region boundaries are not installed on this server."
+
+    def __init__(self, message: str, public: str = "") -> None:
+        super().__init__(message)
+        if public:
+            self.public = public
 
 
 def sha256_of(path: Path) -> str:
@@ -120,7 +131,8 @@ def boundaries_file() -> Path:
     actual = sha256_of(path)
     if actual != settings.BOUNDARIES_SHA256:
         raise BoundariesUnavailable(
-            f"boundary file {path} has SHA-256 {actual}, expected {settings.BOUNDARIES_SHA256}"
+            f"boundary file {path} has SHA-256 {actual}, expected {settings.BOUNDARIES_SHA256}",
+            public="The boundary file on this server is not the pinned version, so it is not used.",
         )
     return path
 

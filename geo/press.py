@@ -146,7 +146,7 @@ def _load_layers() -> tuple[dict | None, str]:
     try:
         layers = {name: load_boundaries(name).to_crs(BNG) for name in ("uk", "ltla", "cty")}
     except BoundariesUnavailable as error:
-        return None, str(error)
+        return None, error.public  # the image is public: words, never the server's paths
     layers["ltla"] = layers["ltla"].assign(geometry=layers["ltla"].geometry.simplify(150, preserve_topology=True))
     layers["uk"] = layers["uk"].assign(geometry=layers["uk"].geometry.simplify(300, preserve_topology=True))
     return layers, ""

@@ -93,7 +93,7 @@ st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
 if boundary_message:
-    st.warning(f"Council and region boundaries are not drawn: {escape_markdown(boundary_message)}.")
+    st.warning(f"Council and region boundaries are not drawn. {escape_markdown(boundary_message)}")
 
 map_column, text_column = st.columns([3, 2], gap="large")
 with map_column:

@@ -7,6 +7,7 @@ filters), never from numbers written here, so the tests follow the data.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 
@@ -233,8 +234,14 @@ def test_without_boundaries_the_app_runs_and_says_what_is_missing(chromium, tmp_
         page = context.new_page()
         watch = PageWatch(page)
         page.goto(url + "/")
-        wait_for_text(page, "Council and region boundaries are not drawn: boundary file")
-        wait_for_text(page, "fetch-boundaries")
+        wait_for_text(page, "Council and region boundaries are not drawn. The council and region boundaries are "
+                            "not installed on this server.")
+        # What is missing is said in words; the server's paths and commands stay in its log.
+        shown = page.locator("body").inner_text()
+        for private in (str(tmp_path), "no-boundaries-here", "ons-uk-topo.json", "fetch-boundaries", ".cache"):
+            assert private not in shown, private
+        log = (ARTIFACTS / f"app-{urlparse(url).port}.log").read_text(errors="replace")
+        assert "no-boundaries-here" in log and "fetch-boundaries" in log
         # Nothing drawn from ONS boundaries, so no ONS boundary credit.
         assert page.get_by_text("Office for National Statistics licensed").count() == 0
         frame, state = map_frame(page)
