@@ -49,6 +49,7 @@ class Dataset:
     vocabulary: Vocabulary
     last_changed: str  # ISO date of the newest change-log entry
     version: str
+    directory: Path = settings.DATA_DIR  # the package it was read from
 
 
 def read_changelog(path: Path) -> list[tuple[str, str, str]]:
@@ -101,4 +102,5 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
         vocabulary=from_descriptor(package.descriptor),
         last_changed=last_changed,
         version=version,
+        directory=Path(directory),
     )

@@ -381,7 +381,7 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
     }
     files = [export.selection_csv(data.sites, data.claims, data.sources),
              export.selection_geojson(data.sites, data.claims, data.sources),
-             export.package_zip(settings.DATA_DIR, data.descriptor)]
+             export.package_zip(data.directory, data.descriptor)]
     for (_, href), content in zip(downloads.items(), files):
         (target / href).write_bytes(content)
 
@@ -407,13 +407,28 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
     return PublishReport(target, target, len(data.sites), len(data.claims), len(data.sources), bool(boundary_urls))
 
 
-def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "") -> PublishReport:
+def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "",
+            geocode=None) -> PublishReport:
     """Build the site in a new version folder and swap ``out_dir`` (a symbolic link) to it in one step.
 
-    ``out_dir`` may not exist yet, be a link an earlier publish made, or be a
-    folder an earlier publish wrote (it is moved aside once). Anything else is
-    refused with :class:`PublishError`, and nothing is changed.
+    The data package is checked first (``python -m geo check``, postcodes
+    looked up with ``geocode``, by default the postcode directory): a package
+    the check refuses is never published. ``out_dir`` may not exist yet, be a
+    link an earlier publish made, or be a folder an earlier publish wrote (it
+    is moved aside once). Anything else is refused with
+    :class:`PublishError`, and nothing is changed.
     """
+    from geo.datapackage import check_package
+
+    if geocode is None:
+        from geo.postcodes import get_directory
+
+        geocode = get_directory().lookup_many
+    problems = check_package(data.directory, geocode=geocode)
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems[:20]) + ("\n  …" if len(problems) > 20 else "")
+        raise PublishError(f"{len(problems)} problem(s) in {data.directory}; nothing was published "
+                           f"(run `python -m geo check {data.directory}`):\n{listed}")
     out_dir = Path(os.path.abspath(out_dir))
     versions = out_dir.parent / f".{out_dir.name}.versions"
     if out_dir.exists() and not out_dir.is_symlink():

@@ -140,3 +140,43 @@ def test_the_command_publishes_and_says_where(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"to {out}" in result.stderr and (out / "index.html").is_file()
+
+
+def _broken_copy(tmp_path):
+    """A copy of the data package that the check refuses (a claim cites a source that does not exist)."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(settings.DATA_DIR, data_dir, ignore=shutil.ignore_patterns("backups"))
+    links = data_dir / "claim_sources.csv"
+    lines = links.read_text(encoding="utf-8").splitlines(keepends=True)
+    claim = lines[1].split(",")[0]
+    links.write_text("".join(lines + [f"{claim},no-such-source-fictional\n"]), encoding="utf-8")
+    return data_dir
+
+
+def test_a_package_the_check_refuses_is_never_published(tmp_path):
+    out = tmp_path / "site"
+    good = publishing.publish(out, DATA, tiles=NO_TILES)
+    before = (out / "index.html").read_bytes()
+    data_dir = _broken_copy(tmp_path)
+    broken = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
+    with pytest.raises(publishing.PublishError, match="no-such-source-fictional"):
+        publishing.publish(out, broken, tiles=NO_TILES)
+    assert out.resolve() == good.version_dir.resolve()
+    assert (out / "index.html").read_bytes() == before
+    assert [p.name for p in (tmp_path / ".site.versions").iterdir()] == [good.version_dir.name]
+
+
+def test_the_command_refuses_a_package_the_check_refuses(tmp_path):
+    import subprocess
+    import sys
+
+    data_dir = _broken_copy(tmp_path)
+    out = tmp_path / "public"
+    env = {**os.environ, "HIKMAP_TILES": "none"}
+    result = subprocess.run([sys.executable, "-m", "geo", "publish", str(out), "--data", str(data_dir)],
+                            cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "claim_sources.csv" in result.stderr and "nothing was published" in result.stderr
+    assert not out.exists() and not (tmp_path / ".public.versions").exists()
