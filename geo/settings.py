@@ -181,6 +181,12 @@ def petition_url() -> str:
     return url
 
 
+def trusted_proxies() -> str:
+    """Reverse proxies whose ``X-Forwarded-For`` the import's sign-in believes (``HIKMAP_TRUSTED_PROXIES``:
+    addresses or networks, comma-separated; empty: none, the connection's own address counts)."""
+    return _env("TRUSTED_PROXIES")
+
+
 def import_token() -> str:
     """The import page's credential from ``HIKMAP_IMPORT_TOKEN`` (Streamlit secrets come first); empty: import off."""
     return _env("IMPORT_TOKEN")

@@ -8,7 +8,6 @@ through ``st.dataframe`` (rendered as text) or escaped Markdown.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 
 import pandas as pd
@@ -19,7 +18,7 @@ from streamlit_folium import st_folium
 import ui
 from geo import settings
 from geo.campaign import escape_markdown
-from geo.gate import SignInThrottle
+from geo.gate import SignInThrottle, client_address, parse_networks, token_problem
 from geo.importing import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
 
 ui.ensure_entrypoint()
@@ -42,33 +41,31 @@ def sign_in_throttle() -> SignInThrottle:
     return SignInThrottle()
 
 
+@st.cache_resource(show_spinner=False)
+def trusted_proxies():
+    return parse_networks(settings.trusted_proxies())
+
+
 def gate() -> bool:
     """True once this session has given the right credential; lays out the sign-in otherwise."""
     token = configured_token()
     st.title("Import FOI results")
-    if not token:
-        st.info("Import is switched off: no import credential is configured for this site.")
+    problem = token_problem(token)
+    if problem:
+        st.info(f"Import is switched off: {problem}.")
         return False
     if st.session_state.get("import_authenticated"):
         return True
     st.text_input("Import token", type="password", key="import_token_input", max_chars=512)
     if st.button("Sign in", key="import_sign_in"):
-        throttle = sign_in_throttle()
-        # The connection's address (None on localhost); behind a proxy every visitor shares
-        # one, and the throttle's global cap still holds.
-        address = st.context.ip_address
-        client = address if isinstance(address, str) and address else "local"
-        wait = throttle.wait_s(client)
-        given = st.session_state.get("import_token_input", "")
-        if wait > 0:
-            st.error(f"Too many wrong tokens from this address. Try again in {math.ceil(wait)} s.")
-        elif hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
-            throttle.succeeded(client)
+        client = client_address(st.context.ip_address, st.context.headers.get_all("X-Forwarded-For"),
+                                trusted_proxies())
+        # Checked even while this address is told to wait: the right token always works.
+        result = sign_in_throttle().attempt(client, st.session_state.get("import_token_input", ""), token)
+        if result.accepted:
             st.session_state["import_authenticated"] = True
             st.rerun()
-        else:
-            delay = throttle.failed(client)
-            st.error(f"That token is not right. The next try is possible in {math.ceil(delay)} s.")
+        st.error(f"That token is not right. Please wait {math.ceil(result.wait_s)} s before the next try.")
     return False
 
 

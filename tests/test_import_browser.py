@@ -15,7 +15,7 @@ from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_t
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "test-token"
+TOKEN = "fictional-import-test-token-0123456789"
 # Template syntax and HTML in an imported sheet must come out as the same text (issue: data text never runs).
 SITE_NAME = "{{ 7*7 }} Example Test Hospital <b>(fictional)</b>"
 HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor", "claim",
