@@ -128,3 +128,38 @@ def test_import_page_is_switched_off_without_a_credential(tmp_path, chromium):
     finally:
         context.close()
         stop_app(process)
+
+
+def test_the_server_refuses_an_upload_over_the_import_limit_posted_straight_to_it(import_app, watched_page, tmp_path):
+    """The uploader's limit is only the browser's: the server must hold its own (server.maxUploadSize)."""
+    from geo.importing import MAX_BYTES
+
+    url, _ = import_app
+    page = watched_page.page
+    sign_in(page, url)
+    small = tmp_path / "results.csv"
+    with open(small, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([HEADER, ROW])
+    with page.expect_request(lambda r: "/_stcore/upload_file/" in r.url and r.method == "PUT") as sent:
+        page.locator('input[type="file"]').set_input_files(str(small))
+    upload_url, headers = sent.value.url, sent.value.headers
+    wait_for_text(page, "1 row(s): 1 accepted, 0 rejected")
+    xsrf = {"X-Xsrftoken": headers["x-xsrftoken"]} if "x-xsrftoken" in headers else {}
+
+    def post(size: int) -> int:
+        body = {"file": {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * size}}
+        return page.request.put(upload_url.rsplit("/", 1)[0] + f"/fictional-{size}", multipart=body,
+                                headers=xsrf).status
+
+    assert post(MAX_BYTES + 1) == 413
+    assert post(50 * 1024 * 1024) == 413
+    assert post(1024) == 204  # the same route, session and token take a file within the limit
+
+
+def test_the_server_upload_limit_is_the_import_limit():
+    import tomllib
+
+    from geo.importing import MAX_BYTES
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_BYTES
