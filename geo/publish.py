@@ -162,7 +162,7 @@ def content_security_policy(tiles: settings.TileSource) -> str:
         parsed = urlparse(tiles.url.replace("{s}", "a"))
         images += f" {parsed.scheme}://{parsed.netloc}"
     return ("default-src 'self'; script-src 'self'; connect-src 'self'; "
-            f"img-src {images}; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+            f"img-src {images}; style-src 'self'; font-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *")
 
 

@@ -68,6 +68,14 @@ def test_every_link_is_relative_and_every_request_stays_on_the_site(site):
         assert "<script>" not in text  # no inline script: data arrives as JSON files
 
 
+@pytest.mark.parametrize("tiles", sorted(settings.TILE_SOURCES))
+def test_the_policy_allows_no_inline_style_or_script(tiles):
+    """An outside review found style-src 'unsafe-inline' while SECURITY.md said otherwise."""
+    policy = publishing.content_security_policy(settings.TILE_SOURCES[tiles])
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "style-src 'self';" in policy and "script-src 'self';" in policy
+
+
 def test_tiles_are_the_only_outside_host_allowed():
     policy = publishing.content_security_policy(settings.TILE_SOURCES["osm"])
     assert re.findall(r"https?://[^\s;]+", policy) == ["https://tile.openstreetmap.org"]

@@ -207,3 +207,44 @@ def test_the_content_security_policy_blocks_injected_script(site_url, chromium):
         page.add_script_tag(content="window.hikmapPwned = 1")
     assert page.evaluate("() => window.hikmapPwned") is None
     context.close()
+
+
+CSP_VIOLATIONS = ("document.addEventListener('securitypolicyviolation', e => (window.hikmapCsp = window.hikmapCsp"
+                  " || []).push([e.violatedDirective, e.blockedURI, e.sourceFile + ':' + e.lineNumber].join(' ')));")
+
+
+@pytest.mark.parametrize("path", ["index.html", "index.html?layout=hex", "index.html?view=embed&region=London",
+                                  "table.html?kind=police", "sources.html"])
+def test_every_published_page_works_under_its_strict_policy(site_url, chromium, path):
+    """No style or script the policy forbids is ever tried: markers, popups, legend, layers, tooltips."""
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    page.add_init_script(CSP_VIOLATIONS)
+    page.goto(f"{site_url}/{path}")
+    if path.startswith("index"):
+        page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'",
+                               timeout=30_000)
+        toggle = page.locator(".hikmap-legend-toggle")
+        if toggle.count():
+            toggle.first.dispatch_event("click")  # close and open it again: its content is built in the page
+            toggle.first.dispatch_event("click")
+        area = page.locator("path.hikmap-area").first
+        if area.count():
+            area.hover()
+        # A marker's tooltip and popup (opening clusters until a marker shows).
+        for _ in range(6):
+            site = page.locator("path.hikmap-site")
+            if site.count():
+                site.first.dispatch_event("mouseover")
+                site.first.dispatch_event("click")
+                break
+            page.locator(".hikmap-cluster").first.dispatch_event("click")
+            page.wait_for_timeout(700)
+        page.locator(".hikmap-popup").first.wait_for(timeout=10_000)
+    elif path.startswith("table"):
+        page.wait_for_function("() => document.querySelector('#evidence').dataset.rows !== undefined", timeout=30_000)
+    else:
+        page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.hikmapCsp || []") == []
+    context.close()
