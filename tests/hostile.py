@@ -101,3 +101,94 @@ def hostile_package(folder: Path, marker_file: Path) -> tuple[Path, list[str]]:
     subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
                    cwd=ROOT, check=True, capture_output=True)
     return data, values
+
+
+# --- Hostile spreadsheets (an outside review's cases) ------------------------------------------
+# Each is a small .xlsx whose parts expand far beyond its size on the way in. Built part by part
+# in chunks, so the test process never holds the expanded text.
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    "</Types>")
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>")
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="Fictional" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+    "</Relationships>")
+_SHEET_START = '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_SHEET_END = "</sheetData></worksheet>"
+_STRINGS_START = '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+def workbook(sheet_parts, string_parts=("",)) -> bytes:
+    """A minimal .xlsx whose sheet and shared strings are written from iterables of text chunks."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
+                           ("xl/workbook.xml", _WORKBOOK), ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)):
+            archive.writestr(name, text)
+        for name, start, parts, end in (("xl/sharedStrings.xml", _STRINGS_START, string_parts, "</sst>"),
+                                        ("xl/worksheets/sheet1.xml", _SHEET_START, sheet_parts, _SHEET_END)):
+            with archive.open(name, "w", force_zip64=True) as member:
+                member.write(start.encode())
+                for part in parts:
+                    member.write(part.encode())
+                member.write(end.encode())
+    return buffer.getvalue()
+
+
+def _repeat(text: str, times: int, chunk: int = 10_000):
+    whole, rest = divmod(times, chunk)
+    block = text * chunk
+    for _ in range(whole):
+        yield block
+    yield text * rest
+
+
+def shared_strings_bomb(megabytes: int = 400) -> bytes:
+    """One shared string of ``megabytes`` MB (the review's was 410 KB on disk)."""
+    header = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    return workbook([header], ["<si><t>", *_repeat("A", megabytes * 1024 * 1024), "</t></si>"])
+
+
+def wide_row_bomb(cells: int = 2_000_000) -> bytes:
+    """One row of ``cells`` empty cells (the review's was 104 KB on disk)."""
+    return workbook(['<row r="1">', *_repeat("<c/>", cells), "</row>"])
+
+
+def column_name(index: int) -> str:
+    """A, B, ... Z, AA, ... for a 0-based column index."""
+    name, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def wide_row_with_references(cells: int = 2_000_000) -> bytes:
+    """The same row with each cell's reference written out: it compresses only about 6 times,
+    so nothing in the archive's directory gives it away (about 5 MB on disk)."""
+    def parts():
+        for start in range(0, cells, 10_000):
+            yield "".join(f'<c r="{column_name(i)}1"/>' for i in range(start, min(start + 10_000, cells)))
+    return workbook(['<row r="1">', *parts(), "</row>"])
+
+
+def tiny_strings_bomb(strings: int = 5_000_000) -> bytes:
+    """``strings`` one-letter shared strings."""
+    return workbook(['<row r="1"><c r="A1" t="s"><v>0</v></c></row>'], _repeat("<si><t>a</t></si>", strings))
