@@ -188,3 +188,11 @@ def test_the_command_refuses_a_package_the_check_refuses(tmp_path):
     assert result.returncode == 1
     assert "claim_sources.csv" in result.stderr and "nothing was published" in result.stderr
     assert not out.exists() and not (tmp_path / ".public.versions").exists()
+
+
+def test_the_hosting_example_in_security_md_sends_the_pages_own_policy():
+    text = (settings.PROJECT_ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    policy = publishing.content_security_policy(settings.TILE_SOURCES["osm"])
+    assert f'add_header Content-Security-Policy "{policy}" always;' in text
+    for header in ("X-Content-Type-Options \"nosniff\"", "Referrer-Policy \"no-referrer\"", "Content-Disposition"):
+        assert f"add_header {header}" in text
