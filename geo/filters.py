@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from geo.datapackage import parse_partial_date
+from geo.evidence.datapackage import parse_partial_date
 
 MULTI_PARAMS = {
     "nations": "nation",
@@ -208,8 +208,8 @@ def allowed_values(vocabulary) -> dict[str, list[str]]:
     current councils at every tier (GSS codes); the rest come from the
     vocabulary of ``datapackage.json``.
     """
-    from geo.areas import load_districts
-    from geo.authorities import load_authorities
+    from geo.places.districts import load_districts
+    from geo.places.authorities import load_authorities
 
     districts = load_districts()
     return {

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The map's title, on its pages, the published copy, the press image and the embed snippet.
+SITE_TITLE = "Hikvision cameras in UK public buildings"
 
 
 def _env(name: str, default: str = "") -> str:

@@ -12,14 +12,16 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo import foi
-from geo.campaign import escape_markdown
+from ui import council_panel, loading
+from geo.foi import asking
+from geo.foi import known
+from geo.outputs.text import escape_markdown
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
-found = ui.authorities()
-areas = ui.area_statuses(data)
+data = loading.dataset()
+found = loading.authorities()
+areas = loading.area_statuses(data)
 today = dt.date.today()
 
 
@@ -30,7 +32,7 @@ def choose(code: str) -> None:
 
 
 def lookup(postcode: str):
-    return ui.postcode_directory().lookup(postcode)
+    return loading.postcode_directory().lookup(postcode)
 
 
 st.title("Councils: what is known, and who to ask")
@@ -44,7 +46,7 @@ query = st.text_input("Find a council by name or postcode", key="councils_search
                       placeholder="e.g. Perth & Kinross, LB Hackney, Cyngor Caerdydd or SW1A 2AA")
 chosen = st.query_params.get("authority", "")
 if query.strip():
-    search = foi.find_council(query, found, lookup)
+    search = asking.find_council(query, found, lookup)
     if search.councils:
         chosen = search.councils[0].gss_code or search.councils[0].code
         if len(search.councils) > 1:
@@ -63,7 +65,7 @@ if query.strip():
 
 if chosen:
     with st.container(border=True, key="councils_panel"):
-        ui.council_panel(chosen, areas, key="councils_panel")
+        council_panel.council_panel(chosen, areas, key="councils_panel")
 
 st.header("Progress")
 st.markdown(
@@ -71,8 +73,8 @@ st.markdown(
     "none, or are still unknown. Overdue is worked out from each request's date sent and the law's 20 working "
     "days, so it changes without anyone editing the data."
 )
-by_nation = foi.progress(areas, data.foi_requests, found, today, by="nation")
-by_region = foi.progress(areas, data.foi_requests, found, today, by="region")
+by_nation = known.progress(areas, data.foi_requests, found, today, by="nation")
+by_region = known.progress(areas, data.foi_requests, found, today, by="region")
 status_of = {a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "unknown")
              for a in found.current() if a.is_council and a.gss_code}
 nation_of = {a.gss_code: a.nation for a in found.current() if a.is_council and a.gss_code}
@@ -106,12 +108,12 @@ st.altair_chart(
 )
 st.caption("Each bar is a nation's councils, coloured by what is known of them (the map's colours). "
            "The same numbers are in the table below.")
-st.dataframe(by_nation.rename(columns={**foi.PROGRESS_LABELS, "nation": "Nation"}), hide_index=True,
+st.dataframe(by_nation.rename(columns={**known.PROGRESS_LABELS, "nation": "Nation"}), hide_index=True,
              width="stretch", key="councils_progress_nation")
 with st.expander("By region"):
-    st.dataframe(by_region.rename(columns={**foi.PROGRESS_LABELS, "region": "Region"}), hide_index=True,
+    st.dataframe(by_region.rename(columns={**known.PROGRESS_LABELS, "region": "Region"}), hide_index=True,
                  width="stretch", key="councils_progress_region")
-st.download_button("Progress by nation and region (CSV)", foi.progress_csv(by_nation, by_region),
+st.download_button("Progress by nation and region (CSV)", known.progress_csv(by_nation, by_region),
                    file_name="hikvision-foi-progress.csv", mime="text/csv", key="councils_progress_csv",
                    on_click="ignore")
 
@@ -124,9 +126,9 @@ nations = sorted({a.nation for a in found.current() if a.is_council})
 regions = sorted({a.region for a in found.current() if a.is_council and a.region not in nations})
 places = ["United Kingdom"] + nations + regions
 place = st.selectbox("Nation or region", places, key="councils_batch_place")
-batch = foi.councils_to_ask(areas, found, nation=place if place in nations else "",
+batch = known.councils_to_ask(areas, found, nation=place if place in nations else "",
                             region=place if place in regions else "")
 st.markdown(f"**{len(batch)}** councils still unknown in {escape_markdown(place)}.")
-st.download_button(f"Batch of {len(batch)} councils to ask (CSV)", foi.batch_csv(batch),
+st.download_button(f"Batch of {len(batch)} councils to ask (CSV)", asking.batch_csv(batch),
                    file_name=f"hikvision-foi-batch-{place.lower().replace(' ', '-')}.csv", mime="text/csv",
                    key="councils_batch_csv", on_click="ignore", disabled=not batch)

@@ -4,14 +4,18 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo import export, press, settings
-from geo.campaign import escape_markdown
+from ui import filter_state, loading
+from geo import settings
+from geo.outputs import export
+from geo.outputs import press
+from geo.outputs.share import app_base_url, embed_snippet, view_links
+from geo.outputs.text import escape_markdown, safe_url
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
-filters = ui.filter_sidebar(data, page="data")
-selection, near, near_error = ui.select(data, filters)
+data = loading.dataset()
+filters = filter_state.filter_sidebar(data, page="data")
+selection, near, near_error = filter_state.select(data, filters)
 vocabulary = data.vocabulary
 
 st.title("The evidence as a table")
@@ -26,7 +30,7 @@ if near_error:
 
 table = export.claims_table(selection.sites, selection.claims, data.sources)
 titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
-urls = {row.id: export.safe_url(row.url) for row in data.sources.itertuples(index=False)}
+urls = {row.id: safe_url(row.url) for row in data.sources.itertuples(index=False)}
 first_url = [next((urls[s] for s in ids.split(";") if urls.get(s)), None) for ids in table["source_ids"]]
 view = pd.DataFrame({
     "Site": table["site"],
@@ -90,7 +94,7 @@ with column_b:
         file_name="hikvision-evidence-data-package.zip", mime="application/zip",
         key="data_download_zip", on_click="ignore", width="stretch", wrap=True,
     )
-    areas = ui.area_statuses(data)
+    areas = loading.area_statuses(data)
     st.download_button(
         f"Press image: UK map with London (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
         lambda: press.render_png(data, selection, filters, areas, layout="geo"),
@@ -108,14 +112,14 @@ st.caption(escape_markdown(export.SPREADSHEET_NOTE) + " The data is licensed CC 
 st.subheader("Share or embed this view")
 # A published copy (HIKMAP_PUBLISH_URL) takes the readers of a story: static files, not the app.
 published = settings.publish_url()
-base = published or press.app_base_url(st.context.url or "")
+base = published or app_base_url(st.context.url or "")
 if base:
-    share, _ = press.view_links(base, filters, published=bool(published))
+    link, _ = view_links(base, filters, published=bool(published))
     where = "the published map" if published else "the app"
     st.markdown(f"A link to this view, with the current filters, on {where}:")
-    st.code(share, language=None, wrap_lines=True)
+    st.code(link, language=None, wrap_lines=True)
     st.markdown("Copy this code into a web page to show the map with the current filters, with credit:")
     # Plain text: Streamlit colours HTML tags #1c83e1 on #fcfcfb (3.8:1, under WCAG's 4.5:1).
-    st.code(press.embed_snippet(base, filters, published=bool(published)), language=None, wrap_lines=True)
+    st.code(embed_snippet(base, filters, published=bool(published)), language=None, wrap_lines=True)
 else:
     st.info("The app's address is not known here, so no link or embed code can be made.")

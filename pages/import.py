@@ -16,8 +16,9 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
 import ui
+from ui import loading
 from geo import settings
-from geo.campaign import escape_markdown
+from geo.outputs.text import escape_markdown
 from geo.gate import SignInThrottle, client_address, parse_networks, token_problem
 from geo.importing import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
 
@@ -82,7 +83,8 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
-    from geo.mapview import build_map, map_data, publish_json, selection_bounds
+    from geo.outputs.files import publish_json
+    from geo.outputs.mapview import build_map, map_data, selection_bounds
 
     tables = report.tables
     wanted = list(report.locations)
@@ -108,7 +110,7 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
     grades = claims.groupby("site")["grade"].agg(lambda g: min(g, key=lambda v: order.index(v) if v in order else 9))
     sites["grade"] = [grades.get(s, "") for s in sites["id"]]
     sources = pd.DataFrame(tables["sources"])
-    payload = map_data(sites, claims, sources, vocabulary, areas=ui.area_statuses(data))
+    payload = map_data(sites, claims, sources, vocabulary, areas=loading.area_statuses(data))
     fmap = build_map(publish_json(payload, "import-preview"), site_count=len(sites),
                      boundary_urls=boundary_urls, bounds=selection_bounds(sites))
     st_folium(fmap, height=380, width=None, returned_objects=[], key="import_preview_map")
@@ -142,7 +144,7 @@ def main() -> None:
         def progress(done_count: int, total: int) -> None:
             bar.progress(done_count / total if total else 1.0, text=f"Geocoding postcodes: {done_count} of {total}")
 
-        report = prepare_import(data_bytes, upload.name, settings.DATA_DIR, geocode=ui.postcode_directory().lookup_many,
+        report = prepare_import(data_bytes, upload.name, settings.DATA_DIR, geocode=loading.postcode_directory().lookup_many,
                                 progress=progress)
         bar.empty()
         st.session_state["import_report"] = (digest, report)
@@ -174,7 +176,7 @@ def main() -> None:
                      key="import_duplicates_table")
 
     st.subheader("Preview: new and changed sites")
-    preview_map(report, ui.dataset(), ui.boundary_urls()[0])
+    preview_map(report, loading.dataset(), loading.boundary_urls()[0])
     diff = report.diff
     for title, rows, key in (
         ("New sites", diff.new_sites, "sites"), ("Changed sites", diff.changed_sites, "changed"),
@@ -195,7 +197,7 @@ def main() -> None:
         except ApplyError as error:
             st.error(f"Nothing was written: {escape_markdown(str(error))}")
             return
-        ui.dataset_cache_clear()
+        loading.dataset_cache_clear()
         st.session_state.pop("import_report", None)
         st.session_state["import_applied"] = st.session_state.get("import_applied", 0) + 1
         counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())

@@ -3,13 +3,15 @@
 import streamlit as st
 
 import ui
-from geo import export, settings
-from geo.campaign import escape_markdown
-from geo.dataset import read_changelog
+from ui import loading
+from geo import settings
+from geo.evidence import licences
+from geo.outputs.text import changelog_markdown, escape_markdown
+from geo.evidence.dataset import read_changelog
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
+data = loading.dataset()
 
 
 def definitions(group: str) -> str:
@@ -128,15 +130,15 @@ if not entries:
     st.info("The change log is empty.")
 for date, version, text in entries:
     with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
-        st.markdown(export.changelog_markdown(text, escape_markdown))
+        st.markdown(changelog_markdown(text))
 
 st.header("Licences and attributions", anchor="licences")
 st.markdown(
     f"""
 - **The data** (the tables, the wording of claims and figures, the campaign text):
-  [{export.DATA_LICENCE}]({export.DATA_LICENCE_URL}). Credit "Hikvision in UK public buildings evidence map".
+  [{licences.DATA_LICENCE}]({licences.DATA_LICENCE_URL}). Credit "Hikvision in UK public buildings evidence map".
   The publications it cites remain under their own copyright.
-- **The code**: {escape_markdown(export.code_licence_name())} (the LICENSE file of the code repository).
+- **The code**: {escape_markdown(licences.code_licence_name())} (the LICENSE file of the code repository).
 - **Boundaries**: {escape_markdown(settings.BOUNDARY_ATTRIBUTION)}
 - **Postcodes**: {escape_markdown(settings.POSTCODE_ATTRIBUTION)}
 """

@@ -5,16 +5,17 @@ import re
 import streamlit as st
 
 import ui
-from geo import export
-from geo.campaign import escape_markdown
-from geo.export import markdown_link
+from ui import loading
+from geo.evidence import citations
+from geo.outputs.text import escape_markdown, safe_url
+from geo.outputs.text import markdown_link
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
+data = loading.dataset()
 kind_labels = data.vocabulary.labels("source_kinds")
 grade_labels = data.vocabulary.labels("grades")
-citing = export.citations_by_source(data.sites, data.claims, data.figures)
+citing = citations.citations_by_source(data.sites, data.claims, data.figures)
 requested = str(st.query_params.get("source", "")).strip()
 by_id = {row.id: row for row in data.sources.itertuples(index=False)}
 
@@ -35,12 +36,12 @@ def show_source(row, anchor: str | bool) -> None:
         f"{escape_markdown(kind_labels.get(row.kind, row.kind))}"
     )
     links = []
-    if export.safe_url(row.url):
-        links.append(markdown_link("Read the source", row.url, escape_markdown))
+    if safe_url(row.url):
+        links.append(markdown_link("Read the source", row.url))
     else:
         links.append("No web address (unpublished source).")
-    if export.safe_url(row.archive_url):
-        links.append(markdown_link("Archived copy", row.archive_url, escape_markdown))
+    if safe_url(row.archive_url):
+        links.append(markdown_link("Archived copy", row.archive_url))
     st.markdown(" · ".join(links))
     if row.note:
         st.markdown(f"*Note:* {escape_markdown(row.note)}")
@@ -82,7 +83,7 @@ kinds = column_a.multiselect(
 publishers = column_b.multiselect(
     "Publisher", sorted(set(data.sources["publisher"]), key=str.lower), key="sources_publishers",
 )
-chosen = export.filter_sources(data.sources, kinds, publishers)
+chosen = citations.filter_sources(data.sources, kinds, publishers)
 st.markdown(f"**{len(chosen)}** of {len(data.sources)} sources, newest first.")
 for row in chosen.itertuples(index=False):
     with st.container(border=True):

@@ -37,7 +37,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 def _missing_reference_files() -> str:
     """Why the pinned reference files are not usable here, or "" when they are."""
-    from geo.areas import BoundariesUnavailable, boundaries_file
+    from geo.places.boundaries import BoundariesUnavailable, boundaries_file
 
     try:
         boundaries_file()

@@ -4,7 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 
 DATA = load_dataset()
@@ -99,7 +99,7 @@ def test_with_a_published_copy_share_and_embed_point_at_it(home, monkeypatch):
 
 
 def test_the_sentence_in_words_counts_bodies_in_good_english(home):
-    from geo.counts import bodies
+    from geo.evidence.counts import bodies
 
     filters = Filters(text="Ministry of Justice")
     chosen = apply_filters(DATA.sites, DATA.claims, filters)
@@ -114,13 +114,13 @@ def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
     """A button's label is Markdown: a name with **bold** or :red[...] shows as it is written."""
     import dataclasses
 
-    from geo import foi
-    from geo.authorities import load_authorities
-    from geo.campaign import escape_markdown
+    from geo.foi import asking
+    from geo.places.authorities import load_authorities
+    from geo.outputs.text import escape_markdown
 
     real = load_authorities().get("E06000066")
     odd = dataclasses.replace(real, code="FICTION", name="**Fictional** :red[Borough] https://evil.example Council")
-    monkeypatch.setattr(foi, "find_council", lambda *args: foi.CouncilSearch(candidates=(odd,), message="No council"))
+    monkeypatch.setattr(asking, "find_council", lambda *args: asking.CouncilSearch(candidates=(odd,), message="No council"))
     app = AppTest.from_file(str(ROOT / "pages" / "councils.py"), default_timeout=60)
     app.run()
     app.text_input(key="councils_search").input("Fictional").run()

@@ -21,8 +21,8 @@ from typing import Callable
 
 import pytest
 
-from geo.datapackage import Problem, check_package
-from geo.postcodes import get_directory
+from geo.evidence.datapackage import Problem, check_package
+from geo.places.postcodes import get_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = PROJECT / "data"

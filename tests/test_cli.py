@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.postcodes import get_directory
+from geo.places.postcodes import get_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = PROJECT / "data"

@@ -7,11 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.authorities import load_authorities
-from geo.counts import COUNT_COLUMNS, NOT_PLACED, bodies, status_counts, unknown_councils
-from geo.dataset import load_dataset
+from geo.places.authorities import load_authorities
+from geo.evidence.counts import COUNT_COLUMNS, NOT_PLACED, bodies, status_counts, unknown_councils
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.foi import area_statuses
+from geo.foi.known import area_statuses
 
 DATA = load_dataset()
 AUTHORITIES = load_authorities()

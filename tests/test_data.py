@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from geo.build import build
-from geo.campaign import CITATION_RE
-from geo.dataset import load_dataset, read_changelog
+from geo.evidence.build import build
+from geo.outputs.campaign import CITATION_RE
+from geo.evidence.dataset import load_dataset, read_changelog
 
 
 @pytest.mark.boundaries
@@ -37,7 +37,7 @@ def test_change_log_names_the_package_version():
 
 @pytest.mark.boundaries
 def test_district_table_is_what_the_script_generates(tmp_path):
-    from geo.areas import NATIONS, generate_districts
+    from geo.places.districts import NATIONS, generate_districts
 
     rows = generate_districts(tmp_path / "districts.csv")
     assert (tmp_path / "districts.csv").read_text(encoding="utf-8") == (ROOT / "data" / "districts.csv").read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def test_the_standard_validator_catches_a_broken_link_between_tables(tmp_path):
 
 @pytest.mark.boundaries
 def test_authority_tables_are_what_the_script_generates(tmp_path):
-    from geo.authorities import generate, load_authorities
+    from geo.places.authorities import generate, load_authorities
 
     rows, names = generate(path=tmp_path / "authorities.csv", names_path=tmp_path / "authority_names.csv")
     for name in ("authorities.csv", "authority_names.csv"):
@@ -84,7 +84,8 @@ def test_authority_tables_are_what_the_script_generates(tmp_path):
 
 @pytest.mark.boundaries
 def test_hex_table_is_what_the_script_generates(tmp_path):
-    from geo.areas import generate_hexes, load_districts
+    from geo.places.districts import load_districts
+    from geo.places.hexes import generate_hexes
 
     hexes = generate_hexes(path=tmp_path / "hexes.csv")
     assert (tmp_path / "hexes.csv").read_text(encoding="utf-8") == (ROOT / "data" / "hexes.csv").read_text(encoding="utf-8")

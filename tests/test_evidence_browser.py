@@ -21,7 +21,8 @@ import pytest
 from PIL import Image
 
 from conftest import map_frame, scratch_data, start_app, stop_app, wait_for_text
-from geo import export, press
+from geo.outputs import export
+from geo.outputs import press
 
 pytestmark = pytest.mark.browser
 
@@ -151,7 +152,7 @@ def popup_source_link(page, base: str):
 
 
 def assert_lands_on_source(page, source_id: str) -> None:
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     box = page.locator(".st-key-sources_requested")
     box.wait_for(timeout=30_000)
@@ -198,7 +199,7 @@ def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page
 def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     page = watched_page.page
     open_app(page, app_url)
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset()
     total = len(data.sources)

@@ -25,7 +25,7 @@ def hostile_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-app")
     marker = folder / "server-side-template-ran"
     data_dir, values = hostile_package(folder, marker)
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
     process, url = start_app(data_dir=data_dir)
@@ -56,7 +56,7 @@ def assert_nothing_ran(watch, dialogs: list[str], marker) -> None:
 
 def main_text(page) -> str:
     """The page's text as a reader sees it (the invisible word joiners that keep bare addresses
-    from becoming links are dropped: see geo.campaign.break_autolinks)."""
+    from becoming links are dropped: see geo.outputs.text.break_autolinks)."""
     return page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
 
 

@@ -20,14 +20,17 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from jinja2 import Template
 from PIL import Image
 
-from geo import export, press
-from geo.datapackage import check_package
-from geo.dataset import load_dataset
+from geo.outputs import export
+from geo.outputs import press
+from geo.outputs import share
+from geo.evidence.datapackage import check_package
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.authorities import load_authorities
-from geo.foi import area_statuses
-from geo.campaign import escape_markdown
-from geo.mapview import build_map, map_data, publish_json, safe_script_json
+from geo.places.authorities import load_authorities
+from geo.foi.known import area_statuses
+from geo.outputs.text import escape_markdown
+from geo.outputs.files import publish_json
+from geo.outputs.mapview import build_map, map_data, safe_script_json
 from hostile import hostile_package
 
 TEMPLATE_DELIMITERS = ("{{", "{%", "{#")
@@ -136,7 +139,7 @@ class _Attributes(html.parser.HTMLParser):
 
 def test_the_embed_snippet_keeps_filter_text_inside_its_attribute():
     text = '"><script>window.hikmapPwned=1</script>{{ 7*7 }}'
-    snippet = press.embed_snippet("https://maps.example.org/app", Filters(text=text))
+    snippet = share.embed_snippet("https://maps.example.org/app", Filters(text=text))
     parser = _Attributes()
     parser.feed(snippet)
     assert [t for t, _ in parser.tags] == ["iframe", "p", "a"]

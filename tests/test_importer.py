@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from geo.datapackage import check_package, load_package
+from geo.evidence.datapackage import check_package, load_package
 from geo.importing import (
     MAX_BYTES, MAX_ROWS, TEMPLATE_COLUMNS, ApplyError, apply_import, map_columns, prepare_import, slugify,
 )
-from geo.postcodes import Location, PostcodeError, get_directory
+from geo.places.postcodes import Location, PostcodeError, get_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -577,7 +577,7 @@ def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## 2026-11-27 — 2.1.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
            "2 new FOI requests, 1 new sources.\n\n## 2026-11-27 — 2.0.0" in changelog
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset(scratch, scratch / "build" / "sites.geojson")
     assert data.version == "2.1.0" and data.last_changed == "2026-11-27"
@@ -611,7 +611,7 @@ def test_apply_refuses_rejected_rows_and_stale_reports(geocode, scratch):
 KILLER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    import geo.build
+    import geo.evidence.build
     import geo.importing as importing
     import geo.importing.apply as importer
 
@@ -645,7 +645,7 @@ KILLER = textwrap.dedent('''
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text[: len(text) // 2], encoding="utf-8")
             pause()
-        geo.build.write_text_atomically = slow_atomic
+        geo.evidence.build.write_text_atomically = slow_atomic
     elif point == "after-swap":
         real_exchange = importer.exchange_directories
         def exchange_then_pause(a, b):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import ARTIFACTS, PageWatch, map_frame, start_app, stop_app, wait_for_text
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 
 pytestmark = pytest.mark.browser

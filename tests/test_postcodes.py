@@ -27,10 +27,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-import geo.postcodes as postcodes
+import geo.places.postcodes as postcodes
 from geo import settings
-from geo.areas import districts_by_code
-from geo.postcodes import Location, PostcodeDirectory, PostcodeError, normalise_postcode
+from geo.places.districts import districts_by_code
+from geo.places.postcodes import Location, PostcodeDirectory, PostcodeError, normalise_postcode
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -606,7 +606,7 @@ def test_leftovers_of_a_killed_build_are_ignored_and_cleared(index_cache, tmp_pa
 BUILD_AND_REPORT = textwrap.dedent("""
     import logging, sys
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    from geo.postcodes import PostcodeDirectory
+    from geo.places.postcodes import PostcodeDirectory
     print(len(PostcodeDirectory.load()), PostcodeDirectory.load().lookup("BT1 5GS").lad_name)
 """)
 

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo import press, settings
-from geo.areas import load_boundaries
-from geo.dataset import load_dataset
+from geo import settings
+from geo.outputs import press
+from geo.outputs import share
+from geo.places.boundaries import load_boundaries
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.authorities import load_authorities
-from geo.foi import area_statuses
+from geo.places.authorities import load_authorities
+from geo.foi.known import area_statuses
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_png_of_a_selection_is_a_large_valid_image(data):
     assert image.width >= 1600
     assert (image.width, image.height) == (press.WIDTH_PX, press.HEIGHT_PX)
     text = image.text["Description"]
-    assert press.TITLE in text
+    assert settings.SITE_TITLE in text
     assert f"Data as of {data.last_changed}" in text
     assert "Region: London" in text
     assert settings.BOUNDARY_ATTRIBUTION in text.replace("\n", " ")
@@ -159,7 +161,7 @@ def test_publishers_line_limits_its_length(data):
 
 def test_embed_snippet_carries_the_filters_and_the_view():
     filters = Filters(regions=("London",), grades=("official", "documented"), text="camera")
-    snippet = press.embed_snippet("https://map.example.org/", filters)
+    snippet = share.embed_snippet("https://map.example.org/", filters)
     src = html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1))
     url = urlparse(src)
     assert (url.scheme, url.netloc, url.path) == ("https", "map.example.org", "/")
@@ -172,21 +174,21 @@ def test_embed_snippet_carries_the_filters_and_the_view():
 
 def test_with_a_published_copy_the_links_point_at_it_with_the_same_filters():
     filters = Filters(nations=("Scotland",), kinds=("council",))
-    share, embed = press.view_links("https://news.example.org/hikvision-map/", filters, published=True)
-    assert share == "https://news.example.org/hikvision-map/index.html?nation=Scotland&kind=council"
+    link, embed = share.view_links("https://news.example.org/hikvision-map/", filters, published=True)
+    assert link == "https://news.example.org/hikvision-map/index.html?nation=Scotland&kind=council"
     embed_url = urlparse(embed)
     assert embed_url.path == "/hikvision-map/index.html"
     query = parse_qs(embed_url.query)
     assert query["view"] == ["embed"] and "embed" not in query
     assert Filters.from_params({k: v[0] for k, v in query.items()})[0] == filters
-    snippet = press.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
+    snippet = share.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
     assert html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1)) == embed
-    assert press.view_links("https://news.example.org/m", Filters(), published=True)[0] == "https://news.example.org/m/index.html"
+    assert share.view_links("https://news.example.org/m", Filters(), published=True)[0] == "https://news.example.org/m/index.html"
 
 
 @pytest.mark.parametrize("hostile", ['"><script>alert(1)</script>', "' onload='alert(1)", "a&b<c>"])
 def test_embed_snippet_escapes_attribute_values(hostile):
-    snippet = press.embed_snippet("http://localhost:8501", Filters(text=hostile))
+    snippet = share.embed_snippet("http://localhost:8501", Filters(text=hostile))
     assert "<script" not in snippet
     for value in re.findall(r'(?:src|href)="([^"]*)"', snippet):
         assert not set(value) & set("\"'<>"), value
@@ -197,7 +199,7 @@ def test_embed_snippet_escapes_attribute_values(hostile):
 @pytest.mark.parametrize("base", ["javascript:alert(1)", "ftp://example.org", ""])
 def test_embed_snippet_refuses_non_http_bases(base):
     with pytest.raises(ValueError):
-        press.embed_snippet(base, Filters())
+        share.embed_snippet(base, Filters())
 
 
 @pytest.mark.parametrize("page_url, base", [
@@ -208,7 +210,7 @@ def test_embed_snippet_refuses_non_http_bases(base):
     ("", ""),
 ])
 def test_app_base_url(page_url, base):
-    assert press.app_base_url(page_url) == base
+    assert share.app_base_url(page_url) == base
 
 
 def _text_boxes(fig):

@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from geo import publish as publishing
+from geo.outputs.publish import site as publishing
 from geo import settings
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from hostile import hostile_package
 
 pytestmark = pytest.mark.boundaries

@@ -14,9 +14,9 @@ import threading
 import pytest
 
 from conftest import PageWatch
-from geo import publish as publishing
+from geo.outputs.publish import site as publishing
 from geo import settings
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, allowed_values, apply_filters
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]

@@ -16,12 +16,13 @@ import matplotlib.pyplot
 import pytest
 
 from conftest import ROOT
-from geo import foi, press
-from geo.datapackage import check_package
-from geo.dataset import load_dataset
+from geo.foi import known
+from geo.outputs import press
+from geo.evidence.datapackage import check_package
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, allowed_values, apply_filters
-from geo.mapview import map_data
-from geo.vocabulary import SHAPES, from_descriptor, load_vocabulary
+from geo.outputs.mapview import map_data
+from geo.evidence.vocabulary import SHAPES, from_descriptor, load_vocabulary
 
 VOCABULARY = load_vocabulary(ROOT / "data")
 DESCRIPTOR = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
@@ -92,7 +93,7 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
         handle.write(f"example-fire-claim,{source}\n")
 
     assert check_package(data_dir) == []
-    from geo.build import build
+    from geo.evidence.build import build
 
     build(data_dir, data_dir / "build" / "sites.geojson")
     data = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
@@ -109,9 +110,9 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     chosen = apply_filters(data.sites, data.claims, Filters(kinds=("fire-service",)))
     assert list(chosen.sites["id"]) == ["example-fire-station"]
     # The press image draws it in its legend.
-    from geo.authorities import load_authorities
+    from geo.places.authorities import load_authorities
 
-    areas = foi.area_statuses(data.sites, data.claims, data.foi_requests, load_authorities(), vocabulary)
+    areas = known.area_statuses(data.sites, data.claims, data.foi_requests, load_authorities(), vocabulary)
     png = press.render_png(data, chosen, Filters(kinds=("fire-service",)), areas, layout="geo")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     figure = press.render_figure(data, chosen, Filters(kinds=("fire-service",)), areas, layout="geo")
@@ -120,7 +121,7 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     assert "Fire and rescue service" in texts
     # The import takes it (the importer reads the same vocabulary from the package).
     from geo.importing import prepare_import
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     sheet = ("organisation,kind,site_name,postcode,vendor,claim,grade,reported,status,source_title,"
              "source_publisher,source_kind,source_url,source_published\r\n"

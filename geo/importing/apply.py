@@ -2,7 +2,7 @@
 
 :func:`apply_import` writes the new package as one unit: a complete copy is
 made next to the data directory, changed, checked with
-:func:`geo.datapackage.check_package`, rebuilt (``build/sites.geojson``), and
+:func:`geo.evidence.datapackage.check_package`, rebuilt (``build/sites.geojson``), and
 then exchanged with the live directory in one atomic ``renameat2`` call. A
 kill at any moment leaves the old package or the new one, never a mix. A
 backup of the old package goes to ``backups/`` (git-ignored), and
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from geo.datapackage import load_package
+from geo.evidence.datapackage import load_package
 from geo.importing.report import ImportReport
 
 Progress = Callable[[int, int], None]
@@ -87,7 +87,7 @@ def exchange_directories(a: Path, b: Path) -> None:
 
 
 def _next_version(directory: Path) -> str:
-    from geo.dataset import read_changelog
+    from geo.evidence.dataset import read_changelog
 
     entries = read_changelog(directory / "CHANGELOG.md")
     current = entries[0][1] if entries else "1.0.0"
@@ -141,7 +141,7 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
     Refuses (:class:`ApplyError`) unless every row was accepted and the package
     is unchanged since :func:`prepare_import` read it.
     """
-    from geo.build import BuildError, build
+    from geo.evidence.build import BuildError, build
 
     if not report.ok:
         raise ApplyError("nothing is written: the report has rejected rows or problems, or nothing to add")

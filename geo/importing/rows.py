@@ -14,7 +14,7 @@ One row of the template describes one body and what the campaign learnt:
   building.
 
 A council is found from its name with mySociety's table of the spellings
-people use (:meth:`geo.authorities.Authorities.match_name`), or from its GSS
+people use (:meth:`geo.places.authorities.Authorities.match_name`), or from its GSS
 code in ``authority_code``. A name that matches no council is rejected with the
 closest names, never guessed. A row about a body that is not a council says
 its ``kind``.
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from geo.authorities import Authorities, Authority, load_authorities
-from geo.datapackage import Package, check_package, load_package
+from geo.places.authorities import Authorities, Authority, load_authorities
+from geo.evidence.datapackage import Package, check_package, load_package
 from geo.importing.apply import fingerprint, write_csv
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
@@ -164,7 +164,7 @@ def _enum_value(value: str, allowed: Iterable[str]) -> str:
 
 
 def _default_geocoder() -> Geocoder:
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     return get_directory().lookup_many
 
@@ -192,7 +192,7 @@ class Row:
     number: int
     values: dict[str, str]
     result: RowResult
-    location: object = None  # geo.postcodes.Location of its postcode, if any
+    location: object = None  # geo.places.postcodes.Location of its postcode, if any
     authority: Authority | None = None  # the council it is about, if it is one
 
     @property
@@ -371,7 +371,7 @@ def _find_councils(rows: list[Row], authorities: Authorities) -> None:
 
 
 def _names_alike(name: str, candidates: Iterable[Authority]) -> bool:
-    from geo.authorities import normalise_name
+    from geo.places.authorities import normalise_name
 
     key = normalise_name(name)
     return all(key in normalise_name(a.name) or key in normalise_name(a.nice_name) for a in candidates)

@@ -47,16 +47,19 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from geo import export, settings
-from geo.assets import ensure_vendor_assets
-from geo.dataset import Dataset
+from geo import settings
+from geo.evidence import citations
+from geo.evidence import licences
+from geo.outputs import export
+from geo.outputs.text import safe_url
+from geo.outputs.vendor import ensure_vendor_assets
+from geo.evidence.dataset import Dataset
 from geo.filters import allowed_values
 
-ASSETS_DIR = Path(__file__).parent / "publish"
-SITE_LAYER_JS = Path(__file__).parent / "sitelayer.js"
+ASSETS_DIR = Path(__file__).parent / "assets"
+SITE_LAYER_JS = Path(__file__).parent.parent / "sitelayer.js"
 MARKER = ".hikmap-published"  # a published folder says so, so that publish never replaces anything else
 KEEP_VERSIONS = 2
-TITLE = "Hikvision cameras in UK public buildings"
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def filter_index(data: Dataset, extents: dict[str, tuple]) -> dict:
 
 def nations_and_regions() -> tuple[list[str], list[str]]:
     """The nations and regions the filters offer (those of the district table, as in the app)."""
-    from geo.areas import load_districts
+    from geo.places.districts import load_districts
 
     districts = load_districts()
     return sorted({d.nation for d in districts}), sorted({d.region for d in districts})
@@ -168,7 +171,7 @@ def content_security_policy(tiles: settings.TileSource) -> str:
 
 def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileSource, scripts: list[str]) -> str:
     """One complete HTML page. ``body`` is markup we built with every piece of data escaped."""
-    from geo.mapview import safe_script_json
+    from geo.outputs.mapview import safe_script_json
 
     config = ""
     if page_config is not None:
@@ -206,7 +209,7 @@ def _header(data: Dataset, current: str) -> str:
     )
     return (
         '<header class="site">\n'
-        f'<p class="title"><a href="index.html">{_e(TITLE)}</a></p>\n'
+        f'<p class="title"><a href="index.html">{_e(settings.SITE_TITLE)}</a></p>\n'
         f'<nav aria-label="Pages"><ul>{nav}</ul></nav>\n'
         "</header>\n"
     )
@@ -255,7 +258,7 @@ def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles
     body = (
         _header(data, "Map")
         + '<main id="main">\n'
-        f'<h1>{_e(TITLE)}</h1>\n'
+        f'<h1>{_e(settings.SITE_TITLE)}</h1>\n'
         f'<p class="dated">An evidence map. Data last changed {_e(data.last_changed)} (version {_e(data.version)}).'
         " Select a marker for its claims, evidence grade and sources.</p>\n"
         + _filter_form(data, councils, nations, regions)
@@ -269,7 +272,7 @@ def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles
         + _credits(boundaries)
         + "</main>\n"
     )
-    return _page(TITLE, body, page_config, tiles, ["vendor/leaflet/leaflet.js",
+    return _page(settings.SITE_TITLE, body, page_config, tiles, ["vendor/leaflet/leaflet.js",
                                                    "vendor/markercluster/leaflet.markercluster.js",
                                                    "assets/sitelayer.js", "assets/publish.js"])
 
@@ -292,23 +295,23 @@ def table_page(data: Dataset, page_config: dict, councils, nations, regions, til
         "<th scope=\"col\">Location</th><th scope=\"col\">Council</th></tr></thead><tbody></tbody></table></div>\n"
         "<h2>Download the whole dataset</h2>\n"
         f'<ul class="downloads">{links}</ul>\n'
-        f'<p class="note">{_e(export.SPREADSHEET_NOTE)} The data is licensed {_e(export.DATA_LICENCE)}.</p>\n'
+        f'<p class="note">{_e(export.SPREADSHEET_NOTE)} The data is licensed {_e(licences.DATA_LICENCE)}.</p>\n'
         "</main>\n"
     )
-    return _page(f"The evidence as a table: {TITLE}", body, page_config, tiles, ["assets/publish.js"])
+    return _page(f"The evidence as a table: {settings.SITE_TITLE}", body, page_config, tiles, ["assets/publish.js"])
 
 
 def sources_page(data: Dataset, tiles) -> str:
-    citing = export.citations_by_source(data.sites, data.claims, data.figures)
+    citing = citations.citations_by_source(data.sites, data.claims, data.figures)
     kinds = data.vocabulary.labels("source_kinds")
     items = []
     for row in data.sources.sort_values("title", key=lambda s: s.str.lower()).itertuples(index=False):
-        url = export.safe_url(row.url)
+        url = safe_url(row.url)
         title = f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(row.title)}</a>' if url else _e(row.title)
         cited = citing.get(row.id)
         details = " · ".join(_e(p) for p in (row.publisher, row.published or "date not given",
                                              kinds.get(row.kind, row.kind)) if p)
-        archive = export.safe_url(row.archive_url)
+        archive = safe_url(row.archive_url)
         if archive:
             details += f' · <a href="{_e(archive)}" rel="noopener noreferrer">archived copy</a>'
         supports = ""
@@ -326,7 +329,7 @@ def sources_page(data: Dataset, tiles) -> str:
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         f'<ol class="sources">{"".join(items)}</ol>\n</main>\n'
     )
-    return _page(f"Sources: {TITLE}", body, None, tiles, [])
+    return _page(f"Sources: {settings.SITE_TITLE}", body, None, tiles, [])
 
 
 # --- Writing -----------------------------------------------------------------------------------
@@ -340,11 +343,11 @@ def _write_json(folder: Path, prefix: str, value) -> str:
 
 def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "") -> PublishReport:
     """Write the whole site into the empty folder ``target`` (see the module docstring)."""
-    from geo.areas import BoundariesUnavailable, area_extents
-    from geo.authorities import load_authorities
-    from geo.foi import area_statuses
-    from geo.mapview import (DETAIL_LIMIT, FIT_MAX_ZOOM, MAP_CSS, county_of_districts, layer_config, map_data,
-                             map_options, write_boundary_files)
+    from geo.places.boundaries import BoundariesUnavailable, area_extents
+    from geo.places.authorities import load_authorities
+    from geo.foi.known import area_statuses
+    from geo.outputs.files import write_boundary_files
+    from geo.outputs.mapview import DETAIL_LIMIT, FIT_MAX_ZOOM, MAP_CSS, county_of_districts, layer_config, map_data, map_options
 
     tiles = tiles or settings.tile_source()
     authorities = load_authorities()
@@ -418,10 +421,10 @@ def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = No
     is moved aside once). Anything else is refused with
     :class:`PublishError`, and nothing is changed.
     """
-    from geo.datapackage import check_package
+    from geo.evidence.datapackage import check_package
 
     if geocode is None:
-        from geo.postcodes import get_directory
+        from geo.places.postcodes import get_directory
 
         geocode = get_directory().lookup_many
     problems = check_package(data.directory, geocode=geocode)

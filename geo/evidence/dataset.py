@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import settings
-from geo.datapackage import links, load_package
-from geo.vocabulary import Vocabulary, from_descriptor
+from geo.evidence.datapackage import links, load_package
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
 
 CHANGELOG_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2}) — (\S+)\s*$", re.MULTILINE)
 

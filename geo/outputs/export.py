@@ -26,12 +26,13 @@ import json
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from geo import settings
+from geo.evidence.licences import licence_text
+from geo.outputs.text import safe_url
 
 FORMULA_CHARACTERS = frozenset("=+-@")
 # What the pages say of it, in one wording.
@@ -40,22 +41,12 @@ SPREADSHEET_NOTE = ("The CSV opens in a spreadsheet (UTF-8 with a byte-order mar
                     "gets a leading ' so that it is shown as text and never run.")
 # A cell starting with one of these is neutralised whatever follows.
 BLANK_STARTS = ("\t", "\r", "\n")
-SAFE_URL_PREFIXES = ("https://", "http://")
-CODE_LICENSE_FILE = settings.PROJECT_ROOT / "LICENSE"
-DATA_LICENCE = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
-DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 # One row per claim: (column name, what it holds). The CSV header uses these names.
 CLAIM_EXPORT_COLUMNS = (
     "claim_id", "site_id", "site", "organisation", "kind", "authority", "precision", "district", "region", "nation",
     "vendor", "grade", "reported", "status", "equipment_count", "claim", "response", "source_ids", "source_urls",
 )
-
-
-def safe_url(url: object) -> str:
-    """``url`` if it is an http(s) address, otherwise the empty string."""
-    text = str(url or "").strip()
-    return text if text.lower().startswith(SAFE_URL_PREFIXES) else ""
 
 
 def neutralise_cell(value: object) -> str:
@@ -176,38 +167,6 @@ def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.Dat
     return json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def code_licence_name(path: Path = CODE_LICENSE_FILE) -> str:
-    """The code's licence as named by the first line of the project's LICENSE file.
-
-    ``"MIT License"`` for the usual MIT text; the file's first line otherwise;
-    a pointer to the file when there is none yet (never a guess).
-    """
-    if not path.is_file():
-        return "see the LICENSE file in the code repository"
-    text = path.read_text(encoding="utf-8", errors="replace")
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if "MIT" in first or "Permission is hereby granted, free of charge" in text:
-        return "MIT License"
-    return first[:120] or "see the LICENSE file in the code repository"
-
-
-def licence_text(code_licence: str | None = None) -> str:
-    """The LICENSE text shipped in the data package zip."""
-    code_licence = code_licence or code_licence_name()
-    return (
-        "Hikvision equipment in UK public buildings: an evidence map\n\n"
-        f"DATA: {DATA_LICENCE}\n{DATA_LICENCE_URL}\n\n"
-        "The data (the tables, the wording of claims and figures, campaign.md) may be shared and\n"
-        "adapted for any purpose, provided you give appropriate credit, link to the licence and\n"
-        "say if changes were made. The publications listed in sources.csv remain under their own\n"
-        "copyright: the data cites them and does not republish them.\n\n"
-        f"CODE: {code_licence}.\n\n"
-        "THIRD-PARTY DATA used by the app (Open Government Licence v3.0):\n"
-        f"- {settings.BOUNDARY_ATTRIBUTION}\n"
-        f"- {settings.POSTCODE_ATTRIBUTION}\n"
-    )
-
-
 def package_zip(directory: Path = settings.DATA_DIR, descriptor: dict | None = None) -> bytes:
     """The whole data package as a zip: datapackage.json, every resource's CSV, README, CHANGELOG, LICENSE.
 
@@ -237,94 +196,3 @@ def package_zip(directory: Path = settings.DATA_DIR, descriptor: dict | None = N
     return buffer.getvalue()
 
 
-# --- Views for the sources page ---------------------------------------------------
-@dataclass(frozen=True)
-class Citing:
-    """What cites one source: claims (with their site), figures, and sites located by it."""
-
-    claims: list[dict]  # {"id", "claim", "grade", "site_id", "site"}
-    figures: list[dict]  # {"id", "statement"}
-    sites: list[dict]  # {"id", "name"}: sites whose address the source gives
-
-    @property
-    def empty(self) -> bool:
-        return not (self.claims or self.figures or self.sites)
-
-
-def citations_by_source(sites: pd.DataFrame, claims: pd.DataFrame, figures: pd.DataFrame) -> dict[str, Citing]:
-    """Source id -> what cites it (sources cited by nothing are absent)."""
-    names = dict(zip(sites["id"], sites["name"]))
-    found: dict[str, Citing] = {}
-
-    def entry(source_id: str) -> Citing:
-        return found.setdefault(source_id, Citing([], [], []))
-
-    for claim in claims.itertuples(index=False):
-        for source_id in claim.sources:
-            entry(source_id).claims.append({
-                "id": claim.id, "claim": claim.claim, "grade": claim.grade,
-                "site_id": claim.site, "site": names.get(claim.site, claim.site),
-            })
-    if len(figures) and "sources" in figures:
-        for figure in figures.itertuples(index=False):
-            for source_id in figure.sources:
-                entry(source_id).figures.append({"id": figure.id, "statement": figure.statement})
-    if "location_source" in sites:
-        for site in sites.itertuples(index=False):
-            if site.location_source:
-                entry(site.location_source).sites.append({"id": site.id, "name": site.name})
-    return found
-
-
-def filter_sources(sources: pd.DataFrame, kinds: list[str] | tuple[str, ...] = (),
-                   publishers: list[str] | tuple[str, ...] = (), first: str = "") -> pd.DataFrame:
-    """Sources of the chosen kinds and publishers (empty choice: all), newest first.
-
-    ``first`` (a source id) is put at the top if it is in the result.
-    """
-    chosen = sources
-    if kinds:
-        chosen = chosen[chosen["kind"].isin(list(kinds))]
-    if publishers:
-        chosen = chosen[chosen["publisher"].isin(list(publishers))]
-    chosen = chosen.sort_values(["published", "title"], ascending=[False, True], kind="stable")
-    if first and first in set(chosen["id"]):
-        chosen = pd.concat([chosen[chosen["id"] == first], chosen[chosen["id"] != first]])
-    return chosen.reset_index(drop=True)
-
-
-def markdown_link(text: str, url: str, escape) -> str:
-    """A Markdown link to an http(s) ``url`` (else the escaped text alone).
-
-    ``escape`` is :func:`geo.campaign.escape_markdown`; characters that would
-    end the link target early are percent-encoded.
-    """
-    target = safe_url(url)
-    label = escape(text)
-    if not target:
-        return label
-    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20"), ("\\", "%5C")):
-        target = target.replace(char, code)
-    return f"[{label}]({target})"
-
-
-def changelog_markdown(text: str, escape) -> str:
-    """A change-log entry as safe Markdown: its ``- `` bullets kept, every other character escaped.
-
-    ``escape`` is :func:`geo.campaign.escape_markdown`. Continuation lines of a
-    bullet are joined to it; blank lines separate paragraphs.
-    """
-    blocks: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            if blocks and blocks[-1] != "":
-                blocks.append("")
-            continue
-        if stripped.startswith(("- ", "* ")):
-            blocks.append("- " + escape(stripped[2:].strip()))
-        elif blocks and blocks[-1]:
-            blocks[-1] += " " + escape(stripped)
-        else:
-            blocks.append(escape(stripped))
-    return "\n".join(blocks).strip()

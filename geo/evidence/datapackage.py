@@ -399,7 +399,7 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
     """Every problem in the data package at ``directory``, sorted by file and line.
 
     ``geocode`` maps a list of postcodes to locations or exceptions (normally
-    :meth:`geo.postcodes.PostcodeDirectory.lookup_many`); without it postcodes
+    :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`); without it postcodes
     are not looked up.
     """
     package, problems = load_package(directory)

@@ -64,7 +64,7 @@ def self_host_folium() -> None:
     folium's defaults also pull jQuery, Bootstrap and Font Awesome from CDNs; the
     campaign map uses none of them, so they are dropped rather than served.
     The marker-cluster plugin is loaded by the map's own site layer
-    (``geo.mapview.SiteLayer``), which needs no folium plugin class.
+    (``geo.outputs.mapview.SiteLayer``), which needs no folium plugin class.
     """
     import folium
 

@@ -14,7 +14,7 @@ Two small committed tables, derived from mySociety's
   "Cyngor Caerdydd", "LB Hammersmith and Fulham"), each with its authority.
 
 GSS codes are recoded to the ones today's ONS boundaries and postcode
-directory use (see :data:`geo.areas.DISTRICT_RECODES`).
+directory use (see :data:`geo.places.boundaries.DISTRICT_RECODES`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo import settings
-from geo.areas import DISTRICT_RECODES
+from geo.places.boundaries import DISTRICT_RECODES
 from geo.atomic import write_text_atomically
 
 AUTHORITY_FIELDS = ("code", "gss_code", "name", "nice_name", "type", "county", "nation", "region", "current",
@@ -202,7 +202,7 @@ def load_authorities(path: Path = settings.AUTHORITIES_CSV, names_path: Path = s
 # --- Generating the committed tables ------------------------------------------------------
 def _interior_points() -> dict[str, tuple[float, float]]:
     """GSS code -> (lat, lon) of a point inside each current ONS area that has one."""
-    from geo.areas import BoundariesUnavailable, load_boundaries
+    from geo.places.boundaries import BoundariesUnavailable, load_boundaries
 
     points: dict[str, tuple[float, float]] = {}
     try:

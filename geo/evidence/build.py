@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from geo import settings
-from geo.areas import districts_by_code
+from geo.places.districts import districts_by_code
 from geo.atomic import write_text_atomically
-from geo.authorities import Authorities, Authority, load_authorities
-from geo.datapackage import Package, Problem, check_package, links, load_package
-from geo.vocabulary import from_descriptor
+from geo.places.authorities import Authorities, Authority, load_authorities
+from geo.evidence.datapackage import Package, Problem, check_package, links, load_package
+from geo.evidence.vocabulary import from_descriptor
 
 
 
@@ -178,7 +178,7 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
         return
     import geopandas as gpd
 
-    from geo.areas import BoundariesUnavailable, load_boundaries
+    from geo.places.boundaries import BoundariesUnavailable, load_boundaries
 
     try:
         polygons = load_boundaries("ltla")
@@ -206,7 +206,7 @@ def build(directory: Path = settings.DATA_DIR, output: Path = settings.BUILT_SIT
 
     Raises :class:`BuildError` (with every problem) if the package does not pass the check.
     """
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     directory_lookup = get_directory().lookup_many
     problems = check_package(directory, geocode=directory_lookup)

@@ -16,11 +16,9 @@ current filters, in Streamlit's embed mode and the map's screenshot view.
 
 from __future__ import annotations
 
-import html
 import io
 import textwrap
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlparse
 
 import matplotlib
 
@@ -34,13 +32,12 @@ from matplotlib.text import Text  # noqa: E402
 
 from geo import settings  # noqa: E402
 from geo.filters import Filters  # noqa: E402
-from geo.vocabulary import SHAPES, Vocabulary  # noqa: E402
+from geo.evidence.vocabulary import SHAPES, Vocabulary  # noqa: E402
 
 BNG = "EPSG:27700"
 WIDTH_PX = 1800
 HEIGHT_PX = 2400
 DPI = 200
-TITLE = "Hikvision cameras in UK public buildings"
 SEA = "#dde6ee"
 NO_BOUNDARIES_MESSAGE = "Boundaries unavailable: the UK outline and council areas are not drawn."
 # Text sizes in points at DPI 200 (1 pt = 2.8 px). Chosen so that the image still reads when a
@@ -116,7 +113,7 @@ def describe_filters(filters: Filters | None, council_names: dict[str, str] | No
 class _Drawing:
     """What one press image is drawn from."""
 
-    data: object  # geo.dataset.Dataset
+    data: object  # geo.evidence.dataset.Dataset
     selection: object  # geo.filters.Selection
     vocabulary: Vocabulary
     areas: dict
@@ -141,7 +138,7 @@ def _area_fill(drawing: _Drawing, code: str) -> tuple[str, float]:
 
 def _load_layers() -> tuple[dict | None, str]:
     """UK outline, districts and counties in BNG (simplified), or None and why not."""
-    from geo.areas import BoundariesUnavailable, load_boundaries
+    from geo.places.boundaries import BoundariesUnavailable, load_boundaries
 
     try:
         layers = {name: load_boundaries(name).to_crs(BNG) for name in ("uk", "ltla", "cty")}
@@ -247,7 +244,7 @@ def _draw_hexes(drawing: _Drawing) -> None:
     """The hex cartogram: every district one hexagon, each site on its district's hexagon."""
     from matplotlib.patches import Polygon as PolygonPatch
 
-    from geo.mapview import hex_cartogram
+    from geo.places.hexes import hex_cartogram
 
     ax = drawing.fig.add_axes((0.02, 0.46, 0.48, 0.45))
     ax.set_facecolor("#ffffff")
@@ -277,7 +274,7 @@ def _draw_hexes(drawing: _Drawing) -> None:
 
 def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
     """The counts by nation as a small table between ``top`` and ``bottom`` (figure fractions)."""
-    from geo.counts import COUNT_COLUMNS, bodies, status_counts, unknown_councils
+    from geo.evidence.counts import COUNT_COLUMNS, bodies, status_counts, unknown_councils
 
     found = bodies(drawing.selection.sites, drawing.selection.claims, drawing.vocabulary)
     unknown = unknown_councils(drawing.areas, _authorities(), drawing.filters)
@@ -399,7 +396,7 @@ def text_outside(fig: Figure) -> list[str]:
 
 
 def _authorities():
-    from geo.authorities import load_authorities
+    from geo.places.authorities import load_authorities
 
     return load_authorities()
 
@@ -412,7 +409,7 @@ def render_png(*args, **kwargs) -> bytes:
         drawn = [t.get_text() for t in drawn_texts(fig)]
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
-                    metadata={"Software": None, "Title": TITLE, "Description": "\n".join(drawn)})
+                    metadata={"Software": None, "Title": settings.SITE_TITLE, "Description": "\n".join(drawn)})
         plt.close(fig)
     return buffer.getvalue()
 
@@ -432,13 +429,13 @@ def render_figure(
     (``text.parse_math``, as :func:`render_png` does), so that a dollar sign in a name
     is a dollar sign and a stray one cannot break the drawing.
 
-    ``data`` is the :class:`geo.dataset.Dataset`, ``selection`` a
+    ``data`` is the :class:`geo.evidence.dataset.Dataset`, ``selection`` a
     :class:`geo.filters.Selection`; ``areas`` what is known of each council
-    area (:func:`geo.foi.area_statuses`). ``layout`` is ``geo`` (the UK with
+    area (:func:`geo.foi.known.area_statuses`). ``layout`` is ``geo`` (the UK with
     London beside it) or ``hex`` (one hexagon per council area).
     ``with_boundaries=False`` draws as if the boundary file were missing.
     """
-    from geo.mapview import county_of_districts
+    from geo.outputs.mapview import county_of_districts
 
     if layout not in ("geo", "hex"):
         raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
@@ -462,7 +459,7 @@ def render_figure(
 
 def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
     data, selection, fig = drawing.data, drawing.selection, drawing.fig
-    fig.text(0.03, 0.98, TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
+    fig.text(0.03, 0.98, settings.SITE_TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
     counts = (f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
               f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}")
     fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
@@ -473,51 +470,3 @@ def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
                  fontsize=FONT_FOOTER + 1, va="top", color="#333333")
 
 
-def view_links(base_url: str, filters: Filters, published: bool) -> tuple[str, str]:
-    """The address of this view to share, and the address to embed (map alone, with date and credits).
-
-    ``published``: ``base_url`` is the published static site (``index.html``
-    with ``view=embed``); otherwise it is the app (its screenshot view).
-    Filters are URL-encoded; the same parameters work in both.
-    """
-    base = base_url.strip().rstrip("/")
-    if not base.lower().startswith(("https://", "http://")):
-        raise ValueError("a link needs an http(s) base address")
-    params = filters.to_params()
-    page = f"{base}/index.html" if published else f"{base}/"
-    share = f"{page}?{urlencode(params)}" if params else page
-    extra = {"view": "embed"} if published else {"embed": "true", "view": "screenshot"}
-    return share, f"{page}?{urlencode({**params, **extra})}"
-
-
-def embed_snippet(base_url: str, filters: Filters, height: int = 600, published: bool = False) -> str:
-    """The ``<iframe>`` HTML that embeds the map with ``filters``, and a credit line under it.
-
-    ``base_url`` is the app's address, or the published site's when
-    ``published`` (http or https; anything else raises ValueError). Query
-    parameters are URL-encoded and every attribute value is HTML-escaped, so
-    no filter text can break out of the snippet.
-    """
-    link, src = view_links(base_url, filters, published)
-    title = "Map: " + TITLE
-    return (
-        f'<iframe src="{html.escape(src, quote=True)}" title="{html.escape(title, quote=True)}" '
-        f'width="100%" height="{int(height)}" style="border:0" loading="lazy"></iframe>\n'
-        f'<p style="font-size:0.85em">Map: <a href="{html.escape(link, quote=True)}">'
-        f"{html.escape(TITLE)}</a>. Data CC BY 4.0; "
-        f"{html.escape(settings.SHORT_ATTRIBUTION)}.</p>"
-    )
-
-
-def app_base_url(page_url: str) -> str:
-    """The app's base address from the address of one of its pages (query and page name dropped).
-
-    ``http://host:8501/data?region=London`` gives ``http://host:8501``; an app
-    served under a path keeps it. Returns "" for anything but http(s).
-    """
-    parsed = urlparse(page_url or "")
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return ""
-    path = parsed.path.rstrip("/")
-    base_path = path.rsplit("/", 1)[0] if "/" in path else ""
-    return f"{parsed.scheme}://{parsed.netloc}{base_path}"

@@ -23,7 +23,6 @@ and fetched from the app itself, so no third-party host is involved.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -36,20 +35,16 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
-from geo.assets import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
-from geo.atomic import write_text_atomically
-from geo.areas import load_boundaries, load_hexes
-from geo.authorities import Authorities
-from geo.foi import AreaState
-from geo.vocabulary import Vocabulary
+from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
+from geo.places.authorities import Authorities
+from geo.foi.known import AreaState
+from geo.evidence.vocabulary import Vocabulary
 
 # Up to this many sites in the data file, popups carry every claim and source;
 # above it, a summary (the side panel and the table give the rest) keeps the file small.
 DETAIL_LIMIT = 1000
 # Above this many sites, markers are drawn on one canvas rather than as SVG elements.
 CANVAS_THRESHOLD = 2000
-GENERATED_DIR = settings.STATIC_DIR / "generated"
-GENERATED_URL = f"{settings.STATIC_URL}/generated"
 
 def _codes(values: pd.Series, order: list[str]) -> list[int]:
     index = {v: i for i, v in enumerate(order)}
@@ -72,7 +67,7 @@ def map_data(
     most ``detail_limit`` sites, every claim and its sources come too, so
     popups are complete without another request. ``areas`` maps a current
     council code to ``[area status index, notes]`` (see
-    :func:`geo.foi.area_statuses`); ``countyOf`` maps a district to the county
+    :func:`geo.foi.known.area_statuses`); ``countyOf`` maps a district to the county
     council above it. Serve it with :func:`publish_json`: it is plain data,
     never markup.
     """
@@ -161,78 +156,6 @@ def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     # A single place (or a tight cluster) still gets a street-level frame, not a maximal zoom.
     pad = 0.01
     return [[south - pad, west - pad], [north + pad, east + pad]]
-
-
-def write_boundary_files(target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> dict[str, str]:
-    """Write simplified district, region and UK outline GeoJSON for the browser.
-
-    Returns layer name -> URL (``url_prefix`` + file name). File names carry a
-    hash of their content, so a browser cache never serves stale boundaries.
-    Raises :class:`geo.areas.BoundariesUnavailable` when the boundary file is
-    missing.
-    """
-    import shapely
-
-    urls = {}
-    # Tolerances in degrees: about 100 m for districts and counties, 200 m for the outlines.
-    for layer, tolerance in (("ltla", 0.001), ("cty", 0.001), ("rgn", 0.002), ("uk", 0.002)):
-        frame = load_boundaries(layer)
-        geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
-        frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
-        text = frame.to_json(drop_id=True, to_wgs84=True)
-        urls[layer] = _publish_text(text, layer, target, url_prefix)
-    urls["hex"] = publish_json(hex_cartogram(), "hex", target, url_prefix)
-    return urls
-
-
-def hex_cartogram(path: Path = settings.HEXES_CSV) -> dict:
-    """The hex cartogram of the 361 districts as GeoJSON in plain x/y units (one hexagon each).
-
-    From ``data/hexes.csv`` (Open Innovations' ``odd-r`` layout: pointy-topped
-    hexagons, odd rows shifted right, ``r`` growing northwards). Drawn in a
-    flat coordinate system (Leaflet's ``CRS.Simple``, matplotlib's axes):
-    x along a row, y up the rows, in hexagon radii.
-    """
-    width = math.sqrt(3)
-    features = []
-    for cell in load_hexes(path):
-        cx = cell.q * width + (width / 2 if cell.r & 1 else 0.0)
-        cy = cell.r * 1.5
-        ring = [[round(cx + math.cos(math.radians(90 + 60 * k)), 4), round(cy + math.sin(math.radians(90 + 60 * k)), 4)]
-                for k in range(7)]
-        features.append({
-            "type": "Feature",
-            "properties": {"code": cell.code, "name": cell.name, "x": round(cx, 4), "y": round(cy, 4)},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
-    return {"type": "FeatureCollection", "features": features}
-
-
-# Files kept per prefix: each data version or import preview adds one; old ones go.
-KEEP_GENERATED = 20
-
-
-def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
-    """Write ``text`` as ``<prefix>-<hash>.json`` under ``target`` (once); return its URL."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    path = target / f"{prefix}-{digest}.json"
-    if path.exists():
-        path.touch()  # recently used: kept by the pruning below
-    else:
-        write_text_atomically(path, text)
-        older = sorted(target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in older[KEEP_GENERATED:]:
-            stale.unlink(missing_ok=True)
-    return f"{url_prefix}/{path.name}"
-
-
-def publish_json(value, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
-    """Serve ``value`` as a static JSON file named by its content; return its URL.
-
-    The same content always gets the same address, so browsers cache it and a
-    repeat costs nothing; new content never overwrites what a page is reading.
-    """
-    return _publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target, url_prefix)
 
 
 # In JSON text, a structural "{" is always followed by '"' or "}", so any "{"
@@ -421,7 +344,6 @@ def layer_config(
 
 def near_bounds(lat: float, lon: float, km: float) -> list[list[float]]:
     """South-west and north-east corners of a square around a circle of ``km`` radius."""
-    import math
 
     dlat = km / 111.2
     dlon = km / (111.2 * max(math.cos(math.radians(lat)), 0.01))
