@@ -92,8 +92,11 @@ def cmd_authorities(args: argparse.Namespace) -> int:
     from geo.places.authorities import generate
 
     authorities, names = generate()
-    print(f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
-          f"{settings.AUTHORITY_NAMES_CSV}", file=sys.stderr)
+    print(
+        f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
+        f"{settings.AUTHORITY_NAMES_CSV}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -127,9 +130,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except PublishError as error:
         print(f"publish: {error}", file=sys.stderr)
         return 1
-    print(f"published {report.sites} sites, {report.claims} claims and {report.sources} sources to {report.out_dir} "
-          f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
-          file=sys.stderr)
+    print(
+        f"published {report.sites} sites, {report.claims} claims and {report.sources} sources to {report.out_dir} "
+        f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -155,8 +160,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ApplyError as error:
         print(f"not applied: {error}", file=sys.stderr)
         return 1
-    print(f"applied: version {result.version} ({result.date}); wrote {', '.join(result.files)}; "
-          f"backup in {result.backup}; {result.sites_built} sites built")
+    print(
+        f"applied: version {result.version} ({result.date}); wrote {', '.join(result.files)}; "
+        f"backup in {result.backup}; {result.sites_built} sites built"
+    )
     return 0
 
 
@@ -165,7 +172,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     geocode = commands.add_parser("geocode", help="postcodes to WGS84 and district, one JSON object per line")
-    geocode.add_argument("postcodes", nargs="+", metavar="POSTCODE", help="postcodes, or - to read them from standard input, one a line")
+    geocode.add_argument(
+        "postcodes", nargs="+", metavar="POSTCODE", help="postcodes, or - to read them from standard input, one a line"
+    )
     geocode.set_defaults(run=cmd_geocode)
 
     check = commands.add_parser("check", help="validate a data package; print FILE:LINE: FIELD: message")
@@ -180,21 +189,30 @@ def parser() -> argparse.ArgumentParser:
     districts = commands.add_parser("districts", help="regenerate data/districts.csv from the ONS boundaries")
     districts.set_defaults(run=cmd_districts)
 
-    authorities = commands.add_parser("authorities", help="regenerate data/authorities.csv and authority_names.csv from mySociety's tables")
+    authorities = commands.add_parser(
+        "authorities", help="regenerate data/authorities.csv and authority_names.csv from mySociety's tables"
+    )
     authorities.set_defaults(run=cmd_authorities)
 
     hexes = commands.add_parser("hexes", help="regenerate data/hexes.csv from Open Innovations' hex cartogram")
     hexes.set_defaults(run=cmd_hexes)
 
-    fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundaries, hex cartogram and mySociety tables into the cache (once)")
+    fetch = commands.add_parser(
+        "fetch-boundaries",
+        help="download the pinned ONS boundaries, hex cartogram and mySociety tables into the cache (once)",
+    )
     fetch.set_defaults(run=cmd_fetch_boundaries)
 
-    publisher = commands.add_parser("publish", help="write the public views as static files into OUT_DIR (swapped in whole)")
+    publisher = commands.add_parser(
+        "publish", help="write the public views as static files into OUT_DIR (swapped in whole)"
+    )
     publisher.add_argument("out_dir", metavar="OUT_DIR", help="folder (a link to the newest version) to publish into")
     publisher.add_argument("--data", default=str(settings.DATA_DIR), help="the data package (default: data/)")
     publisher.set_defaults(run=cmd_publish)
 
-    importer = commands.add_parser("import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it")
+    importer = commands.add_parser(
+        "import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it"
+    )
     importer.add_argument("file", metavar="FILE", help="CSV (UTF-8 or Windows-1252) or .xlsx in the import template")
     importer.add_argument("--apply", action="store_true", help="write the import (refused if any row is rejected)")
     importer.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package to import into")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,9 @@ class Filters:
         return params
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str], allowed: Mapping[str, list[str]] | None = None) -> tuple["Filters", list[str]]:
+    def from_params(
+        cls, params: Mapping[str, str], allowed: Mapping[str, list[str]] | None = None
+    ) -> tuple[Filters, list[str]]:
         """Filters from URL query parameters, and a message for each value ignored.
 
         ``allowed`` maps a field name (``"kinds"``, ``"nations"`` ...) to its
@@ -150,7 +152,9 @@ def _contains(series: pd.Series, needle: str) -> pd.Series:
     return series.fillna("").astype(str).str.contains(needle, case=False, regex=False)
 
 
-def apply_filters(sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, near_point: tuple[float, float] | None = None) -> Selection:
+def apply_filters(
+    sites: pd.DataFrame, claims: pd.DataFrame, filters: Filters, near_point: tuple[float, float] | None = None
+) -> Selection:
     """The sites and claims matching ``filters``.
 
     Site filters (nation, region, council, kind, distance) pick sites; claim
@@ -208,8 +212,8 @@ def allowed_values(vocabulary) -> dict[str, list[str]]:
     current councils at every tier (GSS codes); the rest come from the
     vocabulary of ``datapackage.json``.
     """
-    from geo.places.districts import load_districts
     from geo.places.authorities import load_authorities
+    from geo.places.districts import load_districts
 
     districts = load_districts()
     return {

@@ -36,8 +36,7 @@ STATIC_URL = "/app/static"
 
 # --- Boundaries (ONS, via ONSvisual/uk-topojson, pinned to one commit) -------
 BOUNDARIES_URL = (
-    "https://raw.githubusercontent.com/ONSvisual/uk-topojson/"
-    "b2fde50cb130908b897de10b65cdc392f9b4ff78/output/topo.json"
+    "https://raw.githubusercontent.com/ONSvisual/uk-topojson/b2fde50cb130908b897de10b65cdc392f9b4ff78/output/topo.json"
 )
 BOUNDARIES_SHA256 = "dc7062d094f5321bc2101a1287d15b4822edadb6432181d2063953ddcd573c8c"
 BOUNDARIES_FILENAME = "ons-uk-topo.json"
@@ -102,10 +101,16 @@ MYSOCIETY_AUTHORITIES_FILENAME = "mysociety-uk-local-authorities.csv"
 MYSOCIETY_NAMES_FILENAME = "mysociety-la-name-lookup.csv"
 MYSOCIETY_ATTRIBUTION = "Local authorities and their names: mySociety (CC BY 4.0)"
 REFERENCE_FILES += (
-    ReferenceFile(MYSOCIETY_AUTHORITIES_FILENAME, MYSOCIETY_BASE_URL + "uk_local_authorities_future.csv",
-                  "78996ce1cb68eeecdde44b6fac57fe072b45212acef2d84323ebc104e5ac398b"),
-    ReferenceFile(MYSOCIETY_NAMES_FILENAME, MYSOCIETY_BASE_URL + "lookup_name_to_registry.csv",
-                  "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa"),
+    ReferenceFile(
+        MYSOCIETY_AUTHORITIES_FILENAME,
+        MYSOCIETY_BASE_URL + "uk_local_authorities_future.csv",
+        "78996ce1cb68eeecdde44b6fac57fe072b45212acef2d84323ebc104e5ac398b",
+    ),
+    ReferenceFile(
+        MYSOCIETY_NAMES_FILENAME,
+        MYSOCIETY_BASE_URL + "lookup_name_to_registry.csv",
+        "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa",
+    ),
 )
 
 # The statements ONS asks for, in its wording; both of its products carry the OS one.

@@ -12,13 +12,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from ui import council_panel, evidence, filter_state, loading, map_panels
 from geo import settings
-from geo.outputs.campaign import render_campaign
-from geo.outputs.text import escape_markdown
-from geo.outputs.text import markdown_link
 from geo.filters import Filters
+from geo.outputs.campaign import render_campaign
 from geo.outputs.mapview import build_map, clicked_on, near_bounds, view_bounds
+from geo.outputs.text import escape_markdown, markdown_link
+from ui import council_panel, evidence, filter_state, loading, map_panels
 
 ui.ensure_entrypoint()
 
@@ -75,8 +74,10 @@ if screenshot:
         f'[data-testid="stMainBlockContainer"] {{ max-width: {width}px; padding: 1rem 1.5rem 0.5rem; }}'
         "</style>"
     )
-    st.markdown(f"### Hikvision equipment reported in UK public buildings: {selection.site_count} sites, "
-                f"{selection.claim_count} claims")
+    st.markdown(
+        f"### Hikvision equipment reported in UK public buildings: {selection.site_count} sites, "
+        f"{selection.claim_count} claims"
+    )
     st_folium(fmap, height=map_height, width=None, returned_objects=[], key="map_screenshot_folium")
     st.markdown(map_panels.status_line(selection, areas, filters))
     st.caption(
@@ -90,7 +91,9 @@ st.caption(
     f"An evidence map. Data last changed {data.last_changed} (version {data.version}). "
     "Select a marker for its claims, evidence grade and sources, or a council area for what is known of it."
 )
-counts = f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+counts = (
+    f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+)
 st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
@@ -100,12 +103,15 @@ if boundary_message:
 map_column, text_column = st.columns([3, 2], gap="large")
 with map_column:
     map_panels.map_layout_switch(LAYOUTS, key="map_layout")
-    clicked = st_folium(fmap, height=560, width=None, returned_objects=["last_object_clicked_tooltip"],
-                        key=f"map_folium_{layout}")
+    clicked = st_folium(
+        fmap, height=560, width=None, returned_objects=["last_object_clicked_tooltip"], key=f"map_folium_{layout}"
+    )
     # The map in words, for screen readers and anyone who prefers a list (WCAG 1.1.1).
     table_link = "data?" + urlencode(filters.to_params()) if filters.active else "data"
-    st.markdown(f"In words: {map_panels.status_line(selection, areas, filters)} The same sites and claims are listed in "
-                f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils).")
+    st.markdown(
+        f"In words: {map_panels.status_line(selection, areas, filters)} The same sites and claims are listed in "
+        f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils)."
+    )
     st.caption(
         "Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a council's area; "
         "a thick outline means several sites share one place. Council areas are coloured by what is known of "

@@ -3,11 +3,11 @@
 import streamlit as st
 
 import ui
-from ui import loading
 from geo import settings
 from geo.evidence import licences
-from geo.outputs.text import changelog_markdown, escape_markdown
 from geo.evidence.dataset import read_changelog
+from geo.outputs.text import changelog_markdown, escape_markdown
+from ui import loading
 
 ui.ensure_entrypoint()
 

@@ -5,10 +5,9 @@ import re
 import streamlit as st
 
 import ui
-from ui import loading
 from geo.evidence import citations
-from geo.outputs.text import escape_markdown, safe_url
-from geo.outputs.text import markdown_link
+from geo.outputs.text import escape_markdown, markdown_link, safe_url
+from ui import loading
 
 ui.ensure_entrypoint()
 
@@ -52,7 +51,9 @@ def show_source(row, anchor: str | bool) -> None:
     lines = []
     for claim in cited.claims:
         grade = grade_labels.get(claim["grade"], claim["grade"])
-        lines.append(f"- **{escape_markdown(claim['site'])}** ({escape_markdown(grade)}): {escape_markdown(claim['claim'])}")
+        lines.append(
+            f"- **{escape_markdown(claim['site'])}** ({escape_markdown(grade)}): {escape_markdown(claim['claim'])}"
+        )
     for figure in cited.figures:
         lines.append(f"- Key figure: {escape_markdown(figure['statement'])}")
     for site in cited.sites:
@@ -77,11 +78,15 @@ if requested:
 
 column_a, column_b = st.columns(2)
 kinds = column_a.multiselect(
-    "Kind of source", data.vocabulary.keys("source_kinds"), key="sources_kinds",
+    "Kind of source",
+    data.vocabulary.keys("source_kinds"),
+    key="sources_kinds",
     format_func=lambda k: kind_labels.get(k, k),
 )
 publishers = column_b.multiselect(
-    "Publisher", sorted(set(data.sources["publisher"]), key=str.lower), key="sources_publishers",
+    "Publisher",
+    sorted(set(data.sources["publisher"]), key=str.lower),
+    key="sources_publishers",
 )
 chosen = citations.filter_sources(data.sources, kinds, publishers)
 st.markdown(f"**{len(chosen)}** of {len(data.sources)} sources, newest first.")

@@ -29,8 +29,13 @@ from geo import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -44,8 +49,11 @@ def _missing_reference_files() -> str:
     except BoundariesUnavailable as error:
         return str(error)
     missing = [r.filename for r in settings.REFERENCE_FILES if not (settings.boundaries_dir() / r.filename).is_file()]
-    return (f"{', '.join(missing)} missing from {settings.boundaries_dir()}: run `python -m geo fetch-boundaries`"
-            if missing else "")
+    return (
+        f"{', '.join(missing)} missing from {settings.boundaries_dir()}: run `python -m geo fetch-boundaries`"
+        if missing
+        else ""
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -81,9 +89,23 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     log = ARTIFACTS / f"app-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -109,14 +131,21 @@ def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = ()) 
     data = folder / "data"
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
     links = [{"claim": c["id"], "source": s} for c in claims for s in c.get("sources", [])]
-    for name, rows in (("sites.csv", sites), ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
-                       ("claim_sources.csv", links)):
+    for name, rows in (
+        ("sites.csv", sites),
+        ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
+        ("claim_sources.csv", links),
+    ):
         with (data / name).open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle))
         with (data / name).open("a", encoding="utf-8", newline="") as handle:
             csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerows(rows)
-    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return data
 
 
@@ -218,11 +247,13 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
                 )
             except Exception:  # the frame may be reloading between Streamlit reruns
                 state = None
-            if (state and "hikmapSites" in state
-                    and (min_sites is None or int(state["hikmapSites"]) >= min_sites)
-                    and (sites is None or int(state["hikmapSites"]) == sites)):
-                if {"hikmapDistricts", "hikmapBoundaryError", "hikmapBoundaries"} & set(state):
-                    return frame, state
+            if (
+                state
+                and "hikmapSites" in state
+                and (min_sites is None or int(state["hikmapSites"]) >= min_sites)
+                and (sites is None or int(state["hikmapSites"]) == sites)
+            ) and {"hikmapDistricts", "hikmapBoundaryError", "hikmapBoundaries"} & set(state):
+                return frame, state
         # Not time.sleep: Playwright's sync API only notices new frames while it runs.
         page.wait_for_timeout(250)
     raise AssertionError("the map did not draw within the time limit")

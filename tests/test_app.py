@@ -1,9 +1,9 @@
 """The app's pages run headless (AppTest): logic and widgets, without a browser."""
 
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 
@@ -77,7 +77,7 @@ def test_a_bad_near_postcode_is_a_clear_error(home):
 
 def test_petition_button_only_when_configured(home, monkeypatch):
     home.run()
-    assert not [b for b in home.get("link_button")]
+    assert not list(home.get("link_button"))
     monkeypatch.setenv("HIKMAP_PETITION_URL", "https://petition.example.org/ban-hikvision")
     app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     app.run()
@@ -115,12 +115,14 @@ def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
     import dataclasses
 
     from geo.foi import asking
-    from geo.places.authorities import load_authorities
     from geo.outputs.text import escape_markdown
+    from geo.places.authorities import load_authorities
 
     real = load_authorities().get("E06000066")
     odd = dataclasses.replace(real, code="FICTION", name="**Fictional** :red[Borough] https://evil.example Council")
-    monkeypatch.setattr(asking, "find_council", lambda *args: asking.CouncilSearch(candidates=(odd,), message="No council"))
+    monkeypatch.setattr(
+        asking, "find_council", lambda *args: asking.CouncilSearch(candidates=(odd,), message="No council")
+    )
     app = AppTest.from_file(str(ROOT / "pages" / "councils.py"), default_timeout=60)
     app.run()
     app.text_input(key="councils_search").input("Fictional").run()

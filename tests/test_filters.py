@@ -5,56 +5,155 @@ import pytest
 
 from geo.filters import Filters, apply_filters, distance_km, partial_date_range
 
-SITES = pd.DataFrame([
-    # Fictional sites; coordinates are real places so distances mean something.
-    {"id": "a", "name": "Example Borough Council offices", "organisation": "Example Borough Council", "address": "1 Test Street",
-     "postcode": "SW1H 9NA", "lad_code": "E09000033", "lad_name": "Westminster", "region": "London", "nation": "England",
-     "kind": "council", "authority_name": "", "area_codes": ("E09000033",), "lat": 51.5002, "lon": -0.1313},
-    {"id": "b", "name": "Testshire Jobcentre", "organisation": "Testshire Agency", "address": "",
-     "postcode": "CF10 3NQ", "lad_code": "W06000015", "lad_name": "Cardiff", "region": "Wales", "nation": "Wales",
-     "kind": "jobcentre", "authority_name": "", "area_codes": ("W06000015",), "lat": 51.4884, "lon": -3.1826},
-    {"id": "c", "name": "Sampletown Hall", "organisation": "Sampletown Council", "address": "",
-     "postcode": "BT1 1AA", "lad_code": "N09000003", "lad_name": "Belfast", "region": "Northern Ireland", "nation": "Northern Ireland",
-     "kind": "council", "authority_name": "", "area_codes": ("N09000003",), "lat": 54.6024, "lon": -5.9223},
-    # Standing for a county council's area (the county and none of its districts' own codes).
-    {"id": "d", "name": "Fictional county estate", "organisation": "Fictional Test County", "address": "",
-     "postcode": "", "lad_code": "", "lad_name": "", "region": "South East", "nation": "England",
-     "kind": "council", "authority_name": "Kent County Council", "area_codes": ("E10000016",), "lat": 51.2, "lon": 0.7},
-])
-CLAIMS = pd.DataFrame([
-    {"id": "a1", "site": "a", "vendor": "hikvision", "claim": "Cameras seen in the foyer", "grade": "documented", "reported": "2022-03", "status": "reported", "response": "", "sources": ("s",)},
-    {"id": "a2", "site": "a", "vendor": "dahua", "claim": "Dahua recorder", "grade": "official", "reported": "2023-01-15", "status": "confirmed", "response": "Will replace", "sources": ("s",)},
-    {"id": "b1", "site": "b", "vendor": "hikvision", "claim": "Cameras at the entrance", "grade": "reported", "reported": "2021", "status": "removed", "response": "", "sources": ("s",)},
-    # A claim whose source gives no date: never matches a date filter.
-    {"id": "d1", "site": "d", "vendor": "hikvision", "claim": "Cameras on the estate", "grade": "reported", "reported": "", "status": "reported", "response": "", "sources": ("s",)},
-])
+SITES = pd.DataFrame(
+    [
+        # Fictional sites; coordinates are real places so distances mean something.
+        {
+            "id": "a",
+            "name": "Example Borough Council offices",
+            "organisation": "Example Borough Council",
+            "address": "1 Test Street",
+            "postcode": "SW1H 9NA",
+            "lad_code": "E09000033",
+            "lad_name": "Westminster",
+            "region": "London",
+            "nation": "England",
+            "kind": "council",
+            "authority_name": "",
+            "area_codes": ("E09000033",),
+            "lat": 51.5002,
+            "lon": -0.1313,
+        },
+        {
+            "id": "b",
+            "name": "Testshire Jobcentre",
+            "organisation": "Testshire Agency",
+            "address": "",
+            "postcode": "CF10 3NQ",
+            "lad_code": "W06000015",
+            "lad_name": "Cardiff",
+            "region": "Wales",
+            "nation": "Wales",
+            "kind": "jobcentre",
+            "authority_name": "",
+            "area_codes": ("W06000015",),
+            "lat": 51.4884,
+            "lon": -3.1826,
+        },
+        {
+            "id": "c",
+            "name": "Sampletown Hall",
+            "organisation": "Sampletown Council",
+            "address": "",
+            "postcode": "BT1 1AA",
+            "lad_code": "N09000003",
+            "lad_name": "Belfast",
+            "region": "Northern Ireland",
+            "nation": "Northern Ireland",
+            "kind": "council",
+            "authority_name": "",
+            "area_codes": ("N09000003",),
+            "lat": 54.6024,
+            "lon": -5.9223,
+        },
+        # Standing for a county council's area (the county and none of its districts' own codes).
+        {
+            "id": "d",
+            "name": "Fictional county estate",
+            "organisation": "Fictional Test County",
+            "address": "",
+            "postcode": "",
+            "lad_code": "",
+            "lad_name": "",
+            "region": "South East",
+            "nation": "England",
+            "kind": "council",
+            "authority_name": "Kent County Council",
+            "area_codes": ("E10000016",),
+            "lat": 51.2,
+            "lon": 0.7,
+        },
+    ]
+)
+CLAIMS = pd.DataFrame(
+    [
+        {
+            "id": "a1",
+            "site": "a",
+            "vendor": "hikvision",
+            "claim": "Cameras seen in the foyer",
+            "grade": "documented",
+            "reported": "2022-03",
+            "status": "reported",
+            "response": "",
+            "sources": ("s",),
+        },
+        {
+            "id": "a2",
+            "site": "a",
+            "vendor": "dahua",
+            "claim": "Dahua recorder",
+            "grade": "official",
+            "reported": "2023-01-15",
+            "status": "confirmed",
+            "response": "Will replace",
+            "sources": ("s",),
+        },
+        {
+            "id": "b1",
+            "site": "b",
+            "vendor": "hikvision",
+            "claim": "Cameras at the entrance",
+            "grade": "reported",
+            "reported": "2021",
+            "status": "removed",
+            "response": "",
+            "sources": ("s",),
+        },
+        # A claim whose source gives no date: never matches a date filter.
+        {
+            "id": "d1",
+            "site": "d",
+            "vendor": "hikvision",
+            "claim": "Cameras on the estate",
+            "grade": "reported",
+            "reported": "",
+            "status": "reported",
+            "response": "",
+            "sources": ("s",),
+        },
+    ]
+)
 
 
 def ids(selection):
     return sorted(selection.sites["id"]), sorted(selection.claims["id"])
 
 
-@pytest.mark.parametrize("filters, expected", [
-    (Filters(), (["a", "b", "c", "d"], ["a1", "a2", "b1", "d1"])),
-    (Filters(nations=("Wales",)), (["b"], ["b1"])),
-    (Filters(regions=("London", "Northern Ireland")), (["a", "c"], ["a1", "a2"])),
-    (Filters(councils=("N09000003",)), (["c"], [])),
-    (Filters(councils=("E10000016",)), (["d"], ["d1"])),
-    (Filters(councils=("E09000033", "E10000016")), (["a", "d"], ["a1", "a2", "d1"])),
-    (Filters(kinds=("council",)), (["a", "c", "d"], ["a1", "a2", "d1"])),
-    (Filters(vendors=("dahua",)), (["a"], ["a2"])),
-    (Filters(grades=("reported",)), (["b", "d"], ["b1", "d1"])),
-    (Filters(statuses=("removed", "confirmed")), (["a", "b"], ["a2", "b1"])),
-    (Filters(date_from="2022-01-01"), (["a"], ["a1", "a2"])),
-    (Filters(date_to="2021-06-30"), (["b"], ["b1"])),
-    # A claim dated only by month overlaps a range that starts inside that month.
-    (Filters(date_from="2022-03-20", date_to="2022-04-01"), (["a"], ["a1"])),
-    (Filters(text="FOYER"), (["a"], ["a1"])),
-    (Filters(text="sampletown"), (["c"], [])),
-    (Filters(text="kent county"), (["d"], ["d1"])),
-    (Filters(text="replace"), (["a"], ["a2"])),
-    (Filters(text="nothing like this"), ([], [])),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        (Filters(), (["a", "b", "c", "d"], ["a1", "a2", "b1", "d1"])),
+        (Filters(nations=("Wales",)), (["b"], ["b1"])),
+        (Filters(regions=("London", "Northern Ireland")), (["a", "c"], ["a1", "a2"])),
+        (Filters(councils=("N09000003",)), (["c"], [])),
+        (Filters(councils=("E10000016",)), (["d"], ["d1"])),
+        (Filters(councils=("E09000033", "E10000016")), (["a", "d"], ["a1", "a2", "d1"])),
+        (Filters(kinds=("council",)), (["a", "c", "d"], ["a1", "a2", "d1"])),
+        (Filters(vendors=("dahua",)), (["a"], ["a2"])),
+        (Filters(grades=("reported",)), (["b", "d"], ["b1", "d1"])),
+        (Filters(statuses=("removed", "confirmed")), (["a", "b"], ["a2", "b1"])),
+        (Filters(date_from="2022-01-01"), (["a"], ["a1", "a2"])),
+        (Filters(date_to="2021-06-30"), (["b"], ["b1"])),
+        # A claim dated only by month overlaps a range that starts inside that month.
+        (Filters(date_from="2022-03-20", date_to="2022-04-01"), (["a"], ["a1"])),
+        (Filters(text="FOYER"), (["a"], ["a1"])),
+        (Filters(text="sampletown"), (["c"], [])),
+        (Filters(text="kent county"), (["d"], ["d1"])),
+        (Filters(text="replace"), (["a"], ["a2"])),
+        (Filters(text="nothing like this"), ([], [])),
+    ],
+)
 def test_each_filter_selects_what_it_says(filters, expected):
     assert ids(apply_filters(SITES, CLAIMS, filters)) == expected
 
@@ -69,15 +168,29 @@ def test_near_point_keeps_sites_within_the_radius():
 
 def test_distance_is_right_for_a_known_pair():
     # London to Cardiff, about 211 km as the crow flies.
-    assert distance_km(pd.Series([51.4884]).to_numpy(), pd.Series([-3.1826]).to_numpy(), (51.5002, -0.1313))[0] == pytest.approx(211, abs=3)
+    assert distance_km(pd.Series([51.4884]).to_numpy(), pd.Series([-3.1826]).to_numpy(), (51.5002, -0.1313))[
+        0
+    ] == pytest.approx(211, abs=3)
 
 
-@pytest.mark.parametrize("filters", [
-    Filters(),
-    Filters(nations=("England", "Wales"), kinds=("council",), text="foyer & co"),
-    Filters(regions=("North East",), councils=("E06000001",), vendors=("hikvision",), grades=("official",),
-            statuses=("removal-promised",), date_from="2020-01-01", date_to="2024-12-31", near="sw1h 9na", radius_km=25.0),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(nations=("England", "Wales"), kinds=("council",), text="foyer & co"),
+        Filters(
+            regions=("North East",),
+            councils=("E06000001",),
+            vendors=("hikvision",),
+            grades=("official",),
+            statuses=("removal-promised",),
+            date_from="2020-01-01",
+            date_to="2024-12-31",
+            near="sw1h 9na",
+            radius_km=25.0,
+        ),
+    ],
+)
 def test_filters_round_trip_through_url_parameters(filters):
     restored, messages = Filters.from_params(filters.to_params())
     assert restored == filters
@@ -94,11 +207,14 @@ def test_unknown_and_malformed_url_values_are_dropped_with_a_message():
     assert any("<script>" in m for m in messages)
 
 
-@pytest.mark.parametrize("value, start, end", [
-    ("2021", "2021-01-01", "2021-12-31"),
-    ("2024-02", "2024-02-01", "2024-02-29"),
-    ("2023-06-15", "2023-06-15", "2023-06-15"),
-])
+@pytest.mark.parametrize(
+    "value, start, end",
+    [
+        ("2021", "2021-01-01", "2021-12-31"),
+        ("2024-02", "2024-02-01", "2024-02-29"),
+        ("2023-06-15", "2023-06-15", "2023-06-15"),
+    ],
+)
 def test_partial_dates_cover_their_whole_period(value, start, end):
     low, high = partial_date_range(value)
     assert (low.isoformat(), high.isoformat()) == (start, end)

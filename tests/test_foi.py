@@ -16,11 +16,9 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 
-from geo.foi import asking
-from geo.foi import deadlines
-from geo.foi import known
-from geo.places.authorities import load_authorities
 from geo.evidence.dataset import load_dataset
+from geo.foi import asking, deadlines, known
+from geo.places.authorities import load_authorities
 from geo.places.postcodes import PostcodeError
 
 AUTHORITIES = load_authorities()
@@ -30,26 +28,29 @@ NORTHERN_IRISH = AUTHORITIES.get("N09000003")  # Belfast City Council
 D = dt.date.fromisoformat
 
 
-@pytest.mark.parametrize("council, sent, due", [
-    # Christmas: 25 and 26 December and 1 January stop every clock; 2 January is a bank holiday
-    # in Scotland only, and so stops the FOIA clock of an English council too (s.10(6): "any part").
-    pytest.param(ENGLISH, "2025-12-19", "2026-01-22", id="christmas-england"),
-    pytest.param(SCOTTISH, "2025-12-19", "2026-01-22", id="christmas-scotland"),
-    # Easter 2026: Good Friday 3 April stops both; Easter Monday 6 April is not a bank holiday in
-    # Scotland, so it counts under FOISA; 4 May (early May bank holiday) stops both.
-    pytest.param(ENGLISH, "2026-04-02", "2026-05-05", id="easter-england"),
-    pytest.param(SCOTTISH, "2026-04-02", "2026-05-01", id="easter-scotland"),
-    pytest.param(NORTHERN_IRISH, "2026-04-02", "2026-05-05", id="easter-northern-ireland"),
-    # St Patrick's Day (Tuesday 17 March 2026) is a Northern Irish bank holiday: it stops FOIA
-    # clocks in England too, but not FOISA's.
-    pytest.param(ENGLISH, "2026-03-02", "2026-03-31", id="st-patricks-england"),
-    pytest.param(NORTHERN_IRISH, "2026-03-02", "2026-03-31", id="st-patricks-northern-ireland"),
-    pytest.param(SCOTTISH, "2026-03-02", "2026-03-30", id="st-patricks-scotland"),
-    # 12 July 2026 is a Sunday; Northern Ireland's holiday moves to Monday 13 July.
-    pytest.param(NORTHERN_IRISH, "2026-06-29", "2026-07-28", id="twelfth-northern-ireland"),
-    pytest.param(ENGLISH, "2026-06-29", "2026-07-28", id="twelfth-england"),
-    pytest.param(SCOTTISH, "2026-06-29", "2026-07-27", id="twelfth-scotland"),
-])
+@pytest.mark.parametrize(
+    "council, sent, due",
+    [
+        # Christmas: 25 and 26 December and 1 January stop every clock; 2 January is a bank holiday
+        # in Scotland only, and so stops the FOIA clock of an English council too (s.10(6): "any part").
+        pytest.param(ENGLISH, "2025-12-19", "2026-01-22", id="christmas-england"),
+        pytest.param(SCOTTISH, "2025-12-19", "2026-01-22", id="christmas-scotland"),
+        # Easter 2026: Good Friday 3 April stops both; Easter Monday 6 April is not a bank holiday in
+        # Scotland, so it counts under FOISA; 4 May (early May bank holiday) stops both.
+        pytest.param(ENGLISH, "2026-04-02", "2026-05-05", id="easter-england"),
+        pytest.param(SCOTTISH, "2026-04-02", "2026-05-01", id="easter-scotland"),
+        pytest.param(NORTHERN_IRISH, "2026-04-02", "2026-05-05", id="easter-northern-ireland"),
+        # St Patrick's Day (Tuesday 17 March 2026) is a Northern Irish bank holiday: it stops FOIA
+        # clocks in England too, but not FOISA's.
+        pytest.param(ENGLISH, "2026-03-02", "2026-03-31", id="st-patricks-england"),
+        pytest.param(NORTHERN_IRISH, "2026-03-02", "2026-03-31", id="st-patricks-northern-ireland"),
+        pytest.param(SCOTTISH, "2026-03-02", "2026-03-30", id="st-patricks-scotland"),
+        # 12 July 2026 is a Sunday; Northern Ireland's holiday moves to Monday 13 July.
+        pytest.param(NORTHERN_IRISH, "2026-06-29", "2026-07-28", id="twelfth-northern-ireland"),
+        pytest.param(ENGLISH, "2026-06-29", "2026-07-28", id="twelfth-england"),
+        pytest.param(SCOTTISH, "2026-06-29", "2026-07-27", id="twelfth-scotland"),
+    ],
+)
 def test_due_date_on_real_calendars(council, sent, due):
     assert deadlines.due_date(D(sent), deadlines.law_for(council.nation)) == D(due)
 
@@ -67,15 +68,25 @@ def test_a_request_received_on_a_saturday_starts_counting_on_monday():
     assert deadlines.due_date(D("2026-03-07"), "foia") == D("2026-04-08")
 
 
-@pytest.mark.parametrize("day, law, working", [
-    ("2026-01-02", "foia", False), ("2026-01-02", "foisa", False),
-    ("2026-04-06", "foia", False), ("2026-04-06", "foisa", True),
-    ("2026-03-17", "foia", False), ("2026-03-17", "foisa", True),
-    ("2026-08-03", "foia", False), ("2026-08-03", "foisa", False),  # Scotland's summer holiday
-    ("2026-08-31", "foia", False), ("2026-08-31", "foisa", True),  # England's late summer holiday
-    ("2026-11-30", "foia", False), ("2026-11-30", "foisa", False),  # St Andrew's Day
-    ("2026-11-27", "foia", True), ("2026-11-28", "foia", False),
-])
+@pytest.mark.parametrize(
+    "day, law, working",
+    [
+        ("2026-01-02", "foia", False),
+        ("2026-01-02", "foisa", False),
+        ("2026-04-06", "foia", False),
+        ("2026-04-06", "foisa", True),
+        ("2026-03-17", "foia", False),
+        ("2026-03-17", "foisa", True),
+        ("2026-08-03", "foia", False),
+        ("2026-08-03", "foisa", False),  # Scotland's summer holiday
+        ("2026-08-31", "foia", False),
+        ("2026-08-31", "foisa", True),  # England's late summer holiday
+        ("2026-11-30", "foia", False),
+        ("2026-11-30", "foisa", False),  # St Andrew's Day
+        ("2026-11-27", "foia", True),
+        ("2026-11-28", "foia", False),
+    ],
+)
 def test_working_days(day, law, working):
     assert deadlines.is_working_day(D(day), law) is working
 
@@ -92,21 +103,41 @@ def test_a_request_turns_overdue_the_day_after_it_is_due():
 
 
 def _requests(*rows):
-    columns = ["id", "organisation", "authority", "site", "law", "sent", "answered", "url", "status", "finding",
-               "outcome", "note"]
-    return pd.DataFrame([{c: "" for c in columns} | row for row in rows], columns=columns)
+    columns = [
+        "id",
+        "organisation",
+        "authority",
+        "site",
+        "law",
+        "sent",
+        "answered",
+        "url",
+        "status",
+        "finding",
+        "outcome",
+        "note",
+    ]
+    return pd.DataFrame([dict.fromkeys(columns, "") | row for row in rows], columns=columns)
 
 
 def test_overdue_colours_an_unknown_area_and_shows_in_progress_without_edits():
     data = load_dataset()
-    unknown = known.councils_to_ask(known.area_statuses(data.sites, data.claims, _requests(), AUTHORITIES,
-                                                    data.vocabulary, today=D("2026-11-27")), AUTHORITIES)
+    unknown = known.councils_to_ask(
+        known.area_statuses(data.sites, data.claims, _requests(), AUTHORITIES, data.vocabulary, today=D("2026-11-27")),
+        AUTHORITIES,
+    )
     asked, waiting, answered = unknown[0], unknown[1], unknown[2]
     requests = _requests(
         {"id": "example-one", "authority": asked.gss_code, "sent": "2026-09-01", "status": "sent"},
         {"id": "example-two", "authority": waiting.gss_code, "sent": "2026-11-20", "status": "sent"},
-        {"id": "example-three", "authority": answered.gss_code, "sent": "2026-09-01", "answered": "2026-09-20",
-         "status": "answered", "finding": "none"},
+        {
+            "id": "example-three",
+            "authority": answered.gss_code,
+            "sent": "2026-09-01",
+            "answered": "2026-09-20",
+            "status": "answered",
+            "finding": "none",
+        },
     )
     today = D("2026-11-27")
     areas = known.area_statuses(data.sites, data.claims, requests, AUTHORITIES, data.vocabulary, today=today)
@@ -138,13 +169,22 @@ def test_a_request_to_a_merged_council_counts_for_its_successor():
     assert history["council"].tolist() == ["Mendip District Council"] and history["state"].tolist() == ["overdue"]
 
 
-@pytest.mark.parametrize("council, law", [(ENGLISH, "Freedom of Information Act 2000"),
-                                          (SCOTTISH, "Freedom of Information (Scotland) Act 2002")])
+@pytest.mark.parametrize(
+    "council, law",
+    [(ENGLISH, "Freedom of Information Act 2000"), (SCOTTISH, "Freedom of Information (Scotland) Act 2002")],
+)
 def test_the_letter_asks_the_five_questions_under_the_right_law(council, law):
     body = asking.letter_body(council)
     assert law in body
-    for words in ("Hikvision or Dahua", "another brand name", "how many", "kinds of site",
-                  "bought or installed", "replace or remove", "supplier"):
+    for words in (
+        "Hikvision or Dahua",
+        "another brand name",
+        "how many",
+        "kinds of site",
+        "bought or installed",
+        "replace or remove",
+        "supplier",
+    ):
         assert words in body
     letter = asking.full_letter(council)
     assert letter.startswith("Subject: Freedom of information request") and f"Dear {council.name}," in letter
@@ -206,14 +246,17 @@ def _geocode(postcode):
     return known[postcode]
 
 
-@pytest.mark.parametrize("query, names", [
-    ("Perth & Kinross", ["Perth and Kinross Council"]),
-    ("  perth and kinross council ", ["Perth and Kinross Council"]),
-    ("LB Hackney", ["London Borough of Hackney"]),
-    ("Cyngor Caerdydd", ["City of Cardiff Council"]),
-    ("gl501py", ["Cheltenham Borough Council", "Gloucestershire County Council"]),
-    ("BT1 5GS", ["Belfast City Council"]),
-])
+@pytest.mark.parametrize(
+    "query, names",
+    [
+        ("Perth & Kinross", ["Perth and Kinross Council"]),
+        ("  perth and kinross council ", ["Perth and Kinross Council"]),
+        ("LB Hackney", ["London Borough of Hackney"]),
+        ("Cyngor Caerdydd", ["City of Cardiff Council"]),
+        ("gl501py", ["Cheltenham Borough Council", "Gloucestershire County Council"]),
+        ("BT1 5GS", ["Belfast City Council"]),
+    ],
+)
 def test_find_a_council_by_any_spelling_or_postcode(query, names):
     assert [c.name for c in asking.find_council(query, AUTHORITIES, _geocode).councils] == names
 
@@ -239,7 +282,11 @@ def test_progress_csv_has_the_uk_then_nations_then_regions():
     rows = list(csv.DictReader(io.StringIO(known.progress_csv(by_nation, by_region).decode("utf-8-sig"))))
     assert list(rows[0]) == ["Level", "Place", *(known.PROGRESS_LABELS[c] for c in known.PROGRESS_COLUMNS)]
     assert (rows[0]["Level"], rows[0]["Place"], rows[0]["Equipment reported"], rows[0]["Say they have none"]) == (
-        "UK", "United Kingdom", "1", "1")
+        "UK",
+        "United Kingdom",
+        "1",
+        "1",
+    )
     assert [r["Place"] for r in rows if r["Level"] == "nation"] == ["England", "Northern Ireland", "Scotland", "Wales"]
     north_west = next(r for r in rows if r["Level"] == "region" and r["Place"] == "North West")
     assert north_west["Equipment reported"] == "1"

@@ -13,7 +13,6 @@ request to ``tracker.invalid`` or any other host, no file made on the server.
 from __future__ import annotations
 
 import pytest
-
 from conftest import map_frame, start_app, stop_app, wait_for_text
 from hostile import hostile_package
 
@@ -65,8 +64,11 @@ def links_to(page, host: str) -> list[str]:
     found = []
     for frame in page.frames:
         try:
-            found += frame.evaluate("host => Array.from(document.querySelectorAll('a[href]'))"
-                                    ".map(a => a.href).filter(h => h.includes(host))", host)
+            found += frame.evaluate(
+                "host => Array.from(document.querySelectorAll('a[href]'))"
+                ".map(a => a.href).filter(h => h.includes(host))",
+                host,
+            )
         except Exception:  # a frame that went away while we looked holds no link
             continue
     return found
@@ -88,7 +90,7 @@ EVERY_MARKER = """() => {
 
 
 def test_map_tooltips_popups_and_details_show_the_text_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -126,7 +128,7 @@ def test_map_tooltips_popups_and_details_show_the_text_literally(hostile_app, wa
 
 
 def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -144,7 +146,7 @@ def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app
 
 
 def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, _data, values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -158,7 +160,7 @@ def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_p
 
 
 def test_data_page_runs_nothing_and_its_table_offers_no_raw_export(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, _data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -178,7 +180,7 @@ def test_data_page_runs_nothing_and_its_table_offers_no_raw_export(hostile_app, 
 
 def test_addresses_in_untrusted_text_never_become_links(hostile_app, watched_page):
     """A URL parameter, a search typed by a visitor and text in the data: shown, never linked."""
-    url, data, values, marker = hostile_app
+    url, _data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     # A filter value from the URL is repeated in a message (a toast) when it is ignored.

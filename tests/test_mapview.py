@@ -34,7 +34,9 @@ def test_a_click_is_read_from_the_keys_in_the_tooltip():
     from geo.outputs.mapview import clicked_on
 
     assert clicked_on("hikmap:site:dwp-caxton-house,dwp-jobcentre-plus-offices:hikmap2 sites: A; B") == (
-        "site", ["dwp-caxton-house", "dwp-jobcentre-plus-offices"])
+        "site",
+        ["dwp-caxton-house", "dwp-jobcentre-plus-offices"],
+    )
     assert clicked_on("hikmap:area:E09000033:hikmapCity of Westminster Nothing known yet") == ("area", ["E09000033"])
     assert clicked_on("A name that says hikmap:site:<b>:hikmap") == ("", [])
     assert clicked_on(None) == ("", [])

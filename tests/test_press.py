@@ -14,19 +14,17 @@ import pytest
 from PIL import Image
 
 from geo import settings
-from geo.outputs import press
-from geo.outputs import share
-from geo.places.boundaries import load_boundaries
 from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.places.authorities import load_authorities
 from geo.foi.known import area_statuses
+from geo.outputs import press, share
+from geo.places.authorities import load_authorities
+from geo.places.boundaries import load_boundaries
 
 
 @pytest.fixture(scope="module")
 def data():
     return load_dataset()
-
 
     return True
 
@@ -47,7 +45,7 @@ def colour_of(data, group: str, key: str) -> str:
 
 def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool:
     rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
-    target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    target = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
     return bool((np.abs(rgb - target).max(axis=1) <= tolerance).any())
 
 
@@ -183,7 +181,10 @@ def test_with_a_published_copy_the_links_point_at_it_with_the_same_filters():
     assert Filters.from_params({k: v[0] for k, v in query.items()})[0] == filters
     snippet = share.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
     assert html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1)) == embed
-    assert share.view_links("https://news.example.org/m", Filters(), published=True)[0] == "https://news.example.org/m/index.html"
+    assert (
+        share.view_links("https://news.example.org/m", Filters(), published=True)[0]
+        == "https://news.example.org/m/index.html"
+    )
 
 
 @pytest.mark.parametrize("hostile", ['"><script>alert(1)</script>', "' onload='alert(1)", "a&b<c>"])
@@ -202,13 +203,16 @@ def test_embed_snippet_refuses_non_http_bases(base):
         share.embed_snippet(base, Filters())
 
 
-@pytest.mark.parametrize("page_url, base", [
-    ("http://127.0.0.1:8501/data?region=London", "http://127.0.0.1:8501"),
-    ("https://example.org/hikmap/data", "https://example.org/hikmap"),
-    ("https://example.org/", "https://example.org"),
-    ("javascript:alert(1)", ""),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "page_url, base",
+    [
+        ("http://127.0.0.1:8501/data?region=London", "http://127.0.0.1:8501"),
+        ("https://example.org/hikmap/data", "https://example.org/hikmap"),
+        ("https://example.org/", "https://example.org"),
+        ("javascript:alert(1)", ""),
+        ("", ""),
+    ],
+)
 def test_app_base_url(page_url, base):
     assert share.app_base_url(page_url) == base
 
@@ -222,8 +226,9 @@ def _text_boxes(fig):
 LAYOUT_CASES = [
     pytest.param("geo", Filters(), True, id="geo-all"),
     pytest.param("hex", Filters(), True, id="hex-all"),
-    pytest.param("geo", Filters(regions=("London",), kinds=("council", "government-department")), True,
-                 id="geo-filtered"),
+    pytest.param(
+        "geo", Filters(regions=("London",), kinds=("council", "government-department")), True, id="geo-filtered"
+    ),
     pytest.param("geo", Filters(), False, id="geo-no-boundaries"),
     pytest.param("hex", Filters(), False, id="hex-no-boundaries"),
     pytest.param("geo", Filters(text="no site is described with these words"), True, id="geo-empty"),
@@ -236,8 +241,9 @@ def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layo
     """A credit cut off at the bottom edge, or two headings drawn over each other, is a broken image."""
     selection = apply_filters(data.sites, data.claims, filters)
     with matplotlib.rc_context({"text.parse_math": False}):
-        fig = press.render_figure(data, selection, filters, areas_of(data), layout=layout,
-                                  with_boundaries=with_boundaries)
+        fig = press.render_figure(
+            data, selection, filters, areas_of(data), layout=layout, with_boundaries=with_boundaries
+        )
         try:
             fig.canvas.draw()  # positions as in the saved image
             assert press.text_outside(fig) == []
@@ -251,8 +257,7 @@ def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layo
     assert text.count(settings.OS_STATEMENT) == 1  # said once, whichever ONS products are drawn
     assert ("Open Innovations" in text) == (layout == "hex")
     assert ("Office for National Statistics licensed" in text) == (layout == "geo" and with_boundaries)
-    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
-                   if box_a.overlaps(box_b)]
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1 :] if box_a.overlaps(box_b)]
     assert overlapping == []
 
 

@@ -30,6 +30,7 @@ def _serving(files: dict[str, bytes]):
     def urlopen(url, timeout=None):
         name = url.rsplit("/", 1)[1]
         return io.BytesIO(files[name])
+
     return urlopen
 
 
@@ -57,7 +58,7 @@ def test_a_file_with_the_wrong_checksum_is_not_saved(tmp_path, monkeypatch):
     target = tmp_path / "hikmap"
     monkeypatch.setenv("HIKMAP_BOUNDARIES_DIR", str(target))
     monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"not the pinned file"))
-    with pytest.raises(boundaries.BoundariesUnavailable, match="expected .*not saved"):
+    with pytest.raises(boundaries.BoundariesUnavailable, match=r"expected .*not saved"):
         boundaries.fetch_boundaries()
     assert not target.exists()
 
@@ -104,8 +105,14 @@ def test_fetch_boundaries_command_prints_one_line_when_offline(tmp_path):
         "from geo.__main__ import main; sys.exit(main(['fetch-boundaries']))"
     )
     target = tmp_path / "nothing-here"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env={"HIKMAP_BOUNDARIES_DIR": str(target), "PATH": "/usr/bin:/bin"}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"HIKMAP_BOUNDARIES_DIR": str(target), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("fetch-boundaries: cannot download")
     assert "Traceback" not in result.stderr and not target.exists()

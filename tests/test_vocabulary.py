@@ -14,27 +14,40 @@ import shutil
 
 import matplotlib.pyplot
 import pytest
-
 from conftest import ROOT
-from geo.foi import known
-from geo.outputs import press
+
 from geo.evidence.datapackage import check_package
 from geo.evidence.dataset import load_dataset
-from geo.filters import Filters, allowed_values, apply_filters
-from geo.outputs.mapview import map_data
 from geo.evidence.vocabulary import SHAPES, from_descriptor, load_vocabulary
+from geo.filters import Filters, allowed_values, apply_filters
+from geo.foi import known
+from geo.outputs import press
+from geo.outputs.mapview import map_data
 
 VOCABULARY = load_vocabulary(ROOT / "data")
 DESCRIPTOR = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("group", ["kinds", "grades", "statuses", "precisions", "vendors", "source_kinds",
-                                   "request_statuses", "findings", "laws", "area_statuses"])
+@pytest.mark.parametrize(
+    "group",
+    [
+        "kinds",
+        "grades",
+        "statuses",
+        "precisions",
+        "vendors",
+        "source_kinds",
+        "request_statuses",
+        "findings",
+        "laws",
+        "area_statuses",
+    ],
+)
 def test_every_term_has_a_label_and_a_definition(group):
     terms = getattr(VOCABULARY, group)
     assert terms
     for term in terms:
-        assert term.label and term.label != term.key or group == "laws", (group, term.key)
+        assert (term.label and term.label != term.key) or group == "laws", (group, term.key)
         assert term.definition or group in ("laws", "vendors"), (group, term.key)
 
 
@@ -46,7 +59,9 @@ def test_every_kind_has_a_shape_and_every_colour_is_set():
 
 def test_a_kind_with_an_unknown_shape_is_refused_by_name():
     broken = copy.deepcopy(DESCRIPTOR)
-    field = next(f for r in broken["resources"] if r["name"] == "sites" for f in r["schema"]["fields"] if f["name"] == "kind")
+    field = next(
+        f for r in broken["resources"] if r["name"] == "sites" for f in r["schema"]["fields"] if f["name"] == "kind"
+    )
     field["x-shapes"]["police"] = "dodecahedron"
     with pytest.raises(ValueError, match="kind 'police' has shape 'dodecahedron'"):
         from_descriptor(broken)
@@ -64,8 +79,9 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(ROOT / "data", data_dir, ignore=shutil.ignore_patterns("backups"))
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
-    field = next(f for r in descriptor["resources"] if r["name"] == "sites" for f in r["schema"]["fields"]
-                 if f["name"] == "kind")
+    field = next(
+        f for r in descriptor["resources"] if r["name"] == "sites" for f in r["schema"]["fields"] if f["name"] == "kind"
+    )
     field["constraints"]["enum"].append("fire-service")
     field["x-labels"]["fire-service"] = "Fire and rescue service"
     field["x-definitions"]["fire-service"] = "A fire and rescue service: its stations or estate."
@@ -73,18 +89,26 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     (data_dir / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     with (data_dir / "sites.csv").open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
-    site = {c: "" for c in header} | {
-        "id": "example-fire-station", "name": "Example Fire Station (fictional)",
-        "organisation": "Fictional Fire and Rescue Service", "kind": "fire-service",
-        "postcode": "M1 1AE", "precision": "building",
+    site = dict.fromkeys(header, "") | {
+        "id": "example-fire-station",
+        "name": "Example Fire Station (fictional)",
+        "organisation": "Fictional Fire and Rescue Service",
+        "kind": "fire-service",
+        "postcode": "M1 1AE",
+        "precision": "building",
     }
     with (data_dir / "sites.csv").open("a", encoding="utf-8") as handle:
         handle.write(",".join(site[c] for c in header) + "\n")
     with (data_dir / "claims.csv").open(encoding="utf-8") as handle:
         claim_header = handle.readline().rstrip("\n").split(",")
-    claim = {c: "" for c in claim_header} | {
-        "id": "example-fire-claim", "site": "example-fire-station", "vendor": "hikvision",
-        "claim": "A fictional claim for the test.", "grade": "reported", "reported": "2024", "status": "reported",
+    claim = dict.fromkeys(claim_header, "") | {
+        "id": "example-fire-claim",
+        "site": "example-fire-station",
+        "vendor": "hikvision",
+        "claim": "A fictional claim for the test.",
+        "grade": "reported",
+        "reported": "2024",
+        "status": "reported",
     }
     with (data_dir / "claims.csv").open("a", encoding="utf-8") as handle:
         handle.write(",".join(claim[c] for c in claim_header) + "\n")
@@ -123,14 +147,17 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     from geo.importing import prepare_import
     from geo.places.postcodes import get_directory
 
-    sheet = ("organisation,kind,site_name,postcode,vendor,claim,grade,reported,status,source_title,"
-             "source_publisher,source_kind,source_url,source_published\r\n"
-             "Example Fire Authority (fictional),fire-service,Example Station (fictional),SW1A 2AA,hikvision,"
-             "A fictional claim.,reported,2026-10-20,reported,Fictional report,Example Publisher,press,"
-             "https://www.example.org/fire,2026-10-20\r\n").encode("utf-8")
+    sheet = (
+        b"organisation,kind,site_name,postcode,vendor,claim,grade,reported,status,source_title,"
+        b"source_publisher,source_kind,source_url,source_published\r\n"
+        b"Example Fire Authority (fictional),fire-service,Example Station (fictional),SW1A 2AA,hikvision,"
+        b"A fictional claim.,reported,2026-10-20,reported,Fictional report,Example Publisher,press,"
+        b"https://www.example.org/fire,2026-10-20\r\n"
+    )
     report = prepare_import(sheet, "upload.csv", data_dir, geocode=get_directory().lookup_many)
     assert report.fatal == [] and [r.accepted for r in report.rows] == [True], [
-        (i.row, i.field, i.message) for i in report.issues]
+        (i.row, i.field, i.message) for i in report.issues
+    ]
     # And the method page lists every kind's definition from the same place.
     method = (ROOT / "pages" / "method.py").read_text(encoding="utf-8")
     assert 'definitions("kinds")' in method

@@ -10,9 +10,13 @@ from geo.outputs.text import escape_markdown
 from ui.evidence import site_details
 from ui.loading import authorities, dataset
 
-STATE_WORDS = {"asked": "waiting for an answer", "overdue": "overdue: no answer by the due date",
-               "answered": "answered", "refused": "refused", "withdrawn": "withdrawn"}
-
+STATE_WORDS = {
+    "asked": "waiting for an answer",
+    "overdue": "overdue: no answer by the due date",
+    "answered": "answered",
+    "refused": "refused",
+    "withdrawn": "withdrawn",
+}
 
 
 def council_panel(code: str, areas: dict, key: str) -> None:
@@ -20,9 +24,7 @@ def council_panel(code: str, areas: dict, key: str) -> None:
 
     ``code`` is a GSS code or a register code of any current or past authority.
     """
-    from geo.foi import asking
-    from geo.foi import deadlines
-    from geo.foi import known
+    from geo.foi import asking, deadlines, known
     from geo.outputs.text import markdown_link
 
     data = dataset()
@@ -37,9 +39,13 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     st.markdown(f"{escape_markdown(council.type)} · {escape_markdown(place)}")
     if not council.current:
         successors = found.successors(council)
-        st.info(f"{escape_markdown(council.name)} no longer exists"
-                + (f" (it ended on {council.end_date})" if council.end_date else "") + ". Its area is now part of "
-                + ", ".join(f"[{escape_markdown(s.name)}](councils?authority={s.gss_code})" for s in successors) + ".")
+        st.info(
+            f"{escape_markdown(council.name)} no longer exists"
+            + (f" (it ended on {council.end_date})" if council.end_date else "")
+            + ". Its area is now part of "
+            + ", ".join(f"[{escape_markdown(s.name)}](councils?authority={s.gss_code})" for s in successors)
+            + "."
+        )
         return
     county = found.by_code.get(council.county) if council.county else None
     if county is not None and county.current:
@@ -47,20 +53,28 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     state = areas.get(council.gss_code)
     status = state.status if state else "unknown"
     term = data.vocabulary.term("area_statuses", status)
-    st.markdown(f"What is known: **{escape_markdown(term.label if term else status)}**. "
-                f"{escape_markdown(term.definition) if term else ''}")
-    codes = {council.gss_code} | {a.gss_code for a in found.by_code.values()
-                                  if not a.current and council in found.successors(a)}
+    st.markdown(
+        f"What is known: **{escape_markdown(term.label if term else status)}**. "
+        f"{escape_markdown(term.definition) if term else ''}"
+    )
+    codes = {council.gss_code} | {
+        a.gss_code for a in found.by_code.values() if not a.current and council in found.successors(a)
+    }
     own = data.sites[(data.sites["kind"] == "council") & data.sites["authority"].isin(codes)]
     if not own.empty:
-        with st.expander(f"Evidence about the council ({len(data.claims[data.claims['site'].isin(own['id'])])} claims)"):
+        with st.expander(
+            f"Evidence about the council ({len(data.claims[data.claims['site'].isin(own['id'])])} claims)"
+        ):
             site_details(own, data.claims)
-    others = data.sites[(data.sites["kind"] != "council")
-                        & data.sites["area_codes"].map(lambda c: council.gss_code in c)]
+    others = data.sites[
+        (data.sites["kind"] != "council") & data.sites["area_codes"].map(lambda c: council.gss_code in c)
+    ]
     if not others.empty:
         names = sorted(set(others["organisation"]))
-        st.markdown(f"Other public bodies with claims in this area: {escape_markdown(', '.join(names))}. "
-                    "(They say nothing about the council's own equipment.)")
+        st.markdown(
+            f"Other public bodies with claims in this area: {escape_markdown(', '.join(names))}. "
+            "(They say nothing about the council's own equipment.)"
+        )
 
     st.markdown("#### Freedom of information requests")
     history = known.request_history(council.gss_code, data.foi_requests, found, today)
@@ -93,9 +107,15 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         st.link_button("Open this request on WhatDoTheyKnow", asking.whatdotheyknow_url(council), type="primary")
     else:
         st.link_button(f"Find {escape_markdown(council.name)} on WhatDoTheyKnow", asking.whatdotheyknow_url(council))
-        st.caption("This council's WhatDoTheyKnow page is not known here; search for it there, "
-                   "then paste the letter below.")
+        st.caption(
+            "This council's WhatDoTheyKnow page is not known here; search for it there, then paste the letter below."
+        )
     st.code(asking.full_letter(council), language=None, wrap_lines=True)
-    st.download_button("Download the letter (.txt)", asking.full_letter(council).encode("utf-8"),
-                       file_name=f"foi-request-{council.code.lower()}.txt", mime="text/plain",
-                       key=f"{key}_letter_{council.code}", on_click="ignore")
+    st.download_button(
+        "Download the letter (.txt)",
+        asking.full_letter(council).encode("utf-8"),
+        file_name=f"foi-request-{council.code.lower()}.txt",
+        mime="text/plain",
+        key=f"{key}_letter_{council.code}",
+        on_click="ignore",
+    )

@@ -7,6 +7,7 @@ import streamlit as st
 from geo.outputs.text import escape_markdown
 from ui.loading import dataset
 
+
 # --- Sites and councils in detail --------------------------------------------------------------
 def site_details(sites, claims) -> None:
     """Everything about the given sites and their claims, escaped (the popup's content, in the page)."""
@@ -19,8 +20,10 @@ def site_details(sites, claims) -> None:
     for site in sites.itertuples(index=False):
         st.markdown(f"#### {escape_markdown(site.name)}")
         where = ", ".join(p for p in (site.address, site.postcode, site.authority_name or site.lad_name) if p)
-        st.markdown(f"{escape_markdown(site.organisation)} · {escape_markdown(vocabulary.label('kinds', site.kind))} · "
-                    f"{escape_markdown(where)}")
+        st.markdown(
+            f"{escape_markdown(site.organisation)} · {escape_markdown(vocabulary.label('kinds', site.kind))} · "
+            f"{escape_markdown(where)}"
+        )
         precision = vocabulary.term("precisions", site.precision)
         st.markdown(f"Location: **{escape_markdown(precision.label if precision else site.precision)}**")
         if precision and site.precision != "building":

@@ -20,14 +20,12 @@ from ui.loading import allowed_values, authorities, council_names, districts_tab
 FILTER_PARAM_KEYS = set(MULTI_PARAMS.values()) | set(SCALAR_PARAMS.values())
 
 
-
 def _url_filters(data: Dataset) -> Filters:
     params = {k: st.query_params.get(k, "") for k in FILTER_PARAM_KEYS}
     filters, messages = Filters.from_params(params, allowed_values(data))
     for message in messages:
         st.toast(escape_markdown(message))  # the message repeats what the URL said
     return filters
-
 
 
 def current_filters(data: Dataset) -> Filters:
@@ -38,12 +36,10 @@ def current_filters(data: Dataset) -> Filters:
     return st.session_state["filters"]
 
 
-
 def _set_filters(filters: Filters) -> None:
     if filters != st.session_state.get("filters"):
         st.session_state["filters"] = filters
         st.session_state["filters_version"] = st.session_state.get("filters_version", 0) + 1
-
 
 
 def write_filters_to_url(filters: Filters) -> None:
@@ -52,7 +48,6 @@ def write_filters_to_url(filters: Filters) -> None:
     wanted = {**others, **filters.to_params()}
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
-
 
 
 def filter_sidebar(data: Dataset, page: str) -> Filters:
@@ -86,9 +81,14 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
     sidebar.multiselect("Nation", allowed["nations"], key=key("nations"))
     region_options = allowed["regions"]
     if st.session_state[key("nations")]:
-        region_options = sorted(districts.loc[districts["nation"].isin(st.session_state[key("nations")]), "region"].unique())
-    sidebar.multiselect("Region", region_options + [r for r in st.session_state[key("regions")] if r not in region_options],
-                        key=key("regions"))
+        region_options = sorted(
+            districts.loc[districts["nation"].isin(st.session_state[key("nations")]), "region"].unique()
+        )
+    sidebar.multiselect(
+        "Region",
+        region_options + [r for r in st.session_state[key("regions")] if r not in region_options],
+        key=key("regions"),
+    )
     pool = authorities().current()
     if st.session_state[key("regions")]:
         pool = [a for a in pool if a.region in st.session_state[key("regions")]]
@@ -97,7 +97,12 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
     council_options = sorted((a.gss_code for a in pool if a.gss_code in names), key=lambda c: names[c])
     council_options += [c for c in st.session_state[key("councils")] if c not in council_options]
     sidebar.multiselect("Council", council_options, key=key("councils"), format_func=lambda c: names.get(c, c))
-    for name, title in (("kinds", "Kind of body"), ("vendors", "Vendor"), ("grades", "Evidence grade"), ("statuses", "Status")):
+    for name, title in (
+        ("kinds", "Kind of body"),
+        ("vendors", "Vendor"),
+        ("grades", "Evidence grade"),
+        ("statuses", "Status"),
+    ):
         sidebar.multiselect(title, allowed[name], key=key(name), format_func=lambda v, n=name: labels[n].get(v, v))
     sidebar.date_input("Reported between", key=key("dates"), format="YYYY-MM-DD")
 
@@ -123,11 +128,9 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
     return chosen
 
 
-
 def _date_tuple(filters: Filters) -> tuple:
 
     return tuple(dt.date.fromisoformat(d) for d in (filters.date_from, filters.date_to) if d)
-
 
 
 def select(data: Dataset, filters: Filters) -> tuple[Selection, Location | None, str]:

@@ -20,12 +20,10 @@ from geo.places.postcodes import Location, PostcodeError
 log = logging.getLogger("hikmap")
 
 
-
 @st.cache_data(show_spinner=False)
 def dataset() -> Dataset:
     """The built dataset, read once per process (and again only after a rebuild)."""
     return load_dataset(settings.DATA_DIR, settings.BUILT_SITES)
-
 
 
 @st.cache_data(show_spinner=False)
@@ -35,13 +33,11 @@ def districts_table():
     return pd.DataFrame([d.__dict__ for d in load_districts()])
 
 
-
 @st.cache_resource(show_spinner="Loading the postcode directory…")
 def postcode_directory():
     from geo.places.postcodes import get_directory
 
     return get_directory()
-
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -53,11 +49,9 @@ def geocode(postcode: str) -> Location | str:
         return f"{error.postcode}: {error.reason}"
 
 
-
 def area_statuses(data: Dataset) -> dict:
     """What is known of each council area today (a request turns overdue without any edit)."""
     return _area_statuses(dt.date.today().isoformat(), data.last_changed + data.version)
-
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -65,9 +59,9 @@ def _area_statuses(today: str, data_key: str) -> dict:
     from geo.foi.known import area_statuses as compute
 
     data = dataset()
-    return compute(data.sites, data.claims, data.foi_requests, authorities(), data.vocabulary,
-                   today=dt.date.fromisoformat(today))
-
+    return compute(
+        data.sites, data.claims, data.foi_requests, authorities(), data.vocabulary, today=dt.date.fromisoformat(today)
+    )
 
 
 def map_data_url() -> str:
@@ -76,17 +70,21 @@ def map_data_url() -> str:
     return _map_data_url(dt.date.today().isoformat(), data.last_changed + data.version)
 
 
-
 @st.cache_data(show_spinner=False, max_entries=4)
 def _map_data_url(today: str, data_key: str) -> str:
     from geo.outputs.files import publish_json
     from geo.outputs.mapview import county_of_districts, map_data
 
     data = dataset()
-    payload = map_data(data.sites, data.claims, data.sources, data.vocabulary,
-                       areas=area_statuses(data), county_of=county_of_districts(authorities()))
+    payload = map_data(
+        data.sites,
+        data.claims,
+        data.sources,
+        data.vocabulary,
+        areas=area_statuses(data),
+        county_of=county_of_districts(authorities()),
+    )
     return publish_json(payload, "sites")
-
 
 
 @st.cache_resource(show_spinner=False)
@@ -96,12 +94,10 @@ def authorities():
     return load_authorities()
 
 
-
 def dataset_cache_clear() -> None:
     dataset.clear()
     _map_data_url.clear()
     _area_statuses.clear()
-
 
 
 @st.cache_resource(show_spinner=False)
@@ -119,11 +115,9 @@ def boundary_urls() -> tuple[dict[str, str], str]:
         return {}, error.public
 
 
-
 def council_names() -> dict[str, str]:
     """GSS code -> name of every current council (districts, unitaries and county councils)."""
     return {a.gss_code: a.nice_name for a in authorities().current() if a.is_council and a.gss_code}
-
 
 
 def allowed_values(data: Dataset) -> dict[str, list[str]]:

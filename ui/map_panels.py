@@ -9,12 +9,12 @@ from geo.outputs.text import escape_markdown
 from geo.places.boundaries import BoundariesUnavailable
 from ui.loading import authorities, dataset
 
+
 # --- The map page's panels ------------------------------------------------------------------
 def map_layout(layouts: dict[str, str]) -> str:
     """The map's layout (``geo`` or ``hex``) from the URL's ``layout``."""
     wanted = st.query_params.get("layout", "geo")
     return wanted if wanted in layouts else "geo"
-
 
 
 def map_layout_switch(layouts: dict[str, str], key: str) -> None:
@@ -31,9 +31,16 @@ def map_layout_switch(layouts: dict[str, str], key: str) -> None:
     if st.session_state.get(key) != current:
         st.session_state[key] = current
     # wrap=True: on a narrow screen (320 px, or 200 % zoom) the options wrap instead of scrolling sideways.
-    st.segmented_control("Map", list(layouts), format_func=layouts.get, key=key, selection_mode="single",
-                         label_visibility="collapsed", on_change=switch, wrap=True)
-
+    st.segmented_control(
+        "Map",
+        list(layouts),
+        format_func=layouts.get,
+        key=key,
+        selection_mode="single",
+        label_visibility="collapsed",
+        on_change=switch,
+        wrap=True,
+    )
 
 
 def places_named(filters: Filters) -> list[tuple[float, float]]:
@@ -63,7 +70,6 @@ def places_named(filters: Filters) -> list[tuple[float, float]]:
     return points
 
 
-
 def status_line(selection: Selection, areas: dict, filters: Filters) -> str:
     """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown in its places."""
     from geo.evidence.counts import bodies, unknown_councils
@@ -71,21 +77,27 @@ def status_line(selection: Selection, areas: dict, filters: Filters) -> str:
     found = bodies(selection.sites, selection.claims, dataset().vocabulary)
     unknown = len(unknown_councils(areas, authorities(), filters))
     counted = found["status"].value_counts()
-    parts = [f"**{counted.get(key, 0)}** {text}" for key, text in (
-        ("in-use", "with equipment reported or confirmed"), ("removing", "removing it"),
-        ("removed", "that have removed it"), ("not-used", "saying they do not use it"))]
+    parts = [
+        f"**{counted.get(key, 0)}** {text}"
+        for key, text in (
+            ("in-use", "with equipment reported or confirmed"),
+            ("removing", "removing it"),
+            ("removed", "that have removed it"),
+            ("not-used", "saying they do not use it"),
+        )
+    ]
     bodies_text = "1 body" if len(found) == 1 else f"{len(found)} bodies"
     councils_text = "council is" if unknown == 1 else "councils are"
-    return (f"{bodies_text} in view: " + ", ".join(parts) + f". **{unknown}** {councils_text} still unknown: "
-            "nobody has asked them yet.")
-
+    return (
+        f"{bodies_text} in view: " + ", ".join(parts) + f". **{unknown}** {councils_text} still unknown: "
+        "nobody has asked them yet."
+    )
 
 
 def publishers_line(selection: Selection) -> str:
     from geo.outputs.press import publishers_line as line
 
     return line(selection.claims, dataset().sources)
-
 
 
 def council_known_line(code: str, areas: dict) -> str:
@@ -105,15 +117,20 @@ def council_known_line(code: str, areas: dict) -> str:
     return " ".join(parts)
 
 
-
 def counts_tables(selection: Selection, areas: dict, filters: Filters, key: str) -> None:
     """Counts by nation (shown) and by region (in an expander), as tables of numbers."""
     from geo.evidence.counts import bodies, status_counts, unknown_councils
 
     found = bodies(selection.sites, selection.claims, dataset().vocabulary)
     unknown = unknown_councils(areas, authorities(), filters)
-    headings = {"bodies": "Bodies", "in-use": "In use", "removing": "Removing", "removed": "Removed",
-                "not-used": "Say not used", "unknown": "Councils unknown"}
+    headings = {
+        "bodies": "Bodies",
+        "in-use": "In use",
+        "removing": "Removing",
+        "removed": "Removed",
+        "not-used": "Say not used",
+        "unknown": "Councils unknown",
+    }
     for by, title in (("nation", "Nation"), ("region", "Region")):
         table = status_counts(found, unknown, by=by).rename(columns={by: title, **headings})
         if by == "nation":

@@ -9,16 +9,16 @@ atomically (a half-written file never replaces a good one).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from geo import settings
-from geo.places.districts import districts_by_code
 from geo.atomic import write_text_atomically
-from geo.places.authorities import Authorities, Authority, load_authorities
 from geo.evidence.datapackage import Package, Problem, check_package, links, load_package
 from geo.evidence.vocabulary import from_descriptor
-
+from geo.places.authorities import Authorities, Authority, load_authorities
+from geo.places.districts import districts_by_code
 
 
 class BuildError(RuntimeError):
@@ -27,7 +27,9 @@ class BuildError(RuntimeError):
         super().__init__(f"the data package has {len(problems)} problem(s)")
 
 
-def _geocode_in_chunks(postcodes: list[str], geocode: Callable[[list[str]], list], progress: bool, chunk: int = 5000) -> list:
+def _geocode_in_chunks(
+    postcodes: list[str], geocode: Callable[[list[str]], list], progress: bool, chunk: int = 5000
+) -> list:
     """Geocode in chunks so that a progress bar can follow long work."""
     bar = None
     if progress:
@@ -36,7 +38,7 @@ def _geocode_in_chunks(postcodes: list[str], geocode: Callable[[list[str]], list
         bar = tqdm(total=len(postcodes), desc="geocoding sites", unit="site")
     results: list = []
     for start in range(0, len(postcodes), chunk):
-        results.extend(geocode(postcodes[start:start + chunk]))
+        results.extend(geocode(postcodes[start : start + chunk]))
         if bar is not None:
             bar.update(min(chunk, len(postcodes) - start))
     if bar is not None:
@@ -53,17 +55,19 @@ def _claims_by_site(package: Package) -> dict[str, list[dict]]:
     sources_of = links(package, "claim_sources", "claim", "source")
     claims_by_site: dict[str, list[dict]] = {}
     for claim in package.table("claims").rows:
-        claims_by_site.setdefault(claim["site"], []).append({
-            "id": claim["id"],
-            "vendor": claim["vendor"],
-            "claim": claim["claim"],
-            "grade": claim["grade"],
-            "reported": claim["reported"],
-            "status": claim["status"],
-            "equipment_count": int(claim["equipment_count"]) if claim["equipment_count"] else None,
-            "sources": sources_of.get(claim["id"], []),
-            "response": claim["response"],
-        })
+        claims_by_site.setdefault(claim["site"], []).append(
+            {
+                "id": claim["id"],
+                "vendor": claim["vendor"],
+                "claim": claim["claim"],
+                "grade": claim["grade"],
+                "reported": claim["reported"],
+                "status": claim["status"],
+                "equipment_count": int(claim["equipment_count"]) if claim["equipment_count"] else None,
+                "sources": sources_of.get(claim["id"], []),
+                "response": claim["response"],
+            }
+        )
     for claims in claims_by_site.values():
         claims.sort(key=lambda c: c["reported"], reverse=True)  # newest first; undated last
     return claims_by_site
@@ -89,8 +93,12 @@ def area_codes(authority: Authority | None, lad_code: str, authorities: Authorit
     return list(dict.fromkeys(c for c in codes if c))
 
 
-def site_features(package: Package, geocode: Callable[[list[str]], list], progress: bool = False,
-                  authorities: Authorities | None = None) -> list[dict]:
+def site_features(
+    package: Package,
+    geocode: Callable[[list[str]], list],
+    progress: bool = False,
+    authorities: Authorities | None = None,
+) -> list[dict]:
     """GeoJSON features of every site, joined with geography and claims.
 
     A site is placed by its postcode, its coordinates, or (standing for an
@@ -105,7 +113,8 @@ def site_features(package: Package, geocode: Callable[[list[str]], list], progre
     claims_by_site = _claims_by_site(package)
     with_postcode = [s["postcode"] for s in sites if s["postcode"]]
     located = iter(_geocode_in_chunks(with_postcode, geocode, progress))
-    features, to_locate = [], []
+    features: list[dict[str, Any]] = []
+    to_locate: list[dict[str, Any]] = []
     for site in sites:
         authority = authorities.get(site["authority"]) if site["authority"] else None
         lad_code = lad_name = region = nation = ""
@@ -125,7 +134,7 @@ def site_features(package: Package, geocode: Callable[[list[str]], list], progre
         else:
             lat, lon = float(site["lat"]), float(site["lon"])
         claims = claims_by_site.get(site["id"], [])
-        feature = {
+        feature: dict[str, Any] = {
             "type": "Feature",
             "id": site["id"],
             "geometry": None if lat is None else {"type": "Point", "coordinates": [lon, lat]},
@@ -187,8 +196,9 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
         return
     points = gpd.GeoDataFrame(
         {"position": range(len(features))},
-        geometry=gpd.points_from_xy([f["geometry"]["coordinates"][0] for f in features],
-                                    [f["geometry"]["coordinates"][1] for f in features]),
+        geometry=gpd.points_from_xy(
+            [f["geometry"]["coordinates"][0] for f in features], [f["geometry"]["coordinates"][1] for f in features]
+        ),
         crs="EPSG:4326",
     )
     joined = gpd.sjoin(points, polygons[["code", "geometry"]], how="inner", predicate="within")
@@ -196,8 +206,10 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
         district = districts.get(code)
         if district:
             features[position]["properties"].update(
-                lad_code=district.lad_code, lad_name=district.lad_name,
-                region=district.region, nation=district.nation,
+                lad_code=district.lad_code,
+                lad_name=district.lad_name,
+                region=district.region,
+                nation=district.nation,
             )
 
 

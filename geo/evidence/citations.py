@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+
 # --- Views for the sources page ---------------------------------------------------
 @dataclass(frozen=True)
 class Citing:
@@ -20,7 +21,6 @@ class Citing:
         return not (self.claims or self.figures or self.sites)
 
 
-
 def citations_by_source(sites: pd.DataFrame, claims: pd.DataFrame, figures: pd.DataFrame) -> dict[str, Citing]:
     """Source id -> what cites it (sources cited by nothing are absent)."""
     names = dict(zip(sites["id"], sites["name"]))
@@ -31,10 +31,15 @@ def citations_by_source(sites: pd.DataFrame, claims: pd.DataFrame, figures: pd.D
 
     for claim in claims.itertuples(index=False):
         for source_id in claim.sources:
-            entry(source_id).claims.append({
-                "id": claim.id, "claim": claim.claim, "grade": claim.grade,
-                "site_id": claim.site, "site": names.get(claim.site, claim.site),
-            })
+            entry(source_id).claims.append(
+                {
+                    "id": claim.id,
+                    "claim": claim.claim,
+                    "grade": claim.grade,
+                    "site_id": claim.site,
+                    "site": names.get(claim.site, claim.site),
+                }
+            )
     if len(figures) and "sources" in figures:
         for figure in figures.itertuples(index=False):
             for source_id in figure.sources:
@@ -46,9 +51,12 @@ def citations_by_source(sites: pd.DataFrame, claims: pd.DataFrame, figures: pd.D
     return found
 
 
-
-def filter_sources(sources: pd.DataFrame, kinds: list[str] | tuple[str, ...] = (),
-                   publishers: list[str] | tuple[str, ...] = (), first: str = "") -> pd.DataFrame:
+def filter_sources(
+    sources: pd.DataFrame,
+    kinds: list[str] | tuple[str, ...] = (),
+    publishers: list[str] | tuple[str, ...] = (),
+    first: str = "",
+) -> pd.DataFrame:
     """Sources of the chosen kinds and publishers (empty choice: all), newest first.
 
     ``first`` (a source id) is put at the top if it is in the result.

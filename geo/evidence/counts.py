@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.places.authorities import Authorities
+from geo.evidence.vocabulary import Vocabulary
 from geo.filters import Filters
 from geo.foi.known import AreaState
-from geo.evidence.vocabulary import Vocabulary
+from geo.places.authorities import Authorities
 
 BODY_STATUSES = ("in-use", "removing", "removed", "not-used")
 NOT_PLACED = "Not placed yet (no address)"
@@ -34,8 +34,12 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
     if sites.empty:
         return pd.DataFrame(columns=columns)
     area_of = {t.key: t.area_status for t in vocabulary.statuses}
-    keyed = sites.assign(body=[a if k == "council" and a else f"org:{o}"
-                               for k, a, o in zip(sites["kind"], sites["authority"], sites["organisation"])])
+    keyed = sites.assign(
+        body=[
+            a if k == "council" and a else f"org:{o}"
+            for k, a, o in zip(sites["kind"], sites["authority"], sites["organisation"])
+        ]
+    )
     body_of_site = dict(zip(keyed["id"], keyed["body"]))
     latest: dict[str, tuple[str, int, str]] = {}
     for claim in claims.itertuples(index=False):
@@ -47,22 +51,33 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
         if body not in latest or evidence[:2] > latest[body][:2]:
             latest[body] = evidence
     first = keyed.drop_duplicates("body")
-    return pd.DataFrame({
-        "body": first["body"], "name": first["organisation"], "kind": first["kind"], "nation": first["nation"],
-        "region": first["region"], "status": [latest.get(b, ("", 0, ""))[2] for b in first["body"]],
-    }, columns=columns).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "body": first["body"],
+            "name": first["organisation"],
+            "kind": first["kind"],
+            "nation": first["nation"],
+            "region": first["region"],
+            "status": [latest.get(b, ("", 0, ""))[2] for b in first["body"]],
+        },
+        columns=columns,
+    ).reset_index(drop=True)
 
 
-def unknown_councils(areas: dict[str, AreaState], authorities: Authorities,
-                     filters: Filters | None = None) -> pd.DataFrame:
+def unknown_councils(
+    areas: dict[str, AreaState], authorities: Authorities, filters: Filters | None = None
+) -> pd.DataFrame:
     """Current councils (every tier) of which nothing is known: ``code``, ``name``, ``nation``, ``region``.
 
     With ``filters``, only those in the places it selects (its nations, regions and
     councils): a view of London counts London's unknown councils. The other filters
     (kind, grade, text ...) select evidence, and an unknown council has none.
     """
-    rows = [{"code": a.gss_code, "name": a.nice_name, "nation": a.nation, "region": a.region}
-            for a in authorities.current() if a.is_council and a.gss_code and a.gss_code not in areas]
+    rows = [
+        {"code": a.gss_code, "name": a.nice_name, "nation": a.nation, "region": a.region}
+        for a in authorities.current()
+        if a.is_council and a.gss_code and a.gss_code not in areas
+    ]
     unknown = pd.DataFrame(rows, columns=["code", "name", "nation", "region"])
     if filters is not None:
         for column, chosen in (("nation", filters.nations), ("region", filters.regions), ("code", filters.councils)):

@@ -29,9 +29,9 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 DESCRIPTOR = "datapackage.json"
@@ -156,10 +156,14 @@ def _read_csv(path: Path, table: Table, problems: list[Problem]) -> None:
             start = reader.line_num + 1
             continue  # a blank line is not a row
         if len(cells) != len(table.header):
-            problems.append(Problem(
-                path.name, start, "*",
-                f"row has {len(cells)} cells but the header has {len(table.header)}",
-            ))
+            problems.append(
+                Problem(
+                    path.name,
+                    start,
+                    "*",
+                    f"row has {len(cells)} cells but the header has {len(table.header)}",
+                )
+            )
         table.rows.append({h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(table.header)})
         table.lines.append(start)
         start = reader.line_num + 1
@@ -197,8 +201,12 @@ def load_package(directory: Path) -> tuple[Package, list[Problem]]:
 
 
 # --- The standard's checks, by frictionless ------------------------------------------------
-_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "date": "a date (YYYY-MM-DD)",
-               "boolean": "true or false"}
+_TYPE_WORDS = {
+    "number": "a number",
+    "integer": "a whole number",
+    "date": "a date (YYYY-MM-DD)",
+    "boolean": "true or false",
+}
 _CONSTRAINT_RE = re.compile(r'constraint "(\w+)"')
 
 
@@ -244,8 +252,11 @@ def _standard_problems(package: Package) -> list[Problem]:
         described = {k: v for k, v in resource.items() if k not in ("path", "format", "mediatype", "encoding")}
         # A link to a table whose file is missing (already reported) is not checked.
         schema = dict(described["schema"])
-        schema["foreignKeys"] = [key for key in schema.get("foreignKeys", [])
-                                 if key["reference"]["resource"] in ("", resource["name"]) or key["reference"]["resource"] in present]
+        schema["foreignKeys"] = [
+            key
+            for key in schema.get("foreignKeys", [])
+            if key["reference"]["resource"] in ("", resource["name"]) or key["reference"]["resource"] in present
+        ]
         described["schema"] = schema
         described["data"] = [names] + [[row.get(n, "") for n in names] for row in table.rows]
         resources.append(described)
@@ -259,20 +270,32 @@ def _standard_problems(package: Package) -> list[Problem]:
             name = getattr(error, "field_name", None) or "*"
             if error.type == "type-error":
                 spec = table.field_schema(name)
-                problems.append(Problem(table.path, line, name, f"{cell!r} is not {_TYPE_WORDS.get(spec['type'], spec['type'])}"))
+                problems.append(
+                    Problem(table.path, line, name, f"{cell!r} is not {_TYPE_WORDS.get(spec['type'], spec['type'])}")
+                )
             elif error.type == "constraint-error":
                 match = _CONSTRAINT_RE.search(error.note)
-                problems.append(Problem(table.path, line, name,
-                                        _constraint_message(cell, table.field_schema(name), match.group(1) if match else "?")))
+                problems.append(
+                    Problem(
+                        table.path,
+                        line,
+                        name,
+                        _constraint_message(cell, table.field_schema(name), match.group(1) if match else "?"),
+                    )
+                )
             elif error.type in ("unique-error", "primary-key"):
                 first = re.search(r"position (\d+)", error.note)
                 key_fields = [name] if name != "*" else table.primary_key
                 names = [f["name"] for f in table.fields]  # the order the rows were given in
-                value = ", ".join(repr(error.cells[names.index(k)]) for k in key_fields if k in names) \
-                    if name == "*" else repr(cell)
+                value = (
+                    ", ".join(repr(error.cells[names.index(k)]) for k in key_fields if k in names)
+                    if name == "*"
+                    else repr(cell)
+                )
                 where = f" on line {table.line_of(int(first.group(1)))}" if first else ""
-                problems.append(Problem(table.path, line, key_fields[0] if key_fields else "*",
-                                        f"{value} is already used{where}"))
+                problems.append(
+                    Problem(table.path, line, key_fields[0] if key_fields else "*", f"{value} is already used{where}")
+                )
             elif error.type == "foreign-key":
                 problems.extend(_foreign_key_problem(package, table, line, error.note))
             else:
@@ -295,8 +318,12 @@ def _foreign_key_problem(package: Package, table: Table, line: int, note: str) -
 # --- The project's own rules --------------------------------------------------------------
 def _check_header(table: Table) -> list[Problem]:
     expected = [f["name"] for f in table.fields]
-    problems = [Problem(table.path, 1, name, "column missing from the header") for name in expected if name not in table.header]
-    problems += [Problem(table.path, 1, name, "column not in the schema") for name in table.header if name not in expected]
+    problems = [
+        Problem(table.path, 1, name, "column missing from the header") for name in expected if name not in table.header
+    ]
+    problems += [
+        Problem(table.path, 1, name, "column not in the schema") for name in table.header if name not in expected
+    ]
     return problems
 
 
@@ -333,13 +360,19 @@ def _check_sources(table: Table) -> list[Problem]:
     problems = []
     for row, line in zip(table.rows, table.lines):
         if not row.get("url") and "unpublished" not in row.get("note", "").lower():
-            problems.append(Problem(
-                table.path, line, "url",
-                "a published source needs its http(s) address; leave it empty only for an "
-                "unpublished source and say so in the note",
-            ))
+            problems.append(
+                Problem(
+                    table.path,
+                    line,
+                    "url",
+                    "a published source needs its http(s) address; leave it empty only for an "
+                    "unpublished source and say so in the note",
+                )
+            )
         if not row.get("published") and not row.get("note"):
-            problems.append(Problem(table.path, line, "published", "date missing: give it, or say in the note why it is unknown"))
+            problems.append(
+                Problem(table.path, line, "published", "date missing: give it, or say in the note why it is unknown")
+            )
     return problems
 
 
@@ -348,8 +381,11 @@ def _check_each_has_a_source(package: Package, table: str, link_table: str, key:
         return []
     cited = set(package.tables[link_table].values(key))
     target = package.tables[table]
-    return [Problem(target.path, line, "id", f"no source: add a row for it to {package.tables[link_table].path}")
-            for row, line in zip(target.rows, target.lines) if row.get("id") and row["id"] not in cited]
+    return [
+        Problem(target.path, line, "id", f"no source: add a row for it to {package.tables[link_table].path}")
+        for row, line in zip(target.rows, target.lines)
+        if row.get("id") and row["id"] not in cited
+    ]
 
 
 def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> list[Problem]:
@@ -359,24 +395,40 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
         has_coordinates = bool(row.get("lat") or row.get("lon"))
         if row.get("precision") == "not-placed":
             if row.get("postcode") or has_coordinates or row.get("authority"):
-                problems.append(Problem(table.path, line, "precision",
-                                        "a site with a postcode, coordinates or an area is placed: give its precision"))
+                problems.append(
+                    Problem(
+                        table.path,
+                        line,
+                        "precision",
+                        "a site with a postcode, coordinates or an area is placed: give its precision",
+                    )
+                )
             continue
         if row.get("precision") == "area":
             if not row.get("authority"):
-                problems.append(Problem(table.path, line, "authority", "a site that stands for an area needs its authority"))
+                problems.append(
+                    Problem(table.path, line, "authority", "a site that stands for an area needs its authority")
+                )
             if row.get("postcode") or has_coordinates:
-                problems.append(Problem(table.path, line, "precision",
-                                        "an area is placed from its authority: leave postcode, lat and lon empty"))
+                problems.append(
+                    Problem(
+                        table.path,
+                        line,
+                        "precision",
+                        "an area is placed from its authority: leave postcode, lat and lon empty",
+                    )
+                )
             continue
         if row.get("postcode"):
             postcodes.append((line, row["postcode"]))
             if has_coordinates:
-                problems.append(Problem(table.path, line, "lat", "coordinates are given only where there is no postcode"))
+                problems.append(
+                    Problem(table.path, line, "lat", "coordinates are given only where there is no postcode")
+                )
         elif not (row.get("lat") and row.get("lon")):
             problems.append(Problem(table.path, line, "postcode", "a site needs a postcode, or both lat and lon"))
     if geocode and postcodes:
-        for (line, raw), result in zip(postcodes, geocode([p for _, p in postcodes])):
+        for (line, _raw), result in zip(postcodes, geocode([p for _, p in postcodes])):
             if isinstance(result, Exception):
                 problems.append(Problem(table.path, line, "postcode", getattr(result, "reason", str(result))))
     return problems
@@ -389,7 +441,9 @@ def _check_requests(table: Table) -> list[Problem]:
         if answered and sent and ISO_DATE_RE.fullmatch(sent) and ISO_DATE_RE.fullmatch(answered) and answered < sent:
             problems.append(Problem(table.path, line, "answered", "the answer is dated before the request was sent"))
         if row.get("status") == "sent" and (answered or row.get("finding")):
-            problems.append(Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent"))
+            problems.append(
+                Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent")
+            )
         if row.get("finding") and row.get("status") == "withdrawn":
             problems.append(Problem(table.path, line, "finding", "a finding needs an answer: status answered"))
     return problems

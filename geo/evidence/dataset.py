@@ -21,11 +21,38 @@ CHANGELOG_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2}) — (\S+)\s*$", re.MULT
 
 # Columns of the built tables the app works with (the package's own columns, plus what the build adds).
 BUILT_SITE_COLUMNS = [
-    "id", "name", "organisation", "kind", "authority", "authority_name", "address", "postcode", "precision",
-    "location_source", "note", "lad_code", "lad_name", "region", "nation", "grade", "area_codes", "lat", "lon",
+    "id",
+    "name",
+    "organisation",
+    "kind",
+    "authority",
+    "authority_name",
+    "address",
+    "postcode",
+    "precision",
+    "location_source",
+    "note",
+    "lad_code",
+    "lad_name",
+    "region",
+    "nation",
+    "grade",
+    "area_codes",
+    "lat",
+    "lon",
 ]
-BUILT_CLAIM_COLUMNS = ["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count",
-                       "sources", "response"]
+BUILT_CLAIM_COLUMNS = [
+    "id",
+    "site",
+    "vendor",
+    "claim",
+    "grade",
+    "reported",
+    "status",
+    "equipment_count",
+    "sources",
+    "response",
+]
 
 
 @dataclass(frozen=True)
@@ -59,7 +86,7 @@ def read_changelog(path: Path) -> list[tuple[str, str, str]]:
     entries = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        entries.append((match.group(1), match.group(2), text[match.end():end].strip()))
+        entries.append((match.group(1), match.group(2), text[match.end() : end].strip()))
     return sorted(entries, key=lambda e: e[0], reverse=True)
 
 
@@ -72,11 +99,23 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
         # A site that is not placed has no geometry: NaN coordinates, never on the map.
         lon, lat = feature["geometry"]["coordinates"] if feature["geometry"] else (float("nan"), float("nan"))
         claims = props.pop("claims")
-        site_rows.append({**{c: props.get(c, "") for c in BUILT_SITE_COLUMNS if c not in ("lat", "lon", "area_codes")},
-                          "area_codes": tuple(props.get("area_codes", ())), "lat": lat, "lon": lon})
+        site_rows.append(
+            {
+                **{c: props.get(c, "") for c in BUILT_SITE_COLUMNS if c not in ("lat", "lon", "area_codes")},
+                "area_codes": tuple(props.get("area_codes", ())),
+                "lat": lat,
+                "lon": lon,
+            }
+        )
         for claim in claims:
-            claim_rows.append({**claim, "site": props["id"], "sources": tuple(claim["sources"]),
-                               "equipment_count": claim.get("equipment_count")})
+            claim_rows.append(
+                {
+                    **claim,
+                    "site": props["id"],
+                    "sources": tuple(claim["sources"]),
+                    "equipment_count": claim.get("equipment_count"),
+                }
+            )
     sites = pd.DataFrame(site_rows, columns=BUILT_SITE_COLUMNS)
     for column in BUILT_SITE_COLUMNS:
         if column not in ("lat", "lon", "area_codes"):
@@ -86,12 +125,17 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
     package, problems = load_package(directory)
     if problems:
         raise ValueError("data package cannot be read: " + "; ".join(map(str, problems[:5])))
-    tables = {name: pd.DataFrame(t.rows, columns=[f["name"] for f in t.fields]).fillna("") for name, t in package.tables.items()}
+    tables = {
+        name: pd.DataFrame(t.rows, columns=[f["name"] for f in t.fields]).fillna("")
+        for name, t in package.tables.items()
+    }
     figures = tables.get("figures", pd.DataFrame(columns=["id"]))
     sources_of_figure = links(package, "figure_sources", "figure", "source")
     figures = figures.assign(sources=[tuple(sources_of_figure.get(i, ())) for i in figures["id"]])
     changelog = read_changelog(Path(directory) / "CHANGELOG.md")
-    last_changed, version = (changelog[0][0], changelog[0][1]) if changelog else ("", package.descriptor.get("version", ""))
+    last_changed, version = (
+        (changelog[0][0], changelog[0][1]) if changelog else ("", package.descriptor.get("version", ""))
+    )
     return Dataset(
         sites=sites,
         claims=claims,

@@ -9,13 +9,10 @@ from geo import settings
 CODE_LICENSE_FILE = settings.PROJECT_ROOT / "LICENSE"
 
 
-
 DATA_LICENCE = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
 
 
-
 DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-
 
 
 def code_licence_name(path: Path = CODE_LICENSE_FILE) -> str:
@@ -31,7 +28,6 @@ def code_licence_name(path: Path = CODE_LICENSE_FILE) -> str:
     if "MIT" in first or "Permission is hereby granted, free of charge" in text:
         return "MIT License"
     return first[:120] or "see the LICENSE file in the code repository"
-
 
 
 def licence_text(code_licence: str | None = None) -> str:

@@ -26,8 +26,13 @@ from geo import settings
 
 def _regular(sides: int, radius: float = 1.0, turn: float = 0.0) -> tuple[tuple[float, float], ...]:
     """A regular polygon's corners, the first straight up (y grows downwards, as on screen)."""
-    return tuple((round(radius * math.sin(turn + 2 * math.pi * i / sides), 4),
-                  round(-radius * math.cos(turn + 2 * math.pi * i / sides), 4)) for i in range(sides))
+    return tuple(
+        (
+            round(radius * math.sin(turn + 2 * math.pi * i / sides), 4),
+            round(-radius * math.cos(turn + 2 * math.pi * i / sides), 4),
+        )
+        for i in range(sides)
+    )
 
 
 def _star(points: int = 5, outer: float = 1.25, inner: float = 0.5) -> tuple[tuple[float, float], ...]:
@@ -51,10 +56,34 @@ SHAPES: dict[str, tuple[tuple[float, float], ...] | None] = {
     "hexagon": _regular(6, 1.05),
     "pentagon": _regular(5, 1.1),
     "octagon": _regular(8, 1.0, math.pi / 8),
-    "plus": ((-0.35, -1.05), (0.35, -1.05), (0.35, -0.35), (1.05, -0.35), (1.05, 0.35), (0.35, 0.35),
-             (0.35, 1.05), (-0.35, 1.05), (-0.35, 0.35), (-1.05, 0.35), (-1.05, -0.35), (-0.35, -0.35)),
-    "cross": ((-0.75, -1.0), (0.0, -0.3), (0.75, -1.0), (1.0, -0.75), (0.3, 0.0), (1.0, 0.75), (0.75, 1.0),
-              (0.0, 0.3), (-0.75, 1.0), (-1.0, 0.75), (-0.3, 0.0), (-1.0, -0.75)),
+    "plus": (
+        (-0.35, -1.05),
+        (0.35, -1.05),
+        (0.35, -0.35),
+        (1.05, -0.35),
+        (1.05, 0.35),
+        (0.35, 0.35),
+        (0.35, 1.05),
+        (-0.35, 1.05),
+        (-0.35, 0.35),
+        (-1.05, 0.35),
+        (-1.05, -0.35),
+        (-0.35, -0.35),
+    ),
+    "cross": (
+        (-0.75, -1.0),
+        (0.0, -0.3),
+        (0.75, -1.0),
+        (1.0, -0.75),
+        (0.3, 0.0),
+        (1.0, 0.75),
+        (0.75, 1.0),
+        (0.0, 0.3),
+        (-0.75, 1.0),
+        (-1.0, 0.75),
+        (-0.3, 0.0),
+        (-1.0, -0.75),
+    ),
     "house": ((0.0, -1.15), (0.95, -0.25), (0.95, 0.9), (-0.95, 0.9), (-0.95, -0.25)),
 }
 
@@ -132,7 +161,14 @@ def _terms(descriptor: dict, resource: str, name: str) -> tuple[Term, ...]:
     labels, definitions = spec.get("x-labels", {}), spec.get("x-definitions", {})
     shapes, colours, areas = spec.get("x-shapes", {}), spec.get("x-colours", {}), spec.get("x-area-status", {})
     return tuple(
-        Term(key, labels.get(key, key), definitions.get(key, ""), shapes.get(key, ""), colours.get(key, ""), areas.get(key, ""))
+        Term(
+            key,
+            labels.get(key, key),
+            definitions.get(key, ""),
+            shapes.get(key, ""),
+            colours.get(key, ""),
+            areas.get(key, ""),
+        )
         for key in spec.get("constraints", {}).get("enum", [])
     )
 
@@ -160,7 +196,9 @@ def _check(vocabulary: Vocabulary) -> None:
     """Fail early, naming the entry, if a kind has no known shape or a colour is missing."""
     for term in vocabulary.kinds:
         if term.shape not in SHAPES:
-            raise ValueError(f"datapackage.json: kind {term.key!r} has shape {term.shape!r}, not one of {sorted(SHAPES)}")
+            raise ValueError(
+                f"datapackage.json: kind {term.key!r} has shape {term.shape!r}, not one of {sorted(SHAPES)}"
+            )
     for group in ("grades", "area_statuses"):
         for term in getattr(vocabulary, group):
             if not term.colour.startswith("#"):

@@ -15,7 +15,6 @@ from geo.places.authorities import Authorities, Authority
 REQUEST_TITLE = "Hikvision and Dahua surveillance equipment"
 
 
-
 def letter_body(authority: Authority) -> str:
     """The request itself, in the project's own words, without greeting or signature.
 
@@ -47,12 +46,12 @@ def letter_body(authority: Authority) -> str:
     )
 
 
-
 def full_letter(authority: Authority) -> str:
     """The request as a complete letter, to copy into an e-mail or save as text."""
-    return (f"Subject: Freedom of information request: {REQUEST_TITLE}\n\n"
-            f"Dear {authority.name},\n\n{letter_body(authority)}\n\nYours faithfully,\n\n[your name]\n")
-
+    return (
+        f"Subject: Freedom of information request: {REQUEST_TITLE}\n\n"
+        f"Dear {authority.name},\n\n{letter_body(authority)}\n\nYours faithfully,\n\n[your name]\n"
+    )
 
 
 def whatdotheyknow_url(authority: Authority, base: str | None = None) -> str:
@@ -76,9 +75,7 @@ def whatdotheyknow_url(authority: Authority, base: str | None = None) -> str:
     return f"{base}/select_authority?{urlencode({'query': authority.name})}"
 
 
-
 BATCH_COLUMNS = ("council", "code", "nation", "region", "whatdotheyknow", "letter")
-
 
 
 def batch_csv(councils: list[Authority]) -> bytes:
@@ -89,10 +86,20 @@ def batch_csv(councils: list[Authority]) -> bytes:
     """
     from geo.outputs.export import spreadsheet_csv
 
-    return spreadsheet_csv(BATCH_COLUMNS, ((council.name, council.gss_code, council.nation, council.region,
-                                            whatdotheyknow_url(council), full_letter(council))
-                                           for council in councils))
-
+    return spreadsheet_csv(
+        BATCH_COLUMNS,
+        (
+            (
+                council.name,
+                council.gss_code,
+                council.nation,
+                council.region,
+                whatdotheyknow_url(council),
+                full_letter(council),
+            )
+            for council in councils
+        ),
+    )
 
 
 # --- Finding a council -----------------------------------------------------------------------
@@ -109,7 +116,6 @@ class CouncilSearch:
     councils: tuple[Authority, ...] = ()
     candidates: tuple[Authority, ...] = ()
     message: str = ""
-
 
 
 def find_council(query: str, authorities: Authorities, geocode) -> CouncilSearch:

@@ -27,13 +27,10 @@ from functools import lru_cache
 WORKING_DAYS_TO_ANSWER = 20
 
 
-
 LAWS = ("foia", "foisa")
 
 
-
 UK_PARTS = ("ENG", "NIR", "SCT", "WLS")  # subdivisions of the holidays library
-
 
 
 @lru_cache(maxsize=64)
@@ -43,12 +40,10 @@ def _bank_holidays(part: str, year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("GB", subdiv=part, years=year))
 
 
-
 def _good_friday(year: int) -> dt.date:
     from dateutil.easter import easter
 
     return easter(year) - dt.timedelta(days=2)
-
 
 
 def is_working_day(day: dt.date, law: str) -> bool:
@@ -64,7 +59,6 @@ def is_working_day(day: dt.date, law: str) -> bool:
     return not any(day in _bank_holidays(part, day.year) for part in UK_PARTS)
 
 
-
 def due_date(received: dt.date, law: str) -> dt.date:
     """The 20th working day after the day the request was received: the last day to answer."""
     day, counted = received, 0
@@ -75,13 +69,11 @@ def due_date(received: dt.date, law: str) -> dt.date:
     return day
 
 
-
 def law_for(nation: str, given: str = "") -> str:
     """The law a body answers under: ``given`` if set, else FOISA for a Scottish body, FOIA otherwise."""
     if given:
         return given
     return "foisa" if nation == "Scotland" else "foia"
-
 
 
 def request_state(status: str, sent: str, law: str, today: dt.date) -> str:
@@ -91,7 +83,6 @@ def request_state(status: str, sent: str, law: str, today: dt.date) -> str:
     if not sent:
         return "asked"
     return "overdue" if today > due_date(dt.date.fromisoformat(sent), law) else "asked"
-
 
 
 LAW_NAMES = {

@@ -19,7 +19,6 @@ from geo.evidence.vocabulary import Vocabulary
 from geo.foi.deadlines import due_date, law_for, request_state
 from geo.places.authorities import Authorities, Authority
 
-
 # --- Areas -------------------------------------------------------------------------------------
 # When two pieces of evidence carry the same date, the more telling one wins.
 _TIE_ORDER = ("removing", "in-use", "removed", "not-used", "answered")
@@ -81,8 +80,12 @@ def area_statuses(
         code = authority_of_site.get(claim.site)
         if code:
             status = vocabulary.label("statuses", claim.status)
-            add(code, claim.reported or "", area_of.get(claim.status, "in-use"),
-                f"{status} ({claim.reported or 'date not given'})")
+            add(
+                code,
+                claim.reported or "",
+                area_of.get(claim.status, "in-use"),
+                f"{status} ({claim.reported or 'date not given'})",
+            )
     if len(foi_requests):
         for request in foi_requests.itertuples(index=False):
             authority = authorities.get(request.authority) if request.authority else None
@@ -91,7 +94,7 @@ def area_statuses(
             if request.status == "sent":
                 law = law_for(authority.nation, request.law)
                 state_now = request_state("sent", request.sent, law, today)
-                for target, merged in _targets(authority, authorities):
+                for target, _merged in _targets(authority, authorities):
                     state = states.setdefault(target.gss_code, AreaState())
                     if state._pending != "overdue":
                         state._pending = state_now
@@ -99,8 +102,17 @@ def area_statuses(
                     state.notes.append(f"FOI request sent {request.sent or '(date not given)'}, answer due {due}")
                 continue
             found = {"equipment": "in-use", "none": "not-used"}.get(request.finding, "answered")
-            label = vocabulary.label("findings", request.finding) if request.finding else vocabulary.label("request_statuses", request.status)
-            add(request.authority, request.answered or request.sent, found, f"FOI answer: {label} ({request.answered or request.sent or 'date not given'})")
+            label = (
+                vocabulary.label("findings", request.finding)
+                if request.finding
+                else vocabulary.label("request_statuses", request.status)
+            )
+            add(
+                request.authority,
+                request.answered or request.sent,
+                found,
+                f"FOI answer: {label} ({request.answered or request.sent or 'date not given'})",
+            )
     for state in states.values():
         if state._evidence:
             # Latest date first (an undated piece sorts as oldest); then the more telling status.
@@ -113,8 +125,7 @@ def area_statuses(
 REQUEST_HISTORY_COLUMNS = ("id", "council", "sent", "due", "state", "answered", "finding", "url")
 
 
-def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorities,
-                    today: dt.date) -> pd.DataFrame:
+def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorities, today: dt.date) -> pd.DataFrame:
     """The requests that tell about the current council ``code``: its own and its predecessors'.
 
     ``state`` is worked out today: ``asked``, ``overdue``, ``answered``,
@@ -127,20 +138,37 @@ def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorit
             continue
         law = law_for(authority.nation, request.law)
         due = due_date(dt.date.fromisoformat(request.sent), law).isoformat() if request.sent else ""
-        rows.append({"id": request.id, "council": authority.name, "sent": request.sent, "due": due,
-                     "state": request_state(request.status, request.sent, law, today),
-                     "answered": request.answered, "finding": request.finding, "url": request.url})
-    return pd.DataFrame(rows, columns=list(REQUEST_HISTORY_COLUMNS)).sort_values("sent", ascending=False,
-                                                                                 ignore_index=True)
+        rows.append(
+            {
+                "id": request.id,
+                "council": authority.name,
+                "sent": request.sent,
+                "due": due,
+                "state": request_state(request.status, request.sent, law, today),
+                "answered": request.answered,
+                "finding": request.finding,
+                "url": request.url,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(REQUEST_HISTORY_COLUMNS)).sort_values(
+        "sent", ascending=False, ignore_index=True
+    )
 
 
-def councils_to_ask(areas: dict[str, AreaState], authorities: Authorities, nation: str = "",
-                    region: str = "") -> list[Authority]:
+def councils_to_ask(
+    areas: dict[str, AreaState], authorities: Authorities, nation: str = "", region: str = ""
+) -> list[Authority]:
     """Current councils (every tier) with nothing known, in a nation or region, by name."""
     return sorted(
-        (a for a in authorities.current()
-         if a.is_council and a.gss_code and a.gss_code not in areas
-         and (not nation or a.nation == nation) and (not region or a.region == region)),
+        (
+            a
+            for a in authorities.current()
+            if a.is_council
+            and a.gss_code
+            and a.gss_code not in areas
+            and (not nation or a.nation == nation)
+            and (not region or a.region == region)
+        ),
         key=lambda a: a.name,
     )
 
@@ -148,13 +176,19 @@ def councils_to_ask(areas: dict[str, AreaState], authorities: Authorities, natio
 # --- Progress --------------------------------------------------------------------------------
 PROGRESS_COLUMNS = ("councils", "asked", "answered", "overdue", "equipment", "none", "unknown")
 PROGRESS_LABELS = {
-    "councils": "Councils", "asked": "Asked", "answered": "Answered", "overdue": "Overdue",
-    "equipment": "Equipment reported", "none": "Say they have none", "unknown": "Still unknown",
+    "councils": "Councils",
+    "asked": "Asked",
+    "answered": "Answered",
+    "overdue": "Overdue",
+    "equipment": "Equipment reported",
+    "none": "Say they have none",
+    "unknown": "Still unknown",
 }
 
 
-def progress(areas: dict[str, AreaState], foi_requests: pd.DataFrame, authorities: Authorities,
-             today: dt.date, by: str) -> pd.DataFrame:
+def progress(
+    areas: dict[str, AreaState], foi_requests: pd.DataFrame, authorities: Authorities, today: dt.date, by: str
+) -> pd.DataFrame:
     """How far the campaign has got with the councils, per ``by`` (``nation`` or ``region``) and the UK.
 
     Per place, counts of current councils (every tier): ``asked`` (at least
@@ -186,16 +220,18 @@ def progress(areas: dict[str, AreaState], foi_requests: pd.DataFrame, authoritie
     rows = []
     for place in places + ["United Kingdom"]:
         here = [a.gss_code for a in councils if place == "United Kingdom" or getattr(a, by) == place]
-        rows.append({
-            by: place,
-            "councils": len(here),
-            "asked": sum(c in asked for c in here),
-            "answered": sum(c in answered for c in here),
-            "overdue": sum(c in overdue for c in here),
-            "equipment": sum(status[c] in ("in-use", "removing", "removed") for c in here),
-            "none": sum(status[c] == "not-used" for c in here),
-            "unknown": sum(status[c] == "unknown" for c in here),
-        })
+        rows.append(
+            {
+                by: place,
+                "councils": len(here),
+                "asked": sum(c in asked for c in here),
+                "answered": sum(c in answered for c in here),
+                "overdue": sum(c in overdue for c in here),
+                "equipment": sum(status[c] in ("in-use", "removing", "removed") for c in here),
+                "none": sum(status[c] == "not-used" for c in here),
+                "unknown": sum(status[c] == "unknown" for c in here),
+            }
+        )
     return pd.DataFrame(rows, columns=[by, *PROGRESS_COLUMNS])
 
 
@@ -214,5 +250,3 @@ def progress_csv(by_nation: pd.DataFrame, by_region: pd.DataFrame) -> bytes:
     combined = pd.concat([uk, *parts], ignore_index=True)[["Level", "Place", *PROGRESS_COLUMNS]]
     named = combined.rename(columns=PROGRESS_LABELS)
     return spreadsheet_csv(list(named.columns), named.itertuples(index=False))
-
-

@@ -21,9 +21,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from geo.evidence.datapackage import load_package
 from geo.importing.report import ImportReport
@@ -106,19 +106,19 @@ def _safe_filename(name: str) -> str:
 def changelog_entry(report: ImportReport, version: str, date: str) -> str:
     counts = report.diff.counts()
     listed = ", ".join(f"{n} {what}" for what, n in counts.items())
-    return (f"## {date} — {version}\n\n"
-            f"- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n")
+    return f"## {date} — {version}\n\n- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n"
 
 
 def _insert_changelog(text: str, entry: str) -> str:
     match = re.search(r"^## ", text, re.MULTILINE)
     if match is None:
         return text.rstrip("\n") + "\n\n" + entry
-    return text[:match.start()] + entry + text[match.start():]
+    return text[: match.start()] + entry + text[match.start() :]
 
 
 def _copy_package(source: Path, target: Path) -> None:
     """A complete copy of the data directory; existing backups are hard-linked, not copied."""
+
     def ignore(directory: str, names: list[str]) -> list[str]:
         return ["backups"] if Path(directory) == source else []
 
@@ -134,8 +134,9 @@ def _copy_package(source: Path, target: Path) -> None:
                 os.link(path, destination)
 
 
-def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None = None,
-                 progress: Progress | None = None) -> ApplyResult:
+def apply_import(
+    report: ImportReport, package_dir: Path, today: dt.date | None = None, progress: Progress | None = None
+) -> ApplyResult:
     """Write the report's changes as one atomic unit; see the module docstring.
 
     Refuses (:class:`ApplyError`) unless every row was accepted and the package
@@ -148,7 +149,9 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
     package_dir = Path(package_dir).resolve()
     parent = package_dir.parent
     # The lock lives outside the package (which is swapped) and outside the repository.
-    lock_path = Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
+    lock_path = (
+        Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
+    )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if fingerprint(package_dir) != report.package_fingerprint:
@@ -179,15 +182,18 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
             descriptor_path = work / "datapackage.json"
             descriptor_text = descriptor_path.read_text(encoding="utf-8")
             descriptor_path.write_text(
-                re.sub(r'("version":\s*")[^"]*(")', lambda m: m.group(1) + version + m.group(2), descriptor_text, count=1),
+                re.sub(
+                    r'("version":\s*")[^"]*(")', lambda m: m.group(1) + version + m.group(2), descriptor_text, count=1
+                ),
                 encoding="utf-8",
             )
             written += ["CHANGELOG.md", "datapackage.json"]
             try:
                 collection = build(work, work / "build" / "sites.geojson")
             except BuildError as error:
-                raise ApplyError("the new package does not pass the check: "
-                                 + "; ".join(str(p) for p in error.problems[:10])) from None
+                raise ApplyError(
+                    "the new package does not pass the check: " + "; ".join(str(p) for p in error.problems[:10])
+                ) from None
             written.append("build/sites.geojson")
             if fingerprint(package_dir) != report.package_fingerprint:
                 raise ApplyError("the data changed while the import was being written: nothing was changed")
@@ -197,6 +203,10 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
             raise
         shutil.rmtree(work, ignore_errors=True)  # now the old package (its backup is kept)
     return ApplyResult(
-        version=version, date=date, backup=package_dir / "backups" / stamp, files=written,
-        counts=report.diff.counts(), sites_built=len(collection["features"]),
+        version=version,
+        date=date,
+        backup=package_dir / "backups" / stamp,
+        files=written,
+        counts=report.diff.counts(),
+        sites_built=len(collection["features"]),
     )

@@ -101,16 +101,23 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         """True when the file can be applied: read, every row accepted, something to write."""
-        return (not self.fatal and not self.package_problems and bool(self.rows)
-                and not self.rejected and not self.diff.empty)
+        return (
+            not self.fatal
+            and not self.package_problems
+            and bool(self.rows)
+            and not self.rejected
+            and not self.diff.empty
+        )
 
     def summary(self) -> str:
         if self.fatal:
             return "File rejected: " + " ".join(self.fatal)
         counts = ", ".join(f"{n} {what}" for what, n in self.diff.counts().items())
-        return (f"{len(self.rows)} row(s): {len(self.accepted)} accepted, {len(self.rejected)} rejected"
-                f"{f', {len(self.blank_rows)} blank row(s) skipped' if self.blank_rows else ''}. "
-                f"{'Would write' if not self.rejected else 'Once every row is accepted, would write'}: {counts}.")
+        return (
+            f"{len(self.rows)} row(s): {len(self.accepted)} accepted, {len(self.rejected)} rejected"
+            f"{f', {len(self.blank_rows)} blank row(s) skipped' if self.blank_rows else ''}. "
+            f"{'Would write' if not self.rejected else 'Once every row is accepted, would write'}: {counts}."
+        )
 
     def text(self) -> str:
         """The whole report as plain text (for the command line)."""

@@ -33,18 +33,24 @@ import json
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-from geo.places.authorities import Authorities, Authority, load_authorities
 from geo.evidence.datapackage import Package, check_package, load_package
 from geo.importing.apply import fingerprint, write_csv
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
-    TEMPLATE_CLAIM_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_FOI_COLUMNS, TEMPLATE_SOURCE_COLUMNS, ImportFileError,
-    map_columns, read_table,
+    TEMPLATE_CLAIM_COLUMNS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_FOI_COLUMNS,
+    TEMPLATE_SOURCE_COLUMNS,
+    ImportFileError,
+    map_columns,
+    read_table,
 )
+from geo.places.authorities import Authorities, Authority, load_authorities
+from geo.places.postcodes import Location
 
 GEOCODE_BATCH = 500
 DEFAULT_PRECISION = "headquarters"
@@ -87,20 +93,56 @@ _TARGET_FIELD = {
 }
 # Package field -> template column, per resource (to pin check problems on the sheet's columns).
 _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
-    "sites": {"id": "site_id", "name": "site_name", "organisation": "organisation", "kind": "kind",
-              "authority": "authority_code", "address": "address", "postcode": "postcode", "precision": "precision",
-              "note": "site_note", "lat": "postcode", "lon": "postcode", "location_source": "source_url"},
-    "claims": {"id": "claim", "site": "site_id", "vendor": "vendor", "claim": "claim", "grade": "grade",
-               "reported": "reported", "status": "status", "equipment_count": "equipment_count",
-               "response": "response"},
+    "sites": {
+        "id": "site_id",
+        "name": "site_name",
+        "organisation": "organisation",
+        "kind": "kind",
+        "authority": "authority_code",
+        "address": "address",
+        "postcode": "postcode",
+        "precision": "precision",
+        "note": "site_note",
+        "lat": "postcode",
+        "lon": "postcode",
+        "location_source": "source_url",
+    },
+    "claims": {
+        "id": "claim",
+        "site": "site_id",
+        "vendor": "vendor",
+        "claim": "claim",
+        "grade": "grade",
+        "reported": "reported",
+        "status": "status",
+        "equipment_count": "equipment_count",
+        "response": "response",
+    },
     "claim_sources": {"claim": "claim", "source": "source_title"},
-    "foi_requests": {"id": "organisation", "organisation": "organisation", "authority": "authority_code",
-                     "site": "site_id", "law": "organisation", "sent": "foi_sent", "answered": "foi_answered",
-                     "url": "foi_url", "status": "foi_status", "finding": "foi_finding",
-                     "outcome": "foi_outcome", "note": "foi_note"},
-    "sources": {"id": "source_title", "title": "source_title", "publisher": "source_publisher",
-                "published": "source_published", "kind": "source_kind", "url": "source_url",
-                "archive_url": "source_url", "note": "source_note"},
+    "foi_requests": {
+        "id": "organisation",
+        "organisation": "organisation",
+        "authority": "authority_code",
+        "site": "site_id",
+        "law": "organisation",
+        "sent": "foi_sent",
+        "answered": "foi_answered",
+        "url": "foi_url",
+        "status": "foi_status",
+        "finding": "foi_finding",
+        "outcome": "foi_outcome",
+        "note": "foi_note",
+    },
+    "sources": {
+        "id": "source_title",
+        "title": "source_title",
+        "publisher": "source_publisher",
+        "published": "source_published",
+        "kind": "source_kind",
+        "url": "source_url",
+        "archive_url": "source_url",
+        "note": "source_note",
+    },
 }
 _UK_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$")
@@ -169,8 +211,9 @@ def _default_geocoder() -> Geocoder:
     return get_directory().lookup_many
 
 
-def geocode_in_batches(postcodes: list[str], geocode: Geocoder, progress: Progress | None = None,
-                       batch: int | None = None) -> list:
+def geocode_in_batches(
+    postcodes: list[str], geocode: Geocoder, progress: Progress | None = None, batch: int | None = None
+) -> list:
     """``geocode`` over ``postcodes`` in batches, calling ``progress(done, total)`` after each."""
     batch = batch or GEOCODE_BATCH
     results: list = []
@@ -178,7 +221,7 @@ def geocode_in_batches(postcodes: list[str], geocode: Geocoder, progress: Progre
     if progress:
         progress(0, total)
     for start in range(0, total, batch):
-        results.extend(geocode(postcodes[start:start + batch]))
+        results.extend(geocode(postcodes[start : start + batch]))
         if progress:
             progress(min(start + batch, total), total)
     return results
@@ -192,7 +235,7 @@ class Row:
     number: int
     values: dict[str, str]
     result: RowResult
-    location: object = None  # geo.places.postcodes.Location of its postcode, if any
+    location: Location | None = None  # of its postcode, if any
     authority: Authority | None = None  # the council it is about, if it is one
 
     @property
@@ -223,12 +266,15 @@ class _Candidate:
     new_sources: dict[str, tuple[dict[str, str], list[int]]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, package: Package, authorities: Authorities) -> "_Candidate":
+    def of(cls, package: Package, authorities: Authorities) -> _Candidate:
         return cls(
             package=package,
             authorities=authorities,
             existing_sites={s["id"]: s for s in package.table("sites").rows},
-            taken={name: {r["id"] for r in package.table(name).rows} for name in ("sites", "claims", "sources", "foi_requests")},
+            taken={
+                name: {r["id"] for r in package.table(name).rows}
+                for name in ("sites", "claims", "sources", "foi_requests")
+            },
             source_by_url={s["url"]: s["id"] for s in package.table("sources").rows if s["url"]},
             new_rows={name: [] for name in NEW_TABLES},
         )
@@ -253,7 +299,8 @@ def prepare_import(
     report.columns, report.extra_columns, report.absent_columns = mapping.columns, mapping.extra, mapping.absent
     if mapping.missing_required:
         report.fatal.append(
-            "required column(s) missing: " + ", ".join(mapping.missing_required)
+            "required column(s) missing: "
+            + ", ".join(mapping.missing_required)
             + ". Use the template's header row (data/templates/foi-import-template.csv)."
         )
         return report
@@ -294,8 +341,10 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
             report.blank_rows.append(number)
             continue
         # A line break in a cell is stored as "\n" (a lone "\r" would end the row in the package's CSV).
-        values = {column: (cells[i].replace("\r\n", "\n").replace("\r", "\n").strip() if i < len(cells) else "")
-                  for column, i in index.items()}
+        values = {
+            column: (cells[i].replace("\r\n", "\n").replace("\r", "\n").strip() if i < len(cells) else "")
+            for column, i in index.items()
+        }
         row = Row(number, values, RowResult(row=number, organisation=values.get("organisation", "")))
         extra_cells = [c for i, c in enumerate(cells) if i >= len(header) and c.strip()]
         if extra_cells:
@@ -307,8 +356,10 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
 
 def _normalise_values(rows: list[Row], package: Package) -> None:
     """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched."""
-    enums = {column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
-             for column, (resource, name) in _TARGET_FIELD.items()}
+    enums = {
+        column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
+        for column, (resource, name) in _TARGET_FIELD.items()
+    }
     for row in rows:
         for column, value in list(row.values.items()):
             if not value:
@@ -339,7 +390,9 @@ def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | N
 
 def _is_about_a_council(row: Row) -> bool:
     kind = row.values.get("kind", "")
-    return kind == "council" or (not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim)))
+    return kind == "council" or (
+        not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim))
+    )
 
 
 def _find_councils(rows: list[Row], authorities: Authorities) -> None:
@@ -360,14 +413,18 @@ def _find_councils(rows: list[Row], authorities: Authorities) -> None:
         if match.authority is not None:
             row.authority = match.authority
             continue
-        offered = "; ".join(f"{a.name} ({a.gss_code or a.code}{'' if a.current else ', until ' + a.end_date})"
-                            for a in match.candidates)
+        offered = "; ".join(
+            f"{a.name} ({a.gss_code or a.code}{'' if a.current else ', until ' + a.end_date})" for a in match.candidates
+        )
         if len(match.candidates) > 1 and _names_alike(name, match.candidates):
             row.issue("organisation", f"{name!r} could be more than one council: {offered}. Give its authority_code.")
         else:
-            row.issue("organisation", f"no UK council is called {name!r}"
-                      + (f"; the closest names are: {offered}" if offered else "")
-                      + ". Correct the name, give its authority_code, or give its kind if it is not a council.")
+            row.issue(
+                "organisation",
+                f"no UK council is called {name!r}"
+                + (f"; the closest names are: {offered}" if offered else "")
+                + ". Correct the name, give its authority_code, or give its kind if it is not a council.",
+            )
 
 
 def _names_alike(name: str, candidates: Iterable[Authority]) -> bool:
@@ -383,14 +440,20 @@ def _add_records(row: Row, candidate: _Candidate) -> None:
     if not values.get("organisation"):
         row.issue("organisation", "required value is missing: name the public body")
     if not row.has_foi and not row.has_claim:
-        row.issue("foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)")
+        row.issue(
+            "foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)"
+        )
         return
     if row.has_foi and not values.get("foi_status"):
         row.issue("foi_status", "required for an FOI request: sent, answered, refused or withdrawn")
     if not row.has_claim:
-        stray = [c for c in ("site_name", "address", "precision", "site_note") + TEMPLATE_SOURCE_COLUMNS if values.get(c)]
+        stray = [
+            c for c in ("site_name", "address", "precision", "site_note") + TEMPLATE_SOURCE_COLUMNS if values.get(c)
+        ]
         if stray:
-            row.issue(stray[0], "site and source details are used only with a claim; a request with no claim adds no site")
+            row.issue(
+                stray[0], "site and source details are used only with a claim; a request with no claim adds no site"
+            )
     site_id = _row_site(row, candidate) if row.has_claim else values.get("site_id", "")
     if row.has_claim:
         source_id = _row_source(row, candidate)
@@ -471,19 +534,27 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         differing = [k for k, v in site_fields.items() if v and v != first.get(k, "")]
         if differing:
             column = {"name": "site_name", "note": "site_note"}.get(differing[0], differing[0])
-            row.issue(column, f"site_id {given!r} is used on row {candidate.site_origin[given][0]} with a different {column}")
+            row.issue(
+                column, f"site_id {given!r} is used on row {candidate.site_origin[given][0]} with a different {column}"
+            )
         candidate.site_origin[given].append(number)
         return given
     area = row.authority is not None and not site_fields["postcode"]
     if area and site_fields["precision"] not in ("", "area"):
-        row.issue("postcode", "a council's building needs its postcode; without one the claim is about the council's area "
-                              "(leave precision empty or 'area')")
+        row.issue(
+            "postcode",
+            "a council's building needs its postcode; without one the claim is about the council's area "
+            "(leave precision empty or 'area')",
+        )
     elif not area and not site_fields["postcode"] and not any(i.field == "postcode" for i in row.result.issues):
-        row.issue("postcode", "a new site needs its postcode (the map places it from the postcode), "
-                              "or, for a council's estate or network, the council (name or authority_code)")
+        row.issue(
+            "postcode",
+            "a new site needs its postcode (the map places it from the postcode), "
+            "or, for a council's estate or network, the council (name or authority_code)",
+        )
     if not site_fields["kind"]:
         row.issue("kind", "a new site needs its kind (council, police, nhs, university, government-department, ...)")
-    if area:
+    if area and row.authority is not None:
         name = site_fields["name"] or f"{row.authority.name}: its estate and CCTV"
     else:
         name = site_fields["name"] or site_fields["organisation"]
@@ -491,9 +562,12 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         site_id = given
         candidate.taken["sites"].add(given)
     else:
-        base = slugify(f"{site_fields['organisation']}-{site_fields['name']}" if site_fields["name"]
-                       and _normalise_name(site_fields["name"]) != _normalise_name(site_fields["organisation"])
-                       else site_fields["organisation"])
+        base = slugify(
+            f"{site_fields['organisation']}-{site_fields['name']}"
+            if site_fields["name"]
+            and _normalise_name(site_fields["name"]) != _normalise_name(site_fields["organisation"])
+            else site_fields["organisation"]
+        )
         site_id = unique_id(base, candidate.taken["sites"], f"site-row-{number}")
     site = {
         "id": site_id,
@@ -529,7 +603,10 @@ def _row_source(row: Row, candidate: _Candidate) -> str:
     kind = values.get("source_kind", "") or ("foi-response" if row.has_foi else "")
     if not kind:
         row.issue("source_kind", "required value is missing (foi-response for an FOI answer, press, ngo, ...)")
-    base = slugify(f"{values.get('source_publisher', '')}-{values.get('source_published', '')[:4]}-{values.get('source_title', '')}", 50)
+    base = slugify(
+        f"{values.get('source_publisher', '')}-{values.get('source_published', '')[:4]}-{values.get('source_title', '')}",
+        50,
+    )
     source = {
         "id": unique_id(base, candidate.taken["sources"], f"source-row-{number}"),
         "title": values.get("source_title", ""),
@@ -586,21 +663,23 @@ def _check_candidate(report: ImportReport, package: Package, tables, origins, ro
     path_to_name = {t.path: n for n, t in package.tables.items()}
     known = set(report.package_problems)
     for problem in problems:
-        name = path_to_name.get(problem.file)
+        table_name = path_to_name.get(problem.file, "")
         table_lines = lines.get(problem.file, [])
         position = table_lines.index(problem.line) if problem.line in table_lines else -1
-        origin = origins.get(name, {}).get(position)
+        origin = origins.get(table_name, {}).get(position)
         if origin is None:
             if str(problem) not in known:
                 report.package_problems.append(str(problem))
             continue
-        column = _FIELD_TO_COLUMN.get(name, {}).get(problem.field, problem.field)
-        if name == "claims" and problem.field == "id" and problem.message.startswith("no source"):
+        column = _FIELD_TO_COLUMN.get(table_name, {}).get(problem.field, problem.field)
+        if table_name == "claims" and problem.field == "id" and problem.message.startswith("no source"):
             column = "source_title"  # a claim with no source: said in the sheet's terms already
         message = problem.message
-        if name == "sources" and problem.field == "url" and "unpublished" in message:
-            message = "a claim's source needs its http(s) address (source_url); if it is unpublished, say so in source_note"
-        if name == "sources" and problem.field == "published" and "note" in message:
+        if table_name == "sources" and problem.field == "url" and "unpublished" in message:
+            message = (
+                "a claim's source needs its http(s) address (source_url); if it is unpublished, say so in source_note"
+            )
+        if table_name == "sources" and problem.field == "published" and "note" in message:
             message = "date missing: give source_published, or say in source_note why it is unknown"
         for number in origin:
             issue = Issue(number, column, message)
@@ -617,14 +696,23 @@ def _find_duplicates(report: ImportReport, candidate: _Candidate) -> None:
         for other in seen:
             if not site["postcode"] or other.get("postcode") != site["postcode"]:
                 continue
-            score = max(similarity(site["organisation"], other["organisation"]), similarity(site["name"], other["name"]))
+            score = max(
+                similarity(site["organisation"], other["organisation"]), similarity(site["name"], other["name"])
+            )
             if score >= 0.8:
-                report.duplicates.append(Duplicate(
-                    row=candidate.site_origin[site_id][0], site_id=site_id, name=site["name"],
-                    organisation=site["organisation"], postcode=site["postcode"], existing_id=other["id"],
-                    existing_name=other["name"], existing_organisation=other["organisation"],
-                    similarity=round(score, 2),
-                ))
+                report.duplicates.append(
+                    Duplicate(
+                        row=candidate.site_origin[site_id][0],
+                        site_id=site_id,
+                        name=site["name"],
+                        organisation=site["organisation"],
+                        postcode=site["postcode"],
+                        existing_id=other["id"],
+                        existing_name=other["name"],
+                        existing_organisation=other["organisation"],
+                        similarity=round(score, 2),
+                    )
+                )
         seen.append(site)
 
 
@@ -637,8 +725,9 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
     diff.new_sources = [r for r, _ in new_rows["sources"]]
     for site_id, updates in candidate.changed.items():
         for name, value in updates.items():
-            diff.changed_sites.append({"id": site_id, "field": name,
-                                       "old": candidate.existing_sites[site_id].get(name, ""), "new": value})
+            diff.changed_sites.append(
+                {"id": site_id, "field": name, "old": candidate.existing_sites[site_id].get(name, ""), "new": value}
+            )
     # Where the preview map draws new and changed sites: the postcode, or (an area) the council's point.
     by_postcode = {row.location.postcode: row.location for row in rows if row.location is not None}
     for site_id in list(candidate.new_sites) + list(candidate.changed):
@@ -647,5 +736,10 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
         authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
         if location is not None:
             report.locations[site_id] = (location.lat, location.lon, location.lad_name)
-        elif site.get("precision") == "area" and authority is not None and authority.lat is not None:
+        elif (
+            site.get("precision") == "area"
+            and authority is not None
+            and authority.lat is not None
+            and authority.lon is not None
+        ):
             report.locations[site_id] = (authority.lat, authority.lon, authority.name)

@@ -36,16 +36,35 @@ from geo.outputs.text import safe_url
 
 FORMULA_CHARACTERS = frozenset("=+-@")
 # What the pages say of it, in one wording.
-SPREADSHEET_NOTE = ("The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that a spreadsheet could "
-                    "run as a formula (one whose first character, after any blanks, is =, +, - or @, in any width) "
-                    "gets a leading ' so that it is shown as text and never run.")
+SPREADSHEET_NOTE = (
+    "The CSV opens in a spreadsheet (UTF-8 with a byte-order mark). A cell that a spreadsheet could "
+    "run as a formula (one whose first character, after any blanks, is =, +, - or @, in any width) "
+    "gets a leading ' so that it is shown as text and never run."
+)
 # A cell starting with one of these is neutralised whatever follows.
 BLANK_STARTS = ("\t", "\r", "\n")
 
 # One row per claim: (column name, what it holds). The CSV header uses these names.
 CLAIM_EXPORT_COLUMNS = (
-    "claim_id", "site_id", "site", "organisation", "kind", "authority", "precision", "district", "region", "nation",
-    "vendor", "grade", "reported", "status", "equipment_count", "claim", "response", "source_ids", "source_urls",
+    "claim_id",
+    "site_id",
+    "site",
+    "organisation",
+    "kind",
+    "authority",
+    "precision",
+    "district",
+    "region",
+    "nation",
+    "vendor",
+    "grade",
+    "reported",
+    "status",
+    "equipment_count",
+    "claim",
+    "response",
+    "source_ids",
+    "source_urls",
 )
 
 
@@ -90,27 +109,29 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
             continue
         site = by_site.loc[claim.site]
         ids = list(claim.sources)
-        rows.append({
-            "claim_id": claim.id,
-            "site_id": claim.site,
-            "site": site["name"],
-            "organisation": site["organisation"],
-            "kind": site["kind"],
-            "authority": site["authority_name"],
-            "precision": site["precision"],
-            "district": site["lad_name"],
-            "region": site["region"],
-            "nation": site["nation"],
-            "vendor": claim.vendor,
-            "grade": claim.grade,
-            "reported": claim.reported,
-            "status": claim.status,
-            "equipment_count": "" if pd.isna(claim.equipment_count) else str(int(claim.equipment_count)),
-            "claim": claim.claim,
-            "response": claim.response,
-            "source_ids": ";".join(ids),
-            "source_urls": ";".join(u for u in (urls.get(i, "") for i in ids) if u),
-        })
+        rows.append(
+            {
+                "claim_id": claim.id,
+                "site_id": claim.site,
+                "site": site["name"],
+                "organisation": site["organisation"],
+                "kind": site["kind"],
+                "authority": site["authority_name"],
+                "precision": site["precision"],
+                "district": site["lad_name"],
+                "region": site["region"],
+                "nation": site["nation"],
+                "vendor": claim.vendor,
+                "grade": claim.grade,
+                "reported": claim.reported,
+                "status": claim.status,
+                "equipment_count": "" if pd.isna(claim.equipment_count) else str(int(claim.equipment_count)),
+                "claim": claim.claim,
+                "response": claim.response,
+                "source_ids": ";".join(ids),
+                "source_urls": ";".join(u for u in (urls.get(i, "") for i in ids) if u),
+            }
+        )
     table = pd.DataFrame(rows, columns=list(CLAIM_EXPORT_COLUMNS))
     if table.empty:
         return table
@@ -141,28 +162,49 @@ def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.Dat
 
     claims_by_site: dict[str, list[dict]] = {}
     for claim in claims.itertuples(index=False):
-        claims_by_site.setdefault(claim.site, []).append({
-            "id": claim.id, "vendor": claim.vendor, "claim": claim.claim, "grade": claim.grade,
-            "reported": claim.reported, "status": claim.status, "response": claim.response,
-            "equipment_count": None if pd.isna(claim.equipment_count) else int(claim.equipment_count),
-            "sources": [source_info(s) for s in claim.sources],
-        })
+        claims_by_site.setdefault(claim.site, []).append(
+            {
+                "id": claim.id,
+                "vendor": claim.vendor,
+                "claim": claim.claim,
+                "grade": claim.grade,
+                "reported": claim.reported,
+                "status": claim.status,
+                "response": claim.response,
+                "equipment_count": None if pd.isna(claim.equipment_count) else int(claim.equipment_count),
+                "sources": [source_info(s) for s in claim.sources],
+            }
+        )
     features = []
     for site in sites.itertuples(index=False):
         properties = {
-            "id": site.id, "name": site.name, "organisation": site.organisation, "kind": site.kind,
-            "authority": site.authority, "authority_name": site.authority_name,
-            "address": site.address, "postcode": site.postcode, "precision": site.precision,
-            "note": site.note, "district_code": site.lad_code, "district": site.lad_name,
-            "region": site.region, "nation": site.nation, "grade": site.grade,
+            "id": site.id,
+            "name": site.name,
+            "organisation": site.organisation,
+            "kind": site.kind,
+            "authority": site.authority,
+            "authority_name": site.authority_name,
+            "address": site.address,
+            "postcode": site.postcode,
+            "precision": site.precision,
+            "note": site.note,
+            "district_code": site.lad_code,
+            "district": site.lad_name,
+            "region": site.region,
+            "nation": site.nation,
+            "grade": site.grade,
             "claims": claims_by_site.get(site.id, []),
         }
-        features.append({
-            "type": "Feature",
-            # A site not placed on the map has no geometry (allowed by GeoJSON).
-            "geometry": None if pd.isna(site.lat) else {"type": "Point", "coordinates": [round(float(site.lon), 6), round(float(site.lat), 6)]},
-            "properties": properties,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                # A site not placed on the map has no geometry (allowed by GeoJSON).
+                "geometry": None
+                if pd.isna(site.lat)
+                else {"type": "Point", "coordinates": [round(float(site.lon), 6), round(float(site.lat), 6)]},
+                "properties": properties,
+            }
+        )
     collection = {"type": "FeatureCollection", "features": features}
     return json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -194,5 +236,3 @@ def package_zip(directory: Path = settings.DATA_DIR, descriptor: dict | None = N
                 archive.write(directory / extra, f"{root}/{extra}")
         archive.writestr(f"{root}/LICENSE.txt", licence_text())
     return buffer.getvalue()
-
-

@@ -21,14 +21,11 @@ from geo.places.hexes import hex_cartogram
 GENERATED_DIR = settings.STATIC_DIR / "generated"
 
 
-
 GENERATED_URL = f"{settings.STATIC_URL}/generated"
-
 
 
 # Files kept per prefix: each data version or import preview adds one; old ones go.
 KEEP_GENERATED = 20
-
 
 
 def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
@@ -39,11 +36,12 @@ def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR, url_pref
         path.touch()  # recently used: kept by the pruning below
     else:
         write_text_atomically(path, text)
-        older = sorted(target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        older = sorted(
+            target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True
+        )
         for stale in older[KEEP_GENERATED:]:
             stale.unlink(missing_ok=True)
     return f"{url_prefix}/{path.name}"
-
 
 
 def publish_json(value, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 import pandas as pd
@@ -35,16 +37,17 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
+from geo.evidence.vocabulary import Vocabulary
+from geo.foi.known import AreaState
 from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
 from geo.places.authorities import Authorities
-from geo.foi.known import AreaState
-from geo.evidence.vocabulary import Vocabulary
 
 # Up to this many sites in the data file, popups carry every claim and source;
 # above it, a summary (the side panel and the table give the rest) keeps the file small.
 DETAIL_LIMIT = 1000
 # Above this many sites, markers are drawn on one canvas rather than as SVG elements.
 CANVAS_THRESHOLD = 2000
+
 
 def _codes(values: pd.Series, order: list[str]) -> list[int]:
     index = {v: i for i, v in enumerate(order)}
@@ -96,15 +99,23 @@ def map_data(
     }
     if payload["detail"]:
         site_claims: dict[str, list[int]] = {}
-        claim_rows = []
+        claim_rows: list[list[Any]] = []
         source_ids: list[str] = []
         for claim in claims.itertuples(index=False):
             site_claims.setdefault(claim.site, []).append(len(claim_rows))
             count = claim.equipment_count
-            claim_rows.append([
-                claim.vendor, claim.claim, claim.grade, claim.reported, claim.status,
-                claim.response, list(claim.sources), None if pd.isna(count) else int(count),
-            ])
+            claim_rows.append(
+                [
+                    claim.vendor,
+                    claim.claim,
+                    claim.grade,
+                    claim.reported,
+                    claim.status,
+                    claim.response,
+                    list(claim.sources),
+                    None if pd.isna(count) else int(count),
+                ]
+            )
             source_ids.extend(claim.sources)
         wanted = set(source_ids)
         source_table = sources[sources["id"].isin(wanted)]
@@ -131,7 +142,7 @@ def county_of_districts(authorities: Authorities) -> dict[str, str]:
     return found
 
 
-def view_bounds(sites: pd.DataFrame, places: list[tuple[float, float]] = ()) -> list[list[float]] | None:
+def view_bounds(sites: pd.DataFrame, places: Sequence[tuple[float, float]] = ()) -> list[list[float]] | None:
     """The frame a filtered view zooms to: its sites and the places it asked for (None: the whole UK).
 
     ``places`` are points inside the councils, regions or nations a filter
@@ -190,9 +201,6 @@ class SiteLayer(JSCSSMixin, MacroElement):
     clustered by Leaflet.markercluster, served by the app itself.
     """
 
-    default_js = [("markercluster", MARKERCLUSTER_JS)]
-    default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
-
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>{{ this.css }}</style>
@@ -205,6 +213,9 @@ hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
 
     def __init__(self, config_json: str):
         super().__init__()
+        # JSCSSMixin renders these (per instance: a class-level list would be shared).
+        self.default_js = [("markercluster", MARKERCLUSTER_JS)]
+        self.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
         self._name = "SiteLayer"
         self.config = config_json
         self.library = _SITE_LAYER_JS
@@ -306,10 +317,24 @@ def map_options(layout: str, tiles: settings.TileSource) -> dict:
     if layout not in ("geo", "hex"):
         raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
     if layout == "hex":
-        return {"crs": "Simple", "center": [22.0, 9.0], "zoom": 3, "minZoom": 1, "maxZoom": 8, "zoomSnap": 0.25,
-                "scale": False}
-    return {"crs": "EPSG3857", "center": list(settings.UK_CENTRE), "zoom": settings.UK_ZOOM, "minZoom": 4,
-            "maxZoom": tiles.max_zoom, "zoomSnap": 1, "scale": True}
+        return {
+            "crs": "Simple",
+            "center": [22.0, 9.0],
+            "zoom": 3,
+            "minZoom": 1,
+            "maxZoom": 8,
+            "zoomSnap": 0.25,
+            "scale": False,
+        }
+    return {
+        "crs": "EPSG3857",
+        "center": list(settings.UK_CENTRE),
+        "zoom": settings.UK_ZOOM,
+        "minZoom": 4,
+        "maxZoom": tiles.max_zoom,
+        "zoomSnap": 1,
+        "scale": True,
+    }
 
 
 def layer_config(

@@ -24,15 +24,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: draw to memory, never to a screen
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
-from geo import settings  # noqa: E402
-from geo.filters import Filters  # noqa: E402
-from geo.evidence.vocabulary import SHAPES, Vocabulary  # noqa: E402
+from geo import settings
+from geo.evidence.dataset import Dataset
+from geo.evidence.vocabulary import SHAPES, Vocabulary
+from geo.filters import Filters, Selection
 
 BNG = "EPSG:27700"
 WIDTH_PX = 1800
@@ -50,8 +51,13 @@ FONT_FOOTER = 11
 LEGEND_ROW_PX = FONT_LEGEND * DPI / 72 * 1.35
 # London's boroughs (E09) in British National Grid metres, for the inset that keeps them readable.
 LONDON_FRAME = (503_000, 155_000, 562_000, 201_000)
-COUNT_HEADINGS = {"in-use": "In\nuse", "removing": "Remov-\ning", "removed": "Re-\nmoved", "not-used": "Not\nused",
-                  "unknown": "Councils\nunknown"}
+COUNT_HEADINGS = {
+    "in-use": "In\nuse",
+    "removing": "Remov-\ning",
+    "removed": "Re-\nmoved",
+    "not-used": "Not\nused",
+    "unknown": "Councils\nunknown",
+}
 
 
 def _marker_path(outline):
@@ -65,7 +71,7 @@ def _marker_path(outline):
 
 
 def publishers_line(selection_claims: pd.DataFrame, sources: pd.DataFrame, limit: int = 12) -> str:
-    """"Sources: A, B and C" naming the publishers of the sources the claims cite (most cited first)."""
+    """ "Sources: A, B and C" naming the publishers of the sources the claims cite (most cited first)."""
     counts: dict[str, int] = {}
     publisher = dict(zip(sources["id"], sources["publisher"])) if len(sources) else {}
     for ids in selection_claims.get("sources", []):
@@ -84,19 +90,26 @@ def publishers_line(selection_claims: pd.DataFrame, sources: pd.DataFrame, limit
     return "Sources: " + ", ".join(shown[:-1]) + f" and {shown[-1]}."
 
 
-def describe_filters(filters: Filters | None, council_names: dict[str, str] | None = None,
-                     vocabulary: Vocabulary | None = None) -> str:
+def describe_filters(
+    filters: Filters | None, council_names: dict[str, str] | None = None, vocabulary: Vocabulary | None = None
+) -> str:
     """A short human description of the active filters ("" when none), in the vocabulary's labels."""
     if filters is None or not filters.active:
         return ""
     council_names = council_names or {}
     parts = []
-    for name, title in (("nations", "Nation"), ("regions", "Region"), ("kinds", "Kind"),
-                        ("vendors", "Vendor"), ("grades", "Grade"), ("statuses", "Status")):
+    for name, title in (
+        ("nations", "Nation"),
+        ("regions", "Region"),
+        ("kinds", "Kind"),
+        ("vendors", "Vendor"),
+        ("grades", "Grade"),
+        ("statuses", "Status"),
+    ):
         values = getattr(filters, name)
         if values:
             coded = vocabulary is not None and name not in ("nations", "regions")
-            labels = [vocabulary.label(name, v) if coded else v for v in values]
+            labels = [vocabulary.label(name, v) for v in values] if vocabulary is not None and coded else list(values)
             parts.append(f"{title}: {', '.join(labels)}")
     if filters.councils:
         parts.append("Council: " + ", ".join(council_names.get(c, c) for c in filters.councils))
@@ -113,12 +126,12 @@ def describe_filters(filters: Filters | None, council_names: dict[str, str] | No
 class _Drawing:
     """What one press image is drawn from."""
 
-    data: object  # geo.evidence.dataset.Dataset
-    selection: object  # geo.filters.Selection
+    data: Dataset
+    selection: Selection
     vocabulary: Vocabulary
     areas: dict
     county_of: dict[str, str]
-    fig: object = None
+    fig: Figure
     filters: Filters | None = None
     layers: dict | None = None  # "uk", "ltla", "cty" in BNG, or None without boundaries
     missing: str = ""
@@ -157,10 +170,19 @@ def _site_points(sites: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"x": [], "y": [], "kind": [], "grade": [], "precision": [], "lad_code": []})
     frame = gpd.GeoDataFrame(
         sites[["kind", "grade", "precision", "lad_code"]].reset_index(drop=True),
-        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326",
+        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+        crs="EPSG:4326",
     ).to_crs(BNG)
-    return pd.DataFrame({"x": frame.geometry.x, "y": frame.geometry.y, "kind": frame["kind"], "grade": frame["grade"],
-                         "precision": frame["precision"], "lad_code": frame["lad_code"]})
+    return pd.DataFrame(
+        {
+            "x": frame.geometry.x,
+            "y": frame.geometry.y,
+            "kind": frame["kind"],
+            "grade": frame["grade"],
+            "precision": frame["precision"],
+            "lad_code": frame["lad_code"],
+        }
+    )
 
 
 def _draw_markers(ax, drawing: _Drawing, points: pd.DataFrame, size: float) -> None:
@@ -170,9 +192,17 @@ def _draw_markers(ax, drawing: _Drawing, points: pd.DataFrame, size: float) -> N
         colour = colours.get(row.grade, "#777777")
         # A marker that stands for a council's area is hollow, outlined in its grade's colour.
         hollow = row.precision == "area"
-        ax.plot([row.x], [row.y], linestyle="none", marker=_marker_path(SHAPES.get(shapes.get(row.kind, "circle"))),
-                markersize=size, markerfacecolor="#ffffff" if hollow else colour,
-                markeredgecolor=colour if hollow else "#1a1a1a", markeredgewidth=2.4 if hollow else 1.4, zorder=5)
+        ax.plot(
+            [row.x],
+            [row.y],
+            linestyle="none",
+            marker=_marker_path(SHAPES.get(shapes.get(row.kind, "circle"))),
+            markersize=size,
+            markerfacecolor="#ffffff" if hollow else colour,
+            markeredgecolor=colour if hollow else "#1a1a1a",
+            markeredgewidth=2.4 if hollow else 1.4,
+            zorder=5,
+        )
 
 
 def _bare(ax) -> None:
@@ -189,14 +219,16 @@ def _bare(ax) -> None:
 
 def _blend(colour: str, opacity: float) -> str:
     """``colour`` as it looks at ``opacity`` over white (a paler fill without a second layer)."""
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(c * opacity + 255 * (1 - opacity)):02x}" for c in rgb)
 
 
 def _draw_areas(ax, drawing: _Drawing, frame=None) -> None:
     """Council areas coloured by what is known (a county's evidence paler over its districts), and the UK outline."""
     layers = drawing.layers
-    districts = layers["ltla"] if frame is None else layers["ltla"].cx[frame[0]:frame[2], frame[1]:frame[3]]
+    if layers is None:  # no boundary file: the caller says so on the image
+        return
+    districts = layers["ltla"] if frame is None else layers["ltla"].cx[frame[0] : frame[2], frame[1] : frame[3]]
     fills = [_blend(*_area_fill(drawing, code)) for code in districts["code"]]
     districts.plot(ax=ax, color=fills, edgecolor="#ffffff", linewidth=0.3, zorder=1)
     layers["uk"].boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=3)
@@ -208,13 +240,30 @@ def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
     if drawing.layers is not None:
         _draw_areas(ax, drawing)
     else:
-        ax.text(0.5, 0.5, textwrap.fill(NO_BOUNDARIES_MESSAGE, 26), transform=ax.transAxes, ha="center",
-                va="center", fontsize=FONT_LEGEND, color="#7a1f00",
-                bbox={"facecolor": "#fff4d6", "edgecolor": "#E69F00", "boxstyle": "round,pad=0.5"}, zorder=6)
+        ax.text(
+            0.5,
+            0.5,
+            textwrap.fill(NO_BOUNDARIES_MESSAGE, 26),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=FONT_LEGEND,
+            color="#7a1f00",
+            bbox={"facecolor": "#fff4d6", "edgecolor": "#E69F00", "boxstyle": "round,pad=0.5"},
+            zorder=6,
+        )
     if points.empty:
-        ax.text(0.5, 0.62, "No sites match these filters.", transform=ax.transAxes, ha="center",
-                fontsize=FONT_LEGEND, color="#222222", zorder=6,
-                bbox={"facecolor": "#ffffff", "edgecolor": "#999999", "boxstyle": "round,pad=0.5"})
+        ax.text(
+            0.5,
+            0.62,
+            "No sites match these filters.",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=FONT_LEGEND,
+            color="#222222",
+            zorder=6,
+            bbox={"facecolor": "#ffffff", "edgecolor": "#999999", "boxstyle": "round,pad=0.5"},
+        )
     _draw_markers(ax, drawing, points, size=9)
     ax.set_aspect("equal", adjustable="box", anchor="C")
     ax.set_xlim(-20_000, 670_000)
@@ -253,14 +302,26 @@ def _draw_hexes(drawing: _Drawing) -> None:
         code = feature["properties"]["code"]
         colour, opacity = _area_fill(drawing, code)
         ring = feature["geometry"]["coordinates"][0]
-        ax.add_patch(PolygonPatch(ring, closed=True, facecolor=_blend(colour, opacity), edgecolor="#ffffff", linewidth=0.6))
+        ax.add_patch(
+            PolygonPatch(ring, closed=True, facecolor=_blend(colour, opacity), edgecolor="#ffffff", linewidth=0.6)
+        )
         centres[code] = (feature["properties"]["x"], feature["properties"]["y"])
     # A site that stands for a council's area has no marker here: its hexagon's colour says it.
     points = drawing.selection.sites[drawing.selection.sites["precision"] != "area"].drop_duplicates("lad_code")
-    hexes = pd.DataFrame([
-        {"x": centres[s.lad_code][0], "y": centres[s.lad_code][1], "kind": s.kind, "grade": s.grade,
-         "precision": s.precision} for s in points.itertuples(index=False) if s.lad_code in centres
-    ], columns=["x", "y", "kind", "grade", "precision"])
+    hexes = pd.DataFrame(
+        [
+            {
+                "x": centres[s.lad_code][0],
+                "y": centres[s.lad_code][1],
+                "kind": s.kind,
+                "grade": s.grade,
+                "precision": s.precision,
+            }
+            for s in points.itertuples(index=False)
+            if s.lad_code in centres
+        ],
+        columns=["x", "y", "kind", "grade", "precision"],
+    )
     _draw_markers(ax, drawing, hexes, size=6)
     xs = [c[0] for c in centres.values()]
     ys = [c[1] for c in centres.values()]
@@ -268,8 +329,15 @@ def _draw_hexes(drawing: _Drawing) -> None:
     ax.set_ylim(min(ys) - 1.5, max(ys) + 1.5)
     ax.set_aspect("equal", adjustable="box", anchor="C")
     ax.axis("off")
-    ax.text(0.0, 1.0, "One hexagon per council area", transform=ax.transAxes, fontsize=FONT_LEGEND - 2,
-            color="#333333", va="top")
+    ax.text(
+        0.0,
+        1.0,
+        "One hexagon per council area",
+        transform=ax.transAxes,
+        fontsize=FONT_LEGEND - 2,
+        color="#333333",
+        va="top",
+    )
 
 
 def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
@@ -281,23 +349,49 @@ def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
     table = status_counts(found, unknown, by="nation")
     ax = drawing.fig.add_axes((0.52, bottom, 0.46, top - bottom))
     ax.axis("off")
-    ax.text(0, 1, "Bodies by what is known of them", fontsize=FONT_TABLE + 1, fontweight="bold", va="top",
-            transform=ax.transAxes)
+    ax.text(
+        0,
+        1,
+        "Bodies by what is known of them",
+        fontsize=FONT_TABLE + 1,
+        fontweight="bold",
+        va="top",
+        transform=ax.transAxes,
+    )
     columns = ["nation", *COUNT_COLUMNS]
     xs = [0.0, 0.44, 0.575, 0.70, 0.815, 1.0]
     rows = table.to_dict("records")
     step = min(0.95 / (len(rows) + 2.6), 0.11)
     for j, column in enumerate(columns[1:], start=1):
-        ax.text(xs[j], 1 - step * 1.2, COUNT_HEADINGS[column], fontsize=FONT_TABLE - 3.5, va="top",
-                ha="right", transform=ax.transAxes, color="#333333", linespacing=1.0)
+        ax.text(
+            xs[j],
+            1 - step * 1.2,
+            COUNT_HEADINGS[column],
+            fontsize=FONT_TABLE - 3.5,
+            va="top",
+            ha="right",
+            transform=ax.transAxes,
+            color="#333333",
+            linespacing=1.0,
+        )
     for i, row in enumerate(rows):
         y = 1 - step * (2.9 + i)
         weight = "bold" if row["nation"] == "United Kingdom" else "normal"
         label = "Not placed yet" if row["nation"].startswith("Not placed") else row["nation"]
-        ax.text(xs[0], y, label, fontsize=FONT_TABLE - 1, va="top", ha="left", transform=ax.transAxes, fontweight=weight)
+        ax.text(
+            xs[0], y, label, fontsize=FONT_TABLE - 1, va="top", ha="left", transform=ax.transAxes, fontweight=weight
+        )
         for j, column in enumerate(columns[1:], start=1):
-            ax.text(xs[j], y, str(row[column]), fontsize=FONT_TABLE - 1, va="top", ha="right",
-                    transform=ax.transAxes, fontweight=weight)
+            ax.text(
+                xs[j],
+                y,
+                str(row[column]),
+                fontsize=FONT_TABLE - 1,
+                va="top",
+                ha="right",
+                transform=ax.transAxes,
+                fontweight=weight,
+            )
 
 
 def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
@@ -308,23 +402,46 @@ def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
     """
     vocabulary = drawing.vocabulary
     present = set(drawing.selection.sites["kind"]) if len(drawing.selection.sites) else set()
-    kinds = [(t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": "#ffffff"})
-             for t in vocabulary.kinds if t.key in present]
+    kinds = [
+        (t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": "#ffffff"})
+        for t in vocabulary.kinds
+        if t.key in present
+    ]
     grades = [(t.label, {"marker": "o", "markersize": 10, "markerfacecolor": t.colour}) for t in vocabulary.grades]
     if layout == "geo":
-        grades.append(("Hollow: a council's area", {"marker": "o", "markersize": 10, "markerfacecolor": "#ffffff",
-                                                    "markeredgecolor": "#555555", "markeredgewidth": 2.2}))
+        grades.append(
+            (
+                "Hollow: a council's area",
+                {
+                    "marker": "o",
+                    "markersize": 10,
+                    "markerfacecolor": "#ffffff",
+                    "markeredgecolor": "#555555",
+                    "markeredgewidth": 2.2,
+                },
+            )
+        )
     columns = [("Kind of body", kinds), ("Strongest evidence", grades)]
     if drawing.layers is not None:
         shown = {state.status for state in drawing.areas.values()} | {"unknown"}
-        columns.append(("Council areas (paler: county)", [
-            (t.label, {"marker": "s", "markersize": 10, "markerfacecolor": t.colour})
-            for t in vocabulary.area_statuses if t.key in shown]))
+        columns.append(
+            (
+                "Council areas (paler: county)",
+                [
+                    (t.label, {"marker": "s", "markersize": 10, "markerfacecolor": t.colour})
+                    for t in vocabulary.area_statuses
+                    if t.key in shown
+                ],
+            )
+        )
     # Two bands: the kinds in three columns, then grades beside council areas (long labels, wide column).
     third = -(-len(kinds) // 3)
     bands = [
-        [("Kind of body", kinds[:third], 0.03, 0.31), ("", kinds[third:2 * third], 0.34, 0.31),
-         ("", kinds[2 * third:], 0.65, 0.33)],
+        [
+            ("Kind of body", kinds[:third], 0.03, 0.31),
+            ("", kinds[third : 2 * third], 0.34, 0.31),
+            ("", kinds[2 * third :], 0.65, 0.33),
+        ],
         [(heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))],
     ]
     for band in bands:
@@ -356,8 +473,10 @@ def _draw_footer(drawing: _Drawing, layout: str, top: float) -> None:
     lines = []
     headquarters = int((sites["precision"] == "headquarters").sum()) if len(sites) else 0
     if headquarters:
-        lines.append(f"{headquarters} of these sites stand at the organisation's headquarters, standing in for "
-                     "its estate: not where cameras were seen.")
+        lines.append(
+            f"{headquarters} of these sites stand at the organisation's headquarters, standing in for "
+            "its estate: not where cameras were seen."
+        )
     if len(sites) and (sites["precision"] == "area").any() and layout == "geo":
         lines.append("A hollow marker stands for a council's area (its estate or its cameras), not a building.")
     not_placed = int((sites["precision"] == "not-placed").sum()) if len(sites) else 0
@@ -379,13 +498,14 @@ def drawn_texts(fig: Figure) -> list[Text]:
         if ax.axison:
             texts += ax.findobj(Text)
         else:
-            texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+            # The side titles are private attributes of matplotlib's Axes: read, never changed.
+            texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]  # type: ignore[attr-defined]
     return [t for t in texts if t.get_visible() and t.get_text().strip()]
 
 
 def text_outside(fig: Figure) -> list[str]:
     """The texts of ``fig`` that do not lie wholly inside it (each cut off in the image)."""
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas the module selects
     width, height = fig.bbox.width, fig.bbox.height
     outside = []
     for text in drawn_texts(fig):
@@ -408,8 +528,13 @@ def render_png(*args, **kwargs) -> bytes:
         # Every text drawn also goes in the PNG's metadata: a text alternative, and checkable by tests.
         drawn = [t.get_text() for t in drawn_texts(fig)]
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
-                    metadata={"Software": None, "Title": settings.SITE_TITLE, "Description": "\n".join(drawn)})
+        fig.savefig(
+            buffer,
+            format="png",
+            dpi=DPI,
+            facecolor="white",
+            metadata={"Software": None, "Title": settings.SITE_TITLE, "Description": "\n".join(drawn)},
+        )
         plt.close(fig)
     return buffer.getvalue()
 
@@ -440,9 +565,17 @@ def render_figure(
     if layout not in ("geo", "hex"):
         raise ValueError(f"layout must be 'geo' or 'hex', not {layout!r}")
     layers, missing = _load_layers() if with_boundaries else (None, "switched off")
-    drawing = _Drawing(data=data, selection=selection, vocabulary=data.vocabulary, areas=areas or {}, filters=filters,
-                       county_of=county_of_districts(_authorities()), layers=layers, missing=missing)
-    drawing.fig = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    drawing = _Drawing(
+        data=data,
+        selection=selection,
+        vocabulary=data.vocabulary,
+        areas=areas or {},
+        filters=filters,
+        county_of=county_of_districts(_authorities()),
+        layers=layers,
+        missing=missing,
+        fig=plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white"),
+    )
     _draw_heading(drawing, filters)
     if layout == "hex":
         _draw_hexes(drawing)
@@ -460,13 +593,20 @@ def render_figure(
 def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
     data, selection, fig = drawing.data, drawing.selection, drawing.fig
     fig.text(0.03, 0.98, settings.SITE_TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
-    counts = (f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
-              f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}")
+    counts = (
+        f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
+        f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}"
+    )
     fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
-    described = describe_filters(filters, {a.gss_code: a.nice_name for a in _authorities().current()},
-                                 drawing.vocabulary)
+    described = describe_filters(
+        filters, {a.gss_code: a.nice_name for a in _authorities().current()}, drawing.vocabulary
+    )
     if described:
-        fig.text(0.03, 0.932, textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
-                 fontsize=FONT_FOOTER + 1, va="top", color="#333333")
-
-
+        fig.text(
+            0.03,
+            0.932,
+            textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
+            fontsize=FONT_FOOTER + 1,
+            va="top",
+            color="#333333",
+        )

@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlparse
 from geo import settings
 from geo.filters import Filters
 
+
 def view_links(base_url: str, filters: Filters, published: bool) -> tuple[str, str]:
     """The address of this view to share, and the address to embed (map alone, with date and credits).
 
@@ -23,7 +24,6 @@ def view_links(base_url: str, filters: Filters, published: bool) -> tuple[str, s
     share = f"{page}?{urlencode(params)}" if params else page
     extra = {"view": "embed"} if published else {"embed": "true", "view": "screenshot"}
     return share, f"{page}?{urlencode({**params, **extra})}"
-
 
 
 def embed_snippet(base_url: str, filters: Filters, height: int = 600, published: bool = False) -> str:
@@ -43,7 +43,6 @@ def embed_snippet(base_url: str, filters: Filters, height: int = 600, published:
         f"{html.escape(settings.SITE_TITLE)}</a>. Data CC BY 4.0; "
         f"{html.escape(settings.SHORT_ATTRIBUTION)}.</p>"
     )
-
 
 
 def app_base_url(page_url: str) -> str:

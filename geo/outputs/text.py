@@ -7,12 +7,10 @@ import re
 SAFE_URL_PREFIXES = ("https://", "http://")
 
 
-
 def safe_url(url: object) -> str:
     """``url`` if it is an http(s) address, otherwise the empty string."""
     text = str(url or "").strip()
     return text if text.lower().startswith(SAFE_URL_PREFIXES) else ""
-
 
 
 def markdown_link(text: str, url: str) -> str:
@@ -28,7 +26,6 @@ def markdown_link(text: str, url: str) -> str:
     for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20"), ("\\", "%5C")):
         target = target.replace(char, code)
     return f"[{label}]({target})"
-
 
 
 def changelog_markdown(text: str) -> str:
@@ -60,7 +57,6 @@ def changelog_markdown(text: str) -> str:
 WORD_JOINER = "\u2060"
 
 
-
 _AUTOLINK_SHAPES = (
     re.compile(r"(?i)(https?:)(?=//)"),  # "https:" + "//": the joiner goes before the slashes
     re.compile(r"(?i)(www)(?=\.)"),  # "www" + ".": the joiner goes before the dot
@@ -68,13 +64,11 @@ _AUTOLINK_SHAPES = (
 )
 
 
-
 def break_autolinks(text: str) -> str:
     """``text`` with a word joiner inside every shape that Markdown would turn into a link."""
     for shape in _AUTOLINK_SHAPES:
         text = shape.sub(lambda m: m.group(1) + WORD_JOINER, text)
     return text
-
 
 
 def escape_markdown(text: str) -> str:

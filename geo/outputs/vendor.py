@@ -30,7 +30,10 @@ LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
 LEAFLET_IMAGES = f"{VENDOR_URL}/leaflet/images/"
 MARKERCLUSTER_JS = f"{VENDOR_URL}/markercluster/leaflet.markercluster.js"
-MARKERCLUSTER_CSS = [f"{VENDOR_URL}/markercluster/MarkerCluster.css", f"{VENDOR_URL}/markercluster/MarkerCluster.Default.css"]
+MARKERCLUSTER_CSS = [
+    f"{VENDOR_URL}/markercluster/MarkerCluster.css",
+    f"{VENDOR_URL}/markercluster/MarkerCluster.Default.css",
+]
 
 
 def _data_dir(module_name: str) -> Path:

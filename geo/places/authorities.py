@@ -29,15 +29,37 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo import settings
-from geo.places.boundaries import DISTRICT_RECODES
 from geo.atomic import write_text_atomically
+from geo.places.boundaries import DISTRICT_RECODES
 
-AUTHORITY_FIELDS = ("code", "gss_code", "name", "nice_name", "type", "county", "nation", "region", "current",
-                    "end_date", "replaced_by", "wdtk_id", "lat", "lon", "point_source")
+AUTHORITY_FIELDS = (
+    "code",
+    "gss_code",
+    "name",
+    "nice_name",
+    "type",
+    "county",
+    "nation",
+    "region",
+    "current",
+    "end_date",
+    "replaced_by",
+    "wdtk_id",
+    "lat",
+    "lon",
+    "point_source",
+)
 NAME_FIELDS = ("name", "authority")
 COUNCIL_TYPES = (
-    "County", "Non-metropolitan district", "Unitary authority", "Metropolitan district", "London borough",
-    "City corporation", "Scottish unitary authority", "Welsh unitary authority", "NI district",
+    "County",
+    "Non-metropolitan district",
+    "Unitary authority",
+    "Metropolitan district",
+    "London borough",
+    "City corporation",
+    "Scottish unitary authority",
+    "Welsh unitary authority",
+    "NI district",
 )
 
 
@@ -86,7 +108,7 @@ class Authorities:
     def current(self) -> list[Authority]:
         return [a for a in self.by_code.values() if a.current]
 
-    def match_name(self, text: str) -> "NameMatch":
+    def match_name(self, text: str) -> NameMatch:
         """The authority a name (any common spelling) means, or the closest names when none or several do.
 
         Matching ignores case, accents, punctuation and "&"/"and" (see
@@ -131,11 +153,37 @@ class Authorities:
         return found
 
 
-_NAME_PREFIXES = ("the ", "london borough of ", "royal borough of ", "lb ", "rb ", "cyngor ", "city of ",
-                  "council of the ", "borough of ", "county of ", "comhairle nan eilean ")
-_NAME_SUFFIXES = (" metropolitan borough council", " county borough council", " borough council", " district council",
-                  " county council", " city council", " unitary authority", " council", " mbc", " cbc", " bc", " dc",
-                  " cc", " london borough", " borough", " city")
+_NAME_PREFIXES = (
+    "the ",
+    "london borough of ",
+    "royal borough of ",
+    "lb ",
+    "rb ",
+    "cyngor ",
+    "city of ",
+    "council of the ",
+    "borough of ",
+    "county of ",
+    "comhairle nan eilean ",
+)
+_NAME_SUFFIXES = (
+    " metropolitan borough council",
+    " county borough council",
+    " borough council",
+    " district council",
+    " county council",
+    " city council",
+    " unitary authority",
+    " council",
+    " mbc",
+    " cbc",
+    " bc",
+    " dc",
+    " cc",
+    " london borough",
+    " borough",
+    " city",
+)
 
 
 def _name_forms(key: str) -> list[str]:
@@ -147,7 +195,7 @@ def _name_forms(key: str) -> list[str]:
         changed = False
         for prefix in _NAME_PREFIXES:
             if current.startswith(prefix) and len(current) > len(prefix):
-                current, changed = current[len(prefix):], True
+                current, changed = current[len(prefix) :], True
         for suffix in _NAME_SUFFIXES:
             if current.endswith(suffix) and len(current) > len(suffix):
                 current, changed = current[: -len(suffix)], True
@@ -166,10 +214,19 @@ class NameMatch:
 
 def _parse(row: dict[str, str]) -> Authority:
     return Authority(
-        code=row["code"], gss_code=row["gss_code"], name=row["name"], nice_name=row["nice_name"], type=row["type"],
-        county=row["county"], nation=row["nation"], region=row["region"], current=row["current"] == "true",
-        end_date=row["end_date"], replaced_by=tuple(c for c in row["replaced_by"].split(";") if c),
-        wdtk_id=row["wdtk_id"], lat=float(row["lat"]) if row["lat"] else None,
+        code=row["code"],
+        gss_code=row["gss_code"],
+        name=row["name"],
+        nice_name=row["nice_name"],
+        type=row["type"],
+        county=row["county"],
+        nation=row["nation"],
+        region=row["region"],
+        current=row["current"] == "true",
+        end_date=row["end_date"],
+        replaced_by=tuple(c for c in row["replaced_by"].split(";") if c),
+        wdtk_id=row["wdtk_id"],
+        lat=float(row["lat"]) if row["lat"] else None,
         lon=float(row["lon"]) if row["lon"] else None,
     )
 
@@ -182,7 +239,9 @@ def normalise_name(text: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_authorities(path: Path = settings.AUTHORITIES_CSV, names_path: Path = settings.AUTHORITY_NAMES_CSV) -> Authorities:
+def load_authorities(
+    path: Path = settings.AUTHORITIES_CSV, names_path: Path = settings.AUTHORITY_NAMES_CSV
+) -> Authorities:
     """The committed tables (no network)."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         rows = [_parse(row) for row in csv.DictReader(handle)]
@@ -217,8 +276,11 @@ def _interior_points() -> dict[str, tuple[float, float]]:
     return points
 
 
-def generate(source_dir: Path | None = None, path: Path = settings.AUTHORITIES_CSV,
-             names_path: Path = settings.AUTHORITY_NAMES_CSV) -> tuple[int, int]:
+def generate(
+    source_dir: Path | None = None,
+    path: Path = settings.AUTHORITIES_CSV,
+    names_path: Path = settings.AUTHORITY_NAMES_CSV,
+) -> tuple[int, int]:
     """Write both tables from mySociety's files in ``source_dir``; return their row counts.
 
     ``source_dir`` holds ``mysociety-uk-local-authorities.csv`` and
@@ -234,25 +296,43 @@ def generate(source_dir: Path | None = None, path: Path = settings.AUTHORITIES_C
     for record in sorted(raw, key=lambda r: r["local-authority-code"]):
         gss = DISTRICT_RECODES.get(record["gss-code"], record["gss-code"])
         current = record["current-authority"] == "True"
+        lat: float | None
+        lon: float | None
         if current and gss in points:
             lat, lon, point_source = *points[gss], "ons"
         elif record["lat"] and record["long"]:
             lat, lon, point_source = round(float(record["lat"]), 5), round(float(record["long"]), 5), "mysociety"
         else:
-            lat = lon = ""
+            lat = lon = None  # written as empty cells
             point_source = ""
         wdtk = record["wdtk-id"]
-        rows.append({
-            "code": record["local-authority-code"], "gss_code": gss, "name": record["official-name"],
-            "nice_name": record["nice-name"], "type": record["local-authority-type-name"],
-            "county": record["county-la"], "nation": record["nation"],
-            "region": record["region"] or record["nation"], "current": "true" if current else "false",
-            "end_date": record["end-date"], "replaced_by": ";".join(c.strip() for c in record["replaced-by"].split(",") if c.strip()),
-            "wdtk_id": str(int(float(wdtk))) if wdtk else "", "lat": lat, "lon": lon, "point_source": point_source,
-        })
+        rows.append(
+            {
+                "code": record["local-authority-code"],
+                "gss_code": gss,
+                "name": record["official-name"],
+                "nice_name": record["nice-name"],
+                "type": record["local-authority-type-name"],
+                "county": record["county-la"],
+                "nation": record["nation"],
+                "region": record["region"] or record["nation"],
+                "current": "true" if current else "false",
+                "end_date": record["end-date"],
+                "replaced_by": ";".join(c.strip() for c in record["replaced-by"].split(",") if c.strip()),
+                "wdtk_id": str(int(float(wdtk))) if wdtk else "",
+                "lat": lat,
+                "lon": lon,
+                "point_source": point_source,
+            }
+        )
     known = {r["code"] for r in rows}
-    names = sorted({(n["la-name"].strip(), n["local-authority-code"]) for n in raw_names
-                    if n["la-name"].strip() and n["local-authority-code"] in known})
+    names = sorted(
+        {
+            (n["la-name"].strip(), n["local-authority-code"])
+            for n in raw_names
+            if n["la-name"].strip() and n["local-authority-code"] in known
+        }
+    )
     write_text_atomically(path, _csv_text(AUTHORITY_FIELDS, rows))
     write_text_atomically(names_path, _csv_text(NAME_FIELDS, [dict(zip(NAME_FIELDS, n)) for n in names]))
     load_authorities.cache_clear()

@@ -82,7 +82,9 @@ def _download(reference: settings.ReferenceFile, timeout: float) -> bytes:
         with urllib.request.urlopen(reference.url, timeout=timeout) as response:
             data = response.read()
     except urllib.error.HTTPError as error:
-        raise BoundariesUnavailable(f"cannot download {reference.filename}: {reference.url} answered HTTP {error.code}") from error
+        raise BoundariesUnavailable(
+            f"cannot download {reference.filename}: {reference.url} answered HTTP {error.code}"
+        ) from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", None) or error
         raise BoundariesUnavailable(f"cannot download {reference.filename} (offline?): {reason}") from error
@@ -168,5 +170,3 @@ def _polygonal(geometry):
         return geometry
     parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts)
-
-

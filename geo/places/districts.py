@@ -57,19 +57,23 @@ def generate_districts(path: Path = settings.DISTRICTS_CSV) -> list[District]:
     regions = load_boundaries("rgn")
     # Areas in British National Grid: an equal-area-enough projection for overlap sizes.
     overlap = gpd.overlay(
-        districts.to_crs("EPSG:27700"), regions.to_crs("EPSG:27700").rename(columns={"code": "rgn_code", "name": "region"}),
-        how="intersection", keep_geom_type=True,
+        districts.to_crs("EPSG:27700"),
+        regions.to_crs("EPSG:27700").rename(columns={"code": "rgn_code", "name": "region"}),
+        how="intersection",
+        keep_geom_type=True,
     )
     overlap["area"] = overlap.geometry.area
     best = overlap.sort_values("area", ascending=False).drop_duplicates("code").set_index("code")["region"]
     rows = []
     for record in districts.sort_values("code").itertuples():
-        rows.append(District(
-            lad_code=record.code,
-            lad_name=record.name,
-            region=str(best[record.code]),
-            nation=NATION_BY_PREFIX[record.code[0]],
-        ))
+        rows.append(
+            District(
+                lad_code=record.code,
+                lad_name=record.name,
+                region=str(best[record.code]),
+                nation=NATION_BY_PREFIX[record.code[0]],
+            )
+        )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(DISTRICT_FIELDS)

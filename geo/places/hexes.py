@@ -17,6 +17,7 @@ from geo import settings
 from geo.atomic import write_text_atomically
 from geo.places.boundaries import DISTRICT_RECODES
 
+
 @dataclass(frozen=True)
 class Hex:
     """One district's cell in the hex cartogram (``odd-r`` layout, ``r`` growing northwards)."""
@@ -27,9 +28,7 @@ class Hex:
     r: int
 
 
-
 HEX_FIELDS = ("code", "name", "q", "r")
-
 
 
 def load_hexes(path: Path = settings.HEXES_CSV) -> list[Hex]:
@@ -38,15 +37,19 @@ def load_hexes(path: Path = settings.HEXES_CSV) -> list[Hex]:
         return [Hex(row["code"], row["name"], int(row["q"]), int(row["r"])) for row in csv.DictReader(handle)]
 
 
-
 def generate_hexes(source: Path | None = None, path: Path = settings.HEXES_CSV) -> list[Hex]:
     """Write ``data/hexes.csv`` from Open Innovations' HexJSON (codes recoded to today's)."""
     import json
 
     source = source or settings.boundaries_dir() / settings.HEX_FILENAME
     hexes = json.loads(Path(source).read_text(encoding="utf-8"))["hexes"]
-    rows = sorted((Hex(DISTRICT_RECODES.get(code, code), cell["n"], int(cell["q"]), int(cell["r"]))
-                   for code, cell in hexes.items()), key=lambda h: h.code)
+    rows = sorted(
+        (
+            Hex(DISTRICT_RECODES.get(code, code), cell["n"], int(cell["q"]), int(cell["r"]))
+            for code, cell in hexes.items()
+        ),
+        key=lambda h: h.code,
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEX_FIELDS)
@@ -68,11 +71,15 @@ def hex_cartogram(path: Path = settings.HEXES_CSV) -> dict:
     for cell in load_hexes(path):
         cx = cell.q * width + (width / 2 if cell.r & 1 else 0.0)
         cy = cell.r * 1.5
-        ring = [[round(cx + math.cos(math.radians(90 + 60 * k)), 4), round(cy + math.sin(math.radians(90 + 60 * k)), 4)]
-                for k in range(7)]
-        features.append({
-            "type": "Feature",
-            "properties": {"code": cell.code, "name": cell.name, "x": round(cx, 4), "y": round(cy, 4)},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
+        ring = [
+            [round(cx + math.cos(math.radians(90 + 60 * k)), 4), round(cy + math.sin(math.radians(90 + 60 * k)), 4)]
+            for k in range(7)
+        ]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": cell.code, "name": cell.name, "x": round(cx, 4), "y": round(cy, 4)},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

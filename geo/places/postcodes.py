@@ -52,11 +52,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from pyproj import Transformer
@@ -257,9 +257,12 @@ def _compact(table: _Table) -> dict[str, np.ndarray]:
     """The index's arrays for a table (see the module docstring)."""
     chars = table.keys.view(np.uint8).reshape(len(table.keys), 7)
     inward_ok = (
-        (chars[:, 4] >= ord("0")) & (chars[:, 4] <= ord("9"))
-        & (chars[:, 5] >= ord("A")) & (chars[:, 5] <= ord("Z"))
-        & (chars[:, 6] >= ord("A")) & (chars[:, 6] <= ord("Z"))
+        (chars[:, 4] >= ord("0"))
+        & (chars[:, 4] <= ord("9"))
+        & (chars[:, 5] >= ord("A"))
+        & (chars[:, 5] <= ord("Z"))
+        & (chars[:, 6] >= ord("A"))
+        & (chars[:, 6] <= ord("Z"))
     )
     if not inward_ok.all():
         bad = table.keys[~inward_ok][:5]
@@ -325,10 +328,12 @@ def _write_index(arrays: dict[str, np.ndarray], district_codes: Sequence[str], v
             "format": INDEX_FORMAT,
             "package": PACKAGE,
             "package_version": version,
-            "postcodes": int(len(arrays["keys"])),
-            "arrays": {name: {"dtype": arrays[name].dtype.str, "shape": list(arrays[name].shape)} for name in _INDEX_ARRAYS},
+            "postcodes": len(arrays["keys"]),
+            "arrays": {
+                name: {"dtype": arrays[name].dtype.str, "shape": list(arrays[name].shape)} for name in _INDEX_ARRAYS
+            },
             "district_codes": list(district_codes),
-            "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         with (building / "manifest.json").open("w", encoding="utf-8") as handle:
             json.dump(manifest, handle, indent=1)
@@ -401,8 +406,10 @@ def _open_index(folder: Path, version: str) -> tuple[dict[str, np.ndarray], list
         raise _StaleIndex(f"unreadable manifest in {folder}: not an object")
     recorded = (manifest.get("format"), manifest.get("package"), manifest.get("package_version"))
     if recorded != (INDEX_FORMAT, PACKAGE, version):
-        raise _StaleIndex(f"{folder} was built for format {recorded[0]} of {recorded[1]} {recorded[2]}, "
-                          f"not format {INDEX_FORMAT} of {PACKAGE} {version}")
+        raise _StaleIndex(
+            f"{folder} was built for format {recorded[0]} of {recorded[1]} {recorded[2]}, "
+            f"not format {INDEX_FORMAT} of {PACKAGE} {version}"
+        )
     arrays = {}
     for name in _INDEX_ARRAYS:
         path = folder / f"{name}.npy"
@@ -446,7 +453,16 @@ def _build_in_child(folder: Path, version: str, package_dir: Path | None) -> Non
     that after it is freed; a long-running server that did it itself would
     hold it for good.
     """
-    command = [sys.executable, "-m", "geo.places.postcodes", "build-index", "--folder", str(folder), "--version", version]
+    command = [
+        sys.executable,
+        "-m",
+        "geo.places.postcodes",
+        "build-index",
+        "--folder",
+        str(folder),
+        "--version",
+        version,
+    ]
     if package_dir is not None:
         command += ["--package-dir", str(package_dir)]
     completed = subprocess.run(command, cwd=settings.PROJECT_ROOT, capture_output=True, text=True, check=False)
@@ -518,7 +534,8 @@ class PostcodeDirectory:
         self._districts = districts
         # What each district code means for a postcode that has it, worked out once.
         self._outside_uk = [
-            f"outside the UK: in {_NON_UK_DISTRICTS[c]}" if c in _NON_UK_DISTRICTS else None for c in self._district_codes
+            f"outside the UK: in {_NON_UK_DISTRICTS[c]}" if c in _NON_UK_DISTRICTS else None
+            for c in self._district_codes
         ]
         self._district_of = [districts.get(c) for c in self._district_codes]
 
@@ -531,7 +548,7 @@ class PostcodeDirectory:
         package_dir: Path | None = None,
         districts: dict[str, District] | None = None,
         cache_dir: Path | None = None,
-    ) -> "PostcodeDirectory":
+    ) -> PostcodeDirectory:
         """Open the directory from its index in ``cache_dir`` (default :func:`geo.settings.cache_dir`).
 
         The index is built from the package's files (or ``package_dir``'s) first
@@ -583,7 +600,8 @@ class PostcodeDirectory:
         rank_of, inward_number = self._outward_rank, _INWARD_NUMBERS
         packed = np.fromiter(
             ((rank_of.get(p[:-4], _NO_OUTWARD) << _INWARD_BITS) | inward_number[p[-3:]] for p in postcodes),
-            dtype=np.uint32, count=len(postcodes),
+            dtype=np.uint32,
+            count=len(postcodes),
         )
         slots = np.minimum(np.searchsorted(self._keys, packed), len(self._keys) - 1)
         found = self._keys[slots] == packed
@@ -594,7 +612,10 @@ class PostcodeDirectory:
         northern_ireland = self._northern_ireland[packed[found] >> _INWARD_BITS]
         lon = np.full(len(rows), np.nan)
         lat = np.full(len(rows), np.nan)
-        for mask, transformer in ((located & ~northern_ireland, _GB_TO_WGS84), (located & northern_ireland, _NI_TO_WGS84)):
+        for mask, transformer in (
+            (located & ~northern_ireland, _GB_TO_WGS84),
+            (located & northern_ireland, _NI_TO_WGS84),
+        ):
             if mask.any():
                 lon[mask], lat[mask] = transformer.transform(eastings[mask], northings[mask])
 
@@ -606,8 +627,12 @@ class PostcodeDirectory:
         found_postcodes = [p for p, f in zip(postcodes, found_list) if f]
         codes, outside_uk, district_of = self._district_codes, self._outside_uk, self._district_of
         for position, postcode, index, is_located, y, x in zip(
-            found_positions, found_postcodes, self._district_index[rows].tolist(), located.tolist(),
-            lat.tolist(), lon.tolist(),
+            found_positions,
+            found_postcodes,
+            self._district_index[rows].tolist(),
+            located.tolist(),
+            lat.tolist(),
+            lon.tolist(),
         ):
             outside = outside_uk[index]
             if outside is not None:
@@ -648,7 +673,8 @@ class PostcodeDirectory:
         # The directory also keeps a few old-style codes (e.g. "NPT 9HR"): leave them out.
         # Every inward code in the index is standard, so the outward code decides.
         standard_outward = np.array(
-            [bool(_POSTCODE_RE.match(o.decode("ascii").replace(" ", "") + "0AA")) for o in self._outwards], dtype=bool,
+            [bool(_POSTCODE_RE.match(o.decode("ascii").replace(" ", "") + "0AA")) for o in self._outwards],
+            dtype=bool,
         )
         pool = np.flatnonzero(~np.isnan(self._eastings) & standard_outward[self._keys >> _INWARD_BITS])
         chosen = rng.choice(pool, size=count, replace=count > len(pool))

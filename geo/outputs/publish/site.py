@@ -48,13 +48,12 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from geo import settings
-from geo.evidence import citations
-from geo.evidence import licences
+from geo.evidence import citations, licences
+from geo.evidence.dataset import Dataset
+from geo.filters import allowed_values
 from geo.outputs import export
 from geo.outputs.text import safe_url
 from geo.outputs.vendor import ensure_vendor_assets
-from geo.evidence.dataset import Dataset
-from geo.filters import allowed_values
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 SITE_LAYER_JS = Path(__file__).parent.parent / "sitelayer.js"
@@ -164,9 +163,11 @@ def content_security_policy(tiles: settings.TileSource) -> str:
     if tiles.url:
         parsed = urlparse(tiles.url.replace("{s}", "a"))
         images += f" {parsed.scheme}://{parsed.netloc}"
-    return ("default-src 'self'; script-src 'self'; connect-src 'self'; "
-            f"img-src {images}; style-src 'self'; font-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *")
+    return (
+        "default-src 'self'; script-src 'self'; connect-src 'self'; "
+        f"img-src {images}; style-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
+    )
 
 
 def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileSource, scripts: list[str]) -> str:
@@ -181,7 +182,7 @@ def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileS
     # frame-ancestors cannot be set from a <meta> policy; newsrooms embed the map in an <iframe>.
     policy = content_security_policy(tiles).replace("; frame-ancestors *", "")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">\n'
         '<meta name="referrer" content="no-referrer">\n'
@@ -199,12 +200,16 @@ def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileS
 
 
 def _header(data: Dataset, current: str) -> str:
-    links = [("index.html", "Map"), ("index.html?layout=hex", "Hex map"), ("table.html", "Evidence table"),
-             ("sources.html", "Sources")]
+    links = [
+        ("index.html", "Map"),
+        ("index.html?layout=hex", "Hex map"),
+        ("table.html", "Evidence table"),
+        ("sources.html", "Sources"),
+    ]
     current_mark = ' aria-current="page"'
     nav = "".join(
         f'<li><a href="{_e(href)}" data-keep-filters="{"1" if href != "sources.html" else "0"}"'
-        f'{current_mark if label == current else ""}>{_e(label)}</a></li>'
+        f"{current_mark if label == current else ''}>{_e(label)}</a></li>"
         for href, label in links
     )
     return (
@@ -221,8 +226,10 @@ def _filter_form(data: Dataset, councils: dict[str, str], nations: list[str], re
 
     def select(name: str, label: str, options: list[tuple[str, str]]) -> str:
         items = "".join(f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in options)
-        return (f'<div class="field"><label for="f-{name}">{_e(label)}</label>'
-                f'<select id="f-{name}" name="{name}" multiple size="4">{items}</select></div>')
+        return (
+            f'<div class="field"><label for="f-{name}">{_e(label)}</label>'
+            f'<select id="f-{name}" name="{name}" multiple size="4">{items}</select></div>'
+        )
 
     fields = [
         '<div class="field"><label for="f-q">Search</label>'
@@ -239,7 +246,7 @@ def _filter_form(data: Dataset, councils: dict[str, str], nations: list[str], re
     ]
     return (
         '<form id="filters" class="filters" method="get" aria-label="Filters">\n'
-        '<details><summary>Filter the map and the table</summary>\n'
+        "<details><summary>Filter the map and the table</summary>\n"
         f'<div class="fields">{"".join(fields)}</div>\n'
         '<p class="hint">Hold Ctrl (or ⌘) to choose several values in a list.</p>\n'
         '<p><button type="submit">Apply filters</button> <a href="?" class="reset" id="reset">Reset all filters</a></p>\n'
@@ -252,13 +259,13 @@ def _credits(boundaries: bool) -> str:
     return f'<p class="credits">{_e(" ".join(settings.credit_lines(boundaries=boundaries, hexes=True)))}</p>'
 
 
-def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool,
-             app_url: str) -> str:
-    near = (f' To search near a postcode, use <a href="{_e(app_url)}">the live app</a>.' if app_url else "")
+def map_page(
+    data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool, app_url: str
+) -> str:
+    near = f' To search near a postcode, use <a href="{_e(app_url)}">the live app</a>.' if app_url else ""
     body = (
-        _header(data, "Map")
-        + '<main id="main">\n'
-        f'<h1>{_e(settings.SITE_TITLE)}</h1>\n'
+        _header(data, "Map") + '<main id="main">\n'
+        f"<h1>{_e(settings.SITE_TITLE)}</h1>\n"
         f'<p class="dated">An evidence map. Data last changed {_e(data.last_changed)} (version {_e(data.version)}).'
         " Select a marker for its claims, evidence grade and sources.</p>\n"
         + _filter_form(data, councils, nations, regions)
@@ -268,20 +275,26 @@ def map_page(data: Dataset, page_config: dict, councils, nations, regions, tiles
         '<p class="note">Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a '
         "council's area; a thick outline means several sites share one place. Council areas are coloured by what is "
         'known of the council. The same selection is listed in <a href="table.html" data-keep-filters="1">the '
-        f"evidence table</a>.{near}</p>\n"
-        + _credits(boundaries)
-        + "</main>\n"
+        f"evidence table</a>.{near}</p>\n" + _credits(boundaries) + "</main>\n"
     )
-    return _page(settings.SITE_TITLE, body, page_config, tiles, ["vendor/leaflet/leaflet.js",
-                                                   "vendor/markercluster/leaflet.markercluster.js",
-                                                   "assets/sitelayer.js", "assets/publish.js"])
+    return _page(
+        settings.SITE_TITLE,
+        body,
+        page_config,
+        tiles,
+        [
+            "vendor/leaflet/leaflet.js",
+            "vendor/markercluster/leaflet.markercluster.js",
+            "assets/sitelayer.js",
+            "assets/publish.js",
+        ],
+    )
 
 
 def table_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, downloads: dict[str, str]) -> str:
     links = "".join(f'<li><a href="{_e(href)}" download>{_e(label)}</a></li>' for label, href in downloads.items())
     body = (
-        _header(data, "Evidence table")
-        + '<main id="main">\n<h1>The evidence as a table</h1>\n'
+        _header(data, "Evidence table") + '<main id="main">\n<h1>The evidence as a table</h1>\n'
         f'<p class="dated">One row per claim, for the same filters as the map. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         + _filter_form(data, councils, nations, regions)
@@ -289,10 +302,10 @@ def table_page(data: Dataset, page_config: dict, councils, nations, regions, til
         '<p id="ignored" class="ignored" hidden></p>\n'
         '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-caption">'
         '<table id="evidence"><caption id="table-caption">Claims matching the filters</caption>'
-        "<thead><tr><th scope=\"col\">Site</th><th scope=\"col\">Organisation</th><th scope=\"col\">Kind</th>"
-        "<th scope=\"col\">Evidence grade</th><th scope=\"col\">Reported</th><th scope=\"col\">Status</th>"
-        "<th scope=\"col\">Devices</th><th scope=\"col\">Claim</th><th scope=\"col\">Sources</th>"
-        "<th scope=\"col\">Location</th><th scope=\"col\">Council</th></tr></thead><tbody></tbody></table></div>\n"
+        '<thead><tr><th scope="col">Site</th><th scope="col">Organisation</th><th scope="col">Kind</th>'
+        '<th scope="col">Evidence grade</th><th scope="col">Reported</th><th scope="col">Status</th>'
+        '<th scope="col">Devices</th><th scope="col">Claim</th><th scope="col">Sources</th>'
+        '<th scope="col">Location</th><th scope="col">Council</th></tr></thead><tbody></tbody></table></div>\n'
         "<h2>Download the whole dataset</h2>\n"
         f'<ul class="downloads">{links}</ul>\n'
         f'<p class="note">{_e(export.SPREADSHEET_NOTE)} The data is licensed {_e(licences.DATA_LICENCE)}.</p>\n'
@@ -309,8 +322,9 @@ def sources_page(data: Dataset, tiles) -> str:
         url = safe_url(row.url)
         title = f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(row.title)}</a>' if url else _e(row.title)
         cited = citing.get(row.id)
-        details = " · ".join(_e(p) for p in (row.publisher, row.published or "date not given",
-                                             kinds.get(row.kind, row.kind)) if p)
+        details = " · ".join(
+            _e(p) for p in (row.publisher, row.published or "date not given", kinds.get(row.kind, row.kind)) if p
+        )
         archive = safe_url(row.archive_url)
         if archive:
             details += f' · <a href="{_e(archive)}" rel="noopener noreferrer">archived copy</a>'
@@ -318,13 +332,15 @@ def sources_page(data: Dataset, tiles) -> str:
         if cited and (cited.claims or cited.figures):
             about = sorted({c["site"] for c in cited.claims})
             parts = ([f"claims about {', '.join(about)}"] if about else []) + (
-                [f"{len(cited.figures)} key figure(s)"] if cited.figures else [])
+                [f"{len(cited.figures)} key figure(s)"] if cited.figures else []
+            )
             supports = f'<p class="meta">Cited for {_e("; ".join(parts))}.</p>'
-        items.append(f'<li id="source-{_e(row.id)}" tabindex="-1"><p class="source-title">{title}</p>'
-                     f'<p class="meta">{details}</p>{supports}</li>')
+        items.append(
+            f'<li id="source-{_e(row.id)}" tabindex="-1"><p class="source-title">{title}</p>'
+            f'<p class="meta">{details}</p>{supports}</li>'
+        )
     body = (
-        _header(data, "Sources")
-        + '<main id="main">\n<h1>Sources</h1>\n'
+        _header(data, "Sources") + '<main id="main">\n<h1>Sources</h1>\n'
         f'<p class="dated">Every publication the evidence cites: {len(data.sources)} sources. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         f'<ol class="sources">{"".join(items)}</ol>\n</main>\n'
@@ -341,19 +357,30 @@ def _write_json(folder: Path, prefix: str, value) -> str:
     return f"{folder.name}/{name}"
 
 
-def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "") -> PublishReport:
+def build_site(
+    target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = ""
+) -> PublishReport:
     """Write the whole site into the empty folder ``target`` (see the module docstring)."""
-    from geo.places.boundaries import BoundariesUnavailable, area_extents
-    from geo.places.authorities import load_authorities
     from geo.foi.known import area_statuses
     from geo.outputs.files import write_boundary_files
-    from geo.outputs.mapview import DETAIL_LIMIT, FIT_MAX_ZOOM, MAP_CSS, county_of_districts, layer_config, map_data, map_options
+    from geo.outputs.mapview import (
+        DETAIL_LIMIT,
+        FIT_MAX_ZOOM,
+        MAP_CSS,
+        county_of_districts,
+        layer_config,
+        map_data,
+        map_options,
+    )
+    from geo.places.authorities import load_authorities
+    from geo.places.boundaries import BoundariesUnavailable, area_extents
 
     tiles = tiles or settings.tile_source()
     authorities = load_authorities()
     councils = {a.gss_code: a.name for a in authorities.current() if a.is_council and a.gss_code}
-    areas = area_statuses(data.sites, data.claims, data.foi_requests, authorities, data.vocabulary,
-                          today=dt.date.today())
+    areas = area_statuses(
+        data.sites, data.claims, data.foi_requests, authorities, data.vocabulary, today=dt.date.today()
+    )
     for folder in ("vendor", "assets", "data", "downloads"):
         (target / folder).mkdir(parents=True)
     # Straight from the XStatic packages: only the files the map loads, never
@@ -371,8 +398,15 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
     except BoundariesUnavailable:
         boundary_urls, extents = {}, {}
     # Every popup complete, however many sites: the published site has no server to ask.
-    payload = map_data(data.sites, data.claims, data.sources, data.vocabulary, areas=areas,
-                       county_of=county_of_districts(authorities), detail_limit=max(DETAIL_LIMIT, len(data.sites)))
+    payload = map_data(
+        data.sites,
+        data.claims,
+        data.sources,
+        data.vocabulary,
+        areas=areas,
+        county_of=county_of_districts(authorities),
+        detail_limit=max(DETAIL_LIMIT, len(data.sites)),
+    )
     data_url = _write_json(target / "data", "sites", payload)
     index_url = _write_json(target / "data", "filters", filter_index(data, extents))
     table_url = _write_json(target / "data", "table", table_rows(data))
@@ -382,22 +416,38 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
         "Evidence as GeoJSON (sites with their claims)": "downloads/hikvision-evidence.geojson",
         "Whole data package (zip: data, schema, licences)": "downloads/hikvision-evidence-data-package.zip",
     }
-    files = [export.selection_csv(data.sites, data.claims, data.sources),
-             export.selection_geojson(data.sites, data.claims, data.sources),
-             export.package_zip(data.directory, data.descriptor)]
+    files = [
+        export.selection_csv(data.sites, data.claims, data.sources),
+        export.selection_geojson(data.sites, data.claims, data.sources),
+        export.package_zip(data.directory, data.descriptor),
+    ]
     for (_, href), content in zip(downloads.items(), files):
         (target / href).write_bytes(content)
 
     nations, regions = nations_and_regions()
-    layouts = {layout: {"options": map_options(layout, tiles),
-                        "layer": layer_config(data_url, len(data.sites), None, boundary_urls, tiles, None, layout,
-                                              sources_page="sources.html")}
-               for layout in ("geo", "hex")}
-    common = {"index": index_url, "siteCount": len(data.sites), "claimCount": len(data.claims),
-              "lastChanged": data.last_changed, "version": data.version}
-    map_config = {**common, "page": "map", "layouts": layouts, "fitMaxZoom": FIT_MAX_ZOOM,
-                  "tiles": {"url": tiles.url, "attribution": tiles.attribution, "maxZoom": tiles.max_zoom}
-                  if tiles.url else None}
+    layouts = {
+        layout: {
+            "options": map_options(layout, tiles),
+            "layer": layer_config(
+                data_url, len(data.sites), None, boundary_urls, tiles, None, layout, sources_page="sources.html"
+            ),
+        }
+        for layout in ("geo", "hex")
+    }
+    common = {
+        "index": index_url,
+        "siteCount": len(data.sites),
+        "claimCount": len(data.claims),
+        "lastChanged": data.last_changed,
+        "version": data.version,
+    }
+    map_config = {
+        **common,
+        "page": "map",
+        "layouts": layouts,
+        "fitMaxZoom": FIT_MAX_ZOOM,
+        "tiles": {"url": tiles.url, "attribution": tiles.attribution, "maxZoom": tiles.max_zoom} if tiles.url else None,
+    }
     table_config = {**common, "page": "table", "table": table_url}
     pages = {
         "index.html": map_page(data, map_config, councils, nations, regions, tiles, bool(boundary_urls), app_url),
@@ -410,8 +460,9 @@ def build_site(target: Path, data: Dataset, tiles: settings.TileSource | None = 
     return PublishReport(target, target, len(data.sites), len(data.claims), len(data.sources), bool(boundary_urls))
 
 
-def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "",
-            geocode=None) -> PublishReport:
+def publish(
+    out_dir: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = "", geocode=None
+) -> PublishReport:
     """Build the site in a new version folder and swap ``out_dir`` (a symbolic link) to it in one step.
 
     The data package is checked first (``python -m geo check``, postcodes
@@ -430,16 +481,21 @@ def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = No
     problems = check_package(data.directory, geocode=geocode)
     if problems:
         listed = "\n".join(f"  {p}" for p in problems[:20]) + ("\n  …" if len(problems) > 20 else "")
-        raise PublishError(f"{len(problems)} problem(s) in {data.directory}; nothing was published "
-                           f"(run `python -m geo check {data.directory}`):\n{listed}")
+        raise PublishError(
+            f"{len(problems)} problem(s) in {data.directory}; nothing was published "
+            f"(run `python -m geo check {data.directory}`):\n{listed}"
+        )
     out_dir = Path(os.path.abspath(out_dir))
     versions = out_dir.parent / f".{out_dir.name}.versions"
-    if out_dir.exists() and not out_dir.is_symlink():
-        if not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).is_file()):
-            raise PublishError(f"{out_dir} exists and was not written by `python -m geo publish`; choose another folder")
+    if (
+        out_dir.exists()
+        and not out_dir.is_symlink()
+        and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).is_file()))
+    ):
+        raise PublishError(f"{out_dir} exists and was not written by `python -m geo publish`; choose another folder")
     versions.mkdir(parents=True, exist_ok=True)
     # Names sort by the time they were made (to the microsecond), newest last.
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     version_dir = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
     building = versions / f".building-{version_dir.name}"
     try:
@@ -459,8 +515,9 @@ def publish(out_dir: Path, data: Dataset, tiles: settings.TileSource | None = No
     link.symlink_to(os.path.relpath(version_dir, out_dir.parent), target_is_directory=True)
     os.replace(link, out_dir)  # one step: readers see the old site or the new one
     current = version_dir.resolve()
-    old = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                 key=lambda p: p.name, reverse=True)
-    for stale in [p for p in old if p.resolve() != current][KEEP_VERSIONS - 1:]:
+    old = sorted(
+        (p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name, reverse=True
+    )
+    for stale in [p for p in old if p.resolve() != current][KEEP_VERSIONS - 1 :]:
         shutil.rmtree(stale)
     return PublishReport(out_dir, version_dir, report.sites, report.claims, report.sources, report.boundaries)
