@@ -180,6 +180,59 @@ UK_BOUNDS = ((49.8, -8.7), (60.9, 1.8))  # south-west, north-east
 WHATDOTHEYKNOW_URL = "https://www.whatdotheyknow.com"
 
 
+# --- Reading WhatDoTheyKnow (python -m geo wdtk pull) ----------------------------------------------
+# The project as it names itself to the sites it reads (the User-Agent says who asks, and how to reach them).
+PROJECT_NAME = "hikvision-uk-evidence-map"
+
+
+def wdtk_url() -> str:
+    """The Alaveteli site the pull reads (``HIKMAP_WDTK_URL``, default WhatDoTheyKnow itself)."""
+    return _http_url("WDTK_URL") or WHATDOTHEYKNOW_URL
+
+
+def wdtk_delay() -> float:
+    """Seconds between two requests to the site (``HIKMAP_WDTK_DELAY``, default 1; tests use 0)."""
+    text = _env("WDTK_DELAY", "1")
+    try:
+        delay = float(text)
+    except ValueError:
+        raise ValueError(f"HIKMAP_WDTK_DELAY={text!r} is not a number of seconds") from None
+    if not 0 <= delay <= 600:
+        raise ValueError(f"HIKMAP_WDTK_DELAY={text!r} must be between 0 and 600 seconds")
+    return delay
+
+
+def wdtk_timeout() -> float:
+    """Seconds to wait for the site's answer before trying again (``HIKMAP_WDTK_TIMEOUT``, default 30)."""
+    text = _env("WDTK_TIMEOUT", "30")
+    try:
+        return max(0.05, float(text))
+    except ValueError:
+        raise ValueError(f"HIKMAP_WDTK_TIMEOUT={text!r} is not a number of seconds") from None
+
+
+def wdtk_user() -> str:
+    """The campaign's own account on the site (``HIKMAP_WDTK_USER``, its address name); empty: none.
+
+    Its requests are read as well as those the search finds. It is an organisation's account, so
+    its name may appear in the data; a person's account must not be configured here.
+    """
+    name = _env("WDTK_USER")
+    if name and not all(c.isascii() and (c.isalnum() or c in "_-") for c in name):
+        raise ValueError("HIKMAP_WDTK_USER must be the account's address name (letters, digits, _ and -)")
+    return name
+
+
+def contact() -> str:
+    """How the sites the project reads can reach its maintainers (``HIKMAP_CONTACT``: an e-mail or web address)."""
+    return _env("CONTACT")
+
+
+def user_agent() -> str:
+    """The User-Agent of every request the project makes to another site: the project and its contact."""
+    return f"{PROJECT_NAME} (evidence map of Hikvision and Dahua in UK public bodies; contact: {contact() or 'not configured'})"
+
+
 def petition_url() -> str:
     """The petition link shown with the call to act; empty means no link is shown."""
     url = _env("PETITION_URL")

@@ -206,6 +206,11 @@ TINY = {
             "finding",
             "outcome",
             "note",
+            "kind",
+            "nation",
+            "wdtk_state",
+            "exemption",
+            "read",
         ],
         [
             "example-foi-one",
@@ -220,6 +225,11 @@ TINY = {
             "equipment",
             "Fictional answer.",
             "",
+            "council",
+            "England",
+            "successful",
+            "",
+            "2023-01-21",
         ],
     ],
 }
@@ -387,6 +397,24 @@ CASES = [
         {("foi_requests.csv", 2, "status")},
         "is not one of",
         id="enum-foi-status",
+    ),
+    pytest.param(
+        set_cell("foi_requests.csv", 0, "kind", "ministry"),
+        {("foi_requests.csv", 2, "kind")},
+        "'ministry' is not one of: council, police",
+        id="request-kind-is-a-site-kind",
+    ),
+    pytest.param(
+        set_cell("foi_requests.csv", 0, "wdtk_state", "waiting_response_overdue"),
+        {("foi_requests.csv", 2, "wdtk_state")},
+        "is not one of",
+        id="site-state-is-a-stored-state",
+    ),
+    pytest.param(
+        set_cell("foi_requests.csv", 0, "exemption", "s.99"),
+        {("foi_requests.csv", 2, "exemption")},
+        "is not one of",
+        id="enum-exemption",
     ),
     pytest.param(
         set_cell("foi_requests.csv", 0, "status", "overdue"),

@@ -449,6 +449,19 @@ def _check_requests(table: Table) -> list[Problem]:
     return problems
 
 
+def _check_request_kinds(package: Package) -> list[Problem]:
+    """A request's kind of body is one of the site kinds (one list, in sites.kind)."""
+    if "sites" not in package.tables:
+        return []
+    table = package.tables["foi_requests"]
+    kinds = package.tables["sites"].field_schema("kind").get("constraints", {}).get("enum", [])
+    return [
+        Problem(table.path, line, "kind", f"{row['kind']!r} is not one of: {', '.join(kinds)}")
+        for row, line in zip(table.rows, table.lines)
+        if row.get("kind") and row["kind"] not in kinds
+    ]
+
+
 def check_package(directory: Path, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
     """Every problem in the data package at ``directory``, sorted by file and line.
 
@@ -471,6 +484,7 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
         problems += _check_sites(package.tables["sites"], geocode)
     if "foi_requests" in package.tables:
         problems += _check_requests(package.tables["foi_requests"])
+        problems += _check_request_kinds(package)
     # One problem per cell: the first found (the project's plainer words come first above).
     seen: set[tuple[str, int, str]] = set()
     unique = []

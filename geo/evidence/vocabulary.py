@@ -101,6 +101,21 @@ class Term:
 
 
 @dataclass(frozen=True)
+class SiteState:
+    """A request state of WhatDoTheyKnow (Alaveteli), and the status (and finding) it means here.
+
+    Read from ``foi_requests.wdtk_state`` in ``datapackage.json``: its ``x-labels`` are the
+    site's own words, ``x-request-status`` and ``x-finding`` the mapping to ours.
+    """
+
+    key: str
+    label: str
+    definition: str
+    status: str
+    finding: str = ""
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """Every coded value of the data, in the order ``datapackage.json`` lists them."""
 
@@ -114,6 +129,12 @@ class Vocabulary:
     request_statuses: tuple[Term, ...]
     findings: tuple[Term, ...]
     laws: tuple[Term, ...]
+    exemptions: tuple[Term, ...] = ()  # why a request was refused
+    wdtk_states: tuple[SiteState, ...] = ()  # WhatDoTheyKnow's request states -> ours
+
+    def site_state(self, key: str) -> SiteState | None:
+        """The WhatDoTheyKnow state ``key`` (``described_state``) and what it means here."""
+        return next((s for s in self.wdtk_states if s.key == key), None)
 
     def labels(self, group: str) -> dict[str, str]:
         """Key -> label for one group (``"kinds"``, ``"grades"`` ...)."""
@@ -173,6 +194,21 @@ def _terms(descriptor: dict, resource: str, name: str) -> tuple[Term, ...]:
     )
 
 
+def _site_states(descriptor: dict) -> tuple[SiteState, ...]:
+    spec = _field(descriptor, "foi_requests", "wdtk_state")
+    statuses, findings = spec.get("x-request-status", {}), spec.get("x-finding", {})
+    return tuple(
+        SiteState(
+            key,
+            spec.get("x-labels", {}).get(key, key),
+            spec.get("x-definitions", {}).get(key, ""),
+            statuses.get(key, ""),
+            findings.get(key, ""),
+        )
+        for key in spec.get("constraints", {}).get("enum", [])
+    )
+
+
 def from_descriptor(descriptor: dict) -> Vocabulary:
     """The vocabulary of one ``datapackage.json`` (already read)."""
     areas = descriptor.get("x-area-statuses", {}).get("values", {})
@@ -187,6 +223,8 @@ def from_descriptor(descriptor: dict) -> Vocabulary:
         request_statuses=_terms(descriptor, "foi_requests", "status"),
         findings=_terms(descriptor, "foi_requests", "finding"),
         laws=_terms(descriptor, "foi_requests", "law"),
+        exemptions=_terms(descriptor, "foi_requests", "exemption"),
+        wdtk_states=_site_states(descriptor),
     )
     _check(vocabulary)
     return vocabulary
@@ -207,6 +245,14 @@ def _check(vocabulary: Vocabulary) -> None:
     for term in vocabulary.statuses:
         if term.area_status not in area_keys:
             raise ValueError(f"datapackage.json: status {term.key!r} has no x-area-status among {sorted(area_keys)}")
+    request_statuses, findings = set(vocabulary.keys("request_statuses")), set(vocabulary.keys("findings"))
+    for state in vocabulary.wdtk_states:
+        if state.status not in request_statuses or (state.finding and state.finding not in findings):
+            raise ValueError(
+                f"datapackage.json: WhatDoTheyKnow state {state.key!r} maps to status {state.status!r} and finding "
+                f"{state.finding!r}: the status must be one of {sorted(request_statuses)}, the finding empty or one of "
+                f"{sorted(findings)}"
+            )
 
 
 @lru_cache(maxsize=4)

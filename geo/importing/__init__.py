@@ -11,7 +11,7 @@ Two steps, so that nothing changes until a person has read the report:
    with a backup and a change-log entry.
 """
 
-from geo.importing.apply import ApplyError, ApplyResult, apply_import, exchange_directories, fingerprint
+from geo.importing.apply import ApplyError, ApplyResult, apply_import, apply_tables, exchange_directories, fingerprint
 from geo.importing.report import Diff, Duplicate, ImportReport, Issue, RowResult
 from geo.importing.rows import geocode_in_batches, prepare_import, similarity, slugify, unique_id
 from geo.importing.sheets import (
@@ -40,6 +40,7 @@ __all__ = [
     "Issue",
     "RowResult",
     "apply_import",
+    "apply_tables",
     "exchange_directories",
     "fingerprint",
     "geocode_in_batches",

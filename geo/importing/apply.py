@@ -103,12 +103,6 @@ def _safe_filename(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._ -]", "_", Path(name).name)[:100] or "upload"
 
 
-def changelog_entry(report: ImportReport, version: str, date: str) -> str:
-    counts = report.diff.counts()
-    listed = ", ".join(f"{n} {what}" for what, n in counts.items())
-    return f"## {date} — {version}\n\n- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n"
-
-
 def _insert_changelog(text: str, entry: str) -> str:
     match = re.search(r"^## ", text, re.MULTILINE)
     if match is None:
@@ -142,10 +136,39 @@ def apply_import(
     Refuses (:class:`ApplyError`) unless every row was accepted and the package
     is unchanged since :func:`prepare_import` read it.
     """
-    from geo.evidence.build import BuildError, build
-
     if not report.ok:
         raise ApplyError("nothing is written: the report has rejected rows or problems, or nothing to add")
+    counts = report.diff.counts()
+    listed = ", ".join(f"{n} {what}" for what, n in counts.items())
+    return apply_tables(
+        package_dir,
+        report.tables,
+        report.package_fingerprint,
+        f"Imported from `{_safe_filename(report.filename)}`: {listed}.",
+        counts,
+        today=today,
+    )
+
+
+def apply_tables(
+    package_dir: Path,
+    tables: dict[str, list[dict[str, str]]],
+    expected_fingerprint: str,
+    change: str,
+    counts: dict[str, int],
+    today: dt.date | None = None,
+) -> ApplyResult:
+    """Write complete new ``tables`` (resource name -> every row) as one atomic unit.
+
+    The one way the package is changed by code (the import, the WhatDoTheyKnow pull,
+    the answers queue): a copy is changed, checked and rebuilt, then swapped in
+    (see the module docstring), with a backup and the change-log line ``change``.
+    Refused (:class:`ApplyError`) if the package's :func:`fingerprint` is no longer
+    ``expected_fingerprint`` (someone else wrote it meanwhile) or the new package
+    fails the check. Tables not in ``tables`` are left as they are.
+    """
+    from geo.evidence.build import BuildError, build
+
     package_dir = Path(package_dir).resolve()
     parent = package_dir.parent
     # The lock lives outside the package (which is swapped) and outside the repository.
@@ -154,7 +177,7 @@ def apply_import(
     )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if fingerprint(package_dir) != report.package_fingerprint:
+        if fingerprint(package_dir) != expected_fingerprint:
             raise ApplyError("the data changed since this report was made: upload the file again")
         for stale in parent.glob(f".{package_dir.name}.import-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by an apply that was killed
@@ -171,14 +194,15 @@ def apply_import(
                     shutil.copy2(package_dir / name, backup / name)
             written = []
             for name, table in package.tables.items():
-                rows = report.tables[name]
+                rows = tables.get(name, table.rows)
                 if rows != table.rows:
                     write_csv(work / table.path, [f["name"] for f in table.fields], rows)
                     written.append(table.path)
             version = _next_version(package_dir)
             changelog = work / "CHANGELOG.md"
             old_text = changelog.read_text(encoding="utf-8") if changelog.exists() else "# Change log\n\n"
-            changelog.write_text(_insert_changelog(old_text, changelog_entry(report, version, date)), encoding="utf-8")
+            entry = f"## {date} — {version}\n\n- {change}\n\n"
+            changelog.write_text(_insert_changelog(old_text, entry), encoding="utf-8")
             descriptor_path = work / "datapackage.json"
             descriptor_text = descriptor_path.read_text(encoding="utf-8")
             descriptor_path.write_text(
@@ -195,7 +219,7 @@ def apply_import(
                     "the new package does not pass the check: " + "; ".join(str(p) for p in error.problems[:10])
                 ) from None
             written.append("build/sites.geojson")
-            if fingerprint(package_dir) != report.package_fingerprint:
+            if fingerprint(package_dir) != expected_fingerprint:
                 raise ApplyError("the data changed while the import was being written: nothing was changed")
             exchange_directories(work, package_dir)
         except BaseException:
@@ -207,6 +231,6 @@ def apply_import(
         date=date,
         backup=package_dir / "backups" / stamp,
         files=written,
-        counts=report.diff.counts(),
+        counts=counts,
         sites_built=len(collection["features"]),
     )
