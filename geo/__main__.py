@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish}``.
+"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish,wdtk}``.
 
 Others script against these commands; keep their input, output and exit
 status stable.
@@ -167,6 +167,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wdtk_pull(args: argparse.Namespace) -> int:
+    """Find, read and record the public requests about the equipment on WhatDoTheyKnow; print the run's report.
+
+    Exit 0 when the run had no error, 1 otherwise (what it could read is recorded all the same).
+    """
+    import datetime as dt
+
+    from geo.foi.wdtk.client import Client, WdtkError
+    from geo.foi.wdtk.pull import pull
+    from geo.foi.wdtk.state import State
+    from geo.importing import ApplyError
+
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+        client = Client.from_settings()
+        user = settings.wdtk_user()
+    except ValueError as error:
+        print(f"wdtk pull: {error}", file=sys.stderr)
+        return 2
+    if client.base == settings.WHATDOTHEYKNOW_URL and not settings.contact():
+        print(
+            "wdtk pull: set HIKMAP_CONTACT (an e-mail or web address) so that WhatDoTheyKnow can reach whoever "
+            "runs this pull; it goes in the User-Agent of every request",
+            file=sys.stderr,
+        )
+        return 2
+    state = State(settings.cache_dir() / "wdtk" / "state.sqlite")
+    try:
+        report = pull(Path(args.data), client, state, campaign_user=user, since=since)
+    except (WdtkError, ApplyError) as error:
+        print(f"wdtk pull: nothing written: {error}", file=sys.stderr)
+        return 1
+    finally:
+        state.close()
+        client.close()
+    print(report.text())
+    return 1 if report.errors else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -217,6 +256,18 @@ def parser() -> argparse.ArgumentParser:
     importer.add_argument("--apply", action="store_true", help="write the import (refused if any row is rejected)")
     importer.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package to import into")
     importer.set_defaults(run=cmd_import)
+
+    wdtk = commands.add_parser("wdtk", help="WhatDoTheyKnow: the public FOI requests about Hikvision and Dahua")
+    wdtk_commands = wdtk.add_subparsers(dest="wdtk_command", required=True)
+    wdtk_pull = wdtk_commands.add_parser(
+        "pull",
+        help="find, read and record every public request about Hikvision or Dahua (HIKMAP_WDTK_URL; resumable)",
+    )
+    wdtk_pull.add_argument(
+        "--data", default=str(settings.DATA_DIR), metavar="DIR", help="the data package to record in"
+    )
+    wdtk_pull.add_argument("--since", metavar="YYYY-MM-DD", help="only requests with events from this day on")
+    wdtk_pull.set_defaults(run=cmd_wdtk_pull)
     return top
 
 
