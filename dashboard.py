@@ -20,6 +20,7 @@ pages = [
     st.Page(HERE / "pages" / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     st.Page(HERE / "pages" / "method.py", title="Method", icon=":material/info:", url_path="method"),
     st.Page(HERE / "pages" / "import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page(HERE / "pages" / "answers.py", title="Answers", icon=":material/inbox:", url_path="answers"),
 ]
 navigation = st.navigation(pages, position="top")
 navigation.run()

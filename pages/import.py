@@ -8,65 +8,26 @@ through ``st.dataframe`` (rendered as text) or escaped Markdown.
 from __future__ import annotations
 
 import hashlib
-import math
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
 import ui
 from geo import settings
-from geo.gate import SignInThrottle, client_address, parse_networks, token_problem
 from geo.importing import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
 from geo.outputs.text import escape_markdown
 from ui import loading
+from ui.gate import signed_in
 
 ui.ensure_entrypoint()
 
 TEMPLATE = settings.PROJECT_ROOT / "data" / "templates" / "foi-import-template.csv"
 
 
-def configured_token() -> str:
-    """The import credential: Streamlit secret ``import_token``, else ``HIKMAP_IMPORT_TOKEN``; empty if none."""
-    try:
-        token = st.secrets.get("import_token", "")
-    except StreamlitSecretNotFoundError:  # no secrets file at all: not configured there
-        token = ""
-    return str(token).strip() or settings.import_token()
-
-
-@st.cache_resource(show_spinner=False)
-def sign_in_throttle() -> SignInThrottle:
-    """One throttle per server process, shared by every browser session (see geo.gate)."""
-    return SignInThrottle()
-
-
-@st.cache_resource(show_spinner=False)
-def trusted_proxies():
-    return parse_networks(settings.trusted_proxies())
-
-
 def gate() -> bool:
     """True once this session has given the right credential; lays out the sign-in otherwise."""
-    token = configured_token()
-    st.title("Import FOI results")
-    problem = token_problem(token)
-    if problem:
-        st.info(f"Import is switched off: {problem}.")
-        return False
-    if st.session_state.get("import_authenticated"):
-        return True
-    st.text_input("Import token", type="password", key="import_token_input", max_chars=512)
-    if st.button("Sign in", key="import_sign_in"):
-        client = client_address(st.context.ip_address, st.context.headers.get_all("X-Forwarded-For"), trusted_proxies())
-        # Checked even while this address is told to wait: the right token always works.
-        result = sign_in_throttle().attempt(client, st.session_state.get("import_token_input", ""), token)
-        if result.accepted:
-            st.session_state["import_authenticated"] = True
-            st.rerun()
-        st.error(f"That token is not right. Please wait {math.ceil(result.wait_s)} s before the next try.")
-    return False
+    return signed_in("Import FOI results", key="import", name="Import")
 
 
 def issues_table(report: ImportReport) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from wdtk_standin import Fault, FakeRequest, body, many_requests, serve
+from wdtk_standin import FakeRequest, Fault, body, many_requests, serve
 
 from geo.evidence.datapackage import check_package, load_package
 from geo.evidence.vocabulary import load_vocabulary
@@ -158,10 +158,22 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 # --- The state map -----------------------------------------------------------------------------
-ALAVETELI_STATES = (
-    "waiting_response waiting_clarification gone_postal not_held rejected successful partially_successful "
-    "internal_review error_message requires_admin user_withdrawn attention_requested vexatious not_foi"
-).split()
+ALAVETELI_STATES = [
+    "waiting_response",
+    "waiting_clarification",
+    "gone_postal",
+    "not_held",
+    "rejected",
+    "successful",
+    "partially_successful",
+    "internal_review",
+    "error_message",
+    "requires_admin",
+    "user_withdrawn",
+    "attention_requested",
+    "vexatious",
+    "not_foi",
+]
 
 
 def test_every_alaveteli_state_maps_to_one_of_ours_with_a_definition():
@@ -243,7 +255,7 @@ def test_a_site_that_keeps_failing_gives_an_error_naming_the_address(site, tmp_p
     standin, url = site
     client = make_client(url, tmp_path / "cache", attempts=3)
     standin.fault("/request/fictional_hikvision_rejected.json", *[Fault(503)] * 3)
-    with pytest.raises(WdtkError, match="fictional_hikvision_rejected.json: HTTP 503 after 3 tries"):
+    with pytest.raises(WdtkError, match=r"fictional_hikvision_rejected\.json: HTTP 503 after 3 tries"):
         client.info_request("fictional_hikvision_rejected")
     standin.fault("/request/fictional_hikvision_vexatious.json", Fault(429, {"Retry-After": "86400"}))
     with pytest.raises(WdtkError, match="asks to wait 86400 s"):
@@ -342,7 +354,7 @@ def test_a_later_run_revalidates_stops_at_the_first_known_page_and_reads_only_wh
         standin.log.clear()
         changed = standin.requests["fictional_hikvision_waiting_response"]
         changed.state, changed.responded = "not_held", dt.date(2026, 11, 2)
-        report, client = run(scratch, url, tmp_path / "cache")
+        report, _client = run(scratch, url, tmp_path / "cache")
         paths = standin.paths()
         # Page 1 holds the new answer; page 2 is all seen before: the run stops there, not at the end.
         assert [p for p in paths if p.startswith("/feed/")] == [
@@ -452,7 +464,7 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
     from geo.evidence.dataset import load_dataset
     from geo.foi.known import area_statuses
 
-    standin, url = site
+    _standin, url = site
     cache = tmp_path / "cache"
     run(scratch, url, cache)
     state = State(cache / "state.sqlite")
@@ -536,7 +548,7 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
 
 
 def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):
-    standin, url = site
+    _standin, url = site
     env = {
         "PATH": "/usr/bin:/bin",
         "HIKMAP_WDTK_URL": url,

@@ -165,3 +165,16 @@ def _merge(old: SiteRequest, seen: SiteRequest) -> SiteRequest:
         merged.snippet = seen.snippet
         merged.responded = seen.responded
     return merged
+
+
+def load_records(path: Path) -> dict[str, SiteRequest]:
+    """Every request the pull has read, by ``url_title`` ({} before the first pull); for the answers queue."""
+    if not Path(path).is_file():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {r[0]: SiteRequest.from_json(r[1]) for r in db.execute("SELECT url_title, record FROM requests")}
+    except sqlite3.OperationalError:  # not a pull's state file
+        return {}
+    finally:
+        db.close()
