@@ -149,6 +149,20 @@ with st.expander("By region"):
         width="stretch",
         key="councils_progress_region",
     )
+others = known.body_progress(data.foi_requests, data.vocabulary, today)
+if not others.empty:
+    st.subheader("Other public bodies", anchor=False)
+    st.markdown(
+        "Police forces, NHS bodies, universities, departments and other bodies asked about the equipment "
+        "(on WhatDoTheyKnow or by the campaign), by kind. A body is drawn on the map only once its address "
+        "is sourced; until then it is counted here and in the table."
+    )
+    st.dataframe(
+        others.rename(columns={**known.PROGRESS_LABELS, "kind": "Kind of body", "bodies": "Bodies"}),
+        hide_index=True,
+        width="stretch",
+        key="councils_progress_bodies",
+    )
 st.download_button(
     "Progress by nation and region (CSV)",
     known.progress_csv(by_nation, by_region),

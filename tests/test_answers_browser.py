@@ -148,6 +148,18 @@ def test_an_answer_read_in_the_queue_colours_the_council_and_changes_the_counts(
     assert area_fill(frame, WORCESTER).upper() == colours["in-use"]
     assert in_use_count(page) == counted_before + 1
     page.screenshot(path=str(ARTIFACTS / "answers-recorded-map-desktop-1400.png"))
+
+    # The Councils page lists the council's requests on WhatDoTheyKnow and warns before asking it again.
+    page.goto(app + f"/councils?authority={WORCESTER}")
+    wait_for_text(page, "answered this question on 2026-09-25")
+    panel = page.locator(".st-key-councils_panel")
+    assert "on WhatDoTheyKnow: Successful" in panel.inner_text()
+    warning = panel.locator("[data-testid='stAlertContentWarning']")
+    assert warning.locator("a").evaluate_all("as => as.map(a => a.href)") == [
+        f"{site}/request/fictional_worcester_hikvision"
+    ]
+    wait_for_text(page, "Other public bodies")
+    page.screenshot(path=str(ARTIFACTS / "councils-recent-answer-desktop-1400.png"), full_page=True)
     assert watched_page.external_requests == []
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from wdtk_standin import FakeRequest, Fault, body, many_requests, serve
 
@@ -572,3 +573,85 @@ def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):
         command, cwd=ROOT, env={**env, "HIKMAP_WDTK_URL": "", "HIKMAP_CONTACT": ""}, capture_output=True, text=True
     )
     assert refused.returncode == 2 and "set HIKMAP_CONTACT" in refused.stderr
+
+
+# --- Keeping it current: the Councils page's warning and the other bodies' progress ---------------------
+def _rows(*rows: dict) -> pd.DataFrame:
+    columns = [f["name"] for f in load_package(ROOT / "data")[0].table("foi_requests").fields]
+    return pd.DataFrame([dict.fromkeys(columns, "") | row for row in rows], columns=columns)
+
+
+def test_a_council_that_answered_within_12_months_is_not_asked_again_without_a_warning():
+    from geo.foi import known
+
+    authorities = load_authorities()
+    requests = _rows(
+        {
+            "id": "fictional-old",
+            "authority": "E07000237",
+            "sent": "2025-09-01",
+            "answered": "2025-11-29",
+            "status": "answered",
+            "url": "https://www.example.org/request/old",
+        },
+        {
+            "id": "fictional-new",
+            "authority": "E07000237",
+            "sent": "2026-01-05",
+            "answered": "2026-02-02",
+            "status": "refused",
+            "url": "https://www.example.org/request/new",
+            "wdtk_state": "rejected",
+        },
+    )
+    history = known.request_history("E07000237", requests, authorities, TODAY)
+    assert history["wdtk_state"].tolist() == ["rejected", ""]
+    recent = known.recent_answer(history, TODAY)
+    assert recent["url"] == "https://www.example.org/request/new" and recent["answered"] == "2026-02-02"
+    assert known.recent_answer(history, dt.date(2027, 2, 3)) is None  # more than 12 months on
+    assert known.recent_answer(history, dt.date(2027, 2, 2))["id"] == "fictional-new"
+
+
+def test_other_bodies_count_in_the_progress_by_kind():
+    from geo.foi import known
+
+    requests = _rows(
+        {
+            "id": "a",
+            "organisation": "Fictional Valley Police",
+            "kind": "police",
+            "status": "answered",
+            "sent": "2026-01-05",
+            "answered": "2026-01-20",
+            "finding": "equipment",
+        },
+        {
+            "id": "b",
+            "organisation": "Fictional Valley Police",
+            "kind": "police",
+            "status": "sent",
+            "sent": "2026-09-01",
+        },
+        {"id": "c", "organisation": "Fictional Hill Police", "kind": "police", "status": "sent", "sent": "2026-09-01"},
+        {
+            "id": "d",
+            "organisation": "University of Fictionshire",
+            "kind": "university",
+            "status": "answered",
+            "sent": "2026-01-05",
+            "answered": "2026-01-20",
+            "finding": "none",
+        },
+        {
+            "id": "e",
+            "organisation": "Worcester City Council",
+            "authority": "E07000237",
+            "kind": "council",
+            "status": "sent",
+            "sent": "2026-09-01",
+        },
+    )
+    table = known.body_progress(requests, load_vocabulary(), TODAY).set_index("kind")
+    assert table.loc["Police force"].tolist() == [2, 2, 1, 1, 1, 0]  # bodies, asked, answered, overdue, equipment, none
+    assert table.loc["University or college"].tolist() == [1, 1, 1, 0, 0, 1]
+    assert table.loc["All"].tolist() == [3, 3, 2, 1, 1, 1]

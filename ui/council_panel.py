@@ -90,11 +90,29 @@ def council_panel(code: str, areas: dict, key: str) -> None:
             line += f" (answered {request.answered})"
         if request.finding:
             line += f"; finding: {escape_markdown(data.vocabulary.label('findings', request.finding))}"
+        site_state = data.vocabulary.site_state(request.wdtk_state) if request.wdtk_state else None
+        if site_state is not None:
+            line += f" · on WhatDoTheyKnow: {escape_markdown(site_state.label)}"
         if request.url:
             line += " · " + markdown_link("the request", request.url)
         st.markdown(f"- {line}")
 
     st.markdown("#### Ask this council")
+    recent = known.recent_answer(history, today)
+    if recent is not None:
+        st.warning(
+            f"{escape_markdown(recent['council'])} answered this question on {recent['answered']}, less than "
+            "12 months ago. Read that answer before asking again"
+            + (": " + markdown_link("the answer", recent["url"]) if recent["url"] else "")
+            + ". A new request would most likely get the same answer."
+        )
+    elif (history["state"] == "asked").any():
+        waiting = history[history["state"] == "asked"].iloc[0]
+        st.info(
+            f"A request to this council is already waiting for its answer (due by {waiting['due']})"
+            + (": " + markdown_link("the request", waiting["url"]) if waiting["url"] else "")
+            + "."
+        )
     law = deadlines.LAW_NAMES[deadlines.law_for(council.nation)]
     due = deadlines.due_date(today, deadlines.law_for(council.nation))
     st.markdown(

@@ -122,7 +122,7 @@ def area_statuses(
     return {code: state for code, state in states.items() if state.status != "unknown"}
 
 
-REQUEST_HISTORY_COLUMNS = ("id", "council", "sent", "due", "state", "answered", "finding", "url")
+REQUEST_HISTORY_COLUMNS = ("id", "council", "sent", "due", "state", "answered", "finding", "url", "wdtk_state")
 
 
 def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorities, today: dt.date) -> pd.DataFrame:
@@ -148,11 +148,26 @@ def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorit
                 "answered": request.answered,
                 "finding": request.finding,
                 "url": request.url,
+                "wdtk_state": getattr(request, "wdtk_state", ""),
             }
         )
     return pd.DataFrame(rows, columns=list(REQUEST_HISTORY_COLUMNS)).sort_values(
         "sent", ascending=False, ignore_index=True
     )
+
+
+def recent_answer(history: pd.DataFrame, today: dt.date, months: int = 12) -> dict | None:
+    """The newest request of a council's ``history`` answered (or refused) in the last ``months``, else None.
+
+    Before asking a council again, read that answer: the same question, answered within the year.
+    """
+    from dateutil.relativedelta import relativedelta
+
+    since = (today - relativedelta(months=months)).isoformat()
+    answered = history[history["state"].isin(["answered", "refused"]) & (history["answered"] >= since)]
+    if answered.empty:
+        return None
+    return answered.sort_values("answered", ascending=False).iloc[0].to_dict()
 
 
 def councils_to_ask(
@@ -233,6 +248,54 @@ def progress(
             }
         )
     return pd.DataFrame(rows, columns=[by, *PROGRESS_COLUMNS])
+
+
+BODY_PROGRESS_COLUMNS = ("bodies", "asked", "answered", "overdue", "equipment", "none")
+
+
+def body_progress(foi_requests: pd.DataFrame, vocabulary: Vocabulary, today: dt.date) -> pd.DataFrame:
+    """The campaign's progress with bodies that are not councils, per kind of body, and in all.
+
+    A body is an organisation by name (its requests' ``organisation``); columns as
+    in :func:`progress`: ``asked``, ``answered``, ``overdue`` (no answer to any of
+    its requests, one past its due date), ``equipment`` and ``none`` (an answer's
+    finding). Its kind is its requests' ``kind`` (``other-public-body`` if none).
+    """
+    columns = ["kind", *BODY_PROGRESS_COLUMNS]
+    if not len(foi_requests) or "kind" not in foi_requests:
+        return pd.DataFrame(columns=columns)
+    others = foi_requests[(foi_requests["authority"] == "") & (foi_requests["kind"] != "council")]
+    states: dict[str, dict[str, set[str]]] = {}
+    for request in others.itertuples(index=False):
+        if request.status == "withdrawn":
+            continue
+        kind = request.kind or "other-public-body"
+        sets = states.setdefault(kind, {c: set() for c in BODY_PROGRESS_COLUMNS})
+        name = request.organisation
+        sets["bodies"].add(name)
+        sets["asked"].add(name)
+        state = request_state(request.status, request.sent, law_for(request.nation, request.law), today)
+        if state in ("answered", "refused"):
+            sets["answered"].add(name)
+        elif state == "overdue":
+            sets["overdue"].add(name)
+        if request.finding in ("equipment", "none"):
+            sets[request.finding].add(name)
+    rows = []
+    for kind in [k for k in vocabulary.keys("kinds") if k in states] + ["all"]:
+        if kind == "all":
+            merged = {c: set().union(*(s[c] for s in states.values())) for c in BODY_PROGRESS_COLUMNS}
+        else:
+            merged = states[kind]
+        overdue = merged["overdue"] - merged["answered"]
+        rows.append(
+            {
+                "kind": "All" if kind == "all" else vocabulary.label("kinds", kind),
+                **{c: len(merged[c]) for c in BODY_PROGRESS_COLUMNS if c != "overdue"},
+                "overdue": len(overdue),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def progress_csv(by_nation: pd.DataFrame, by_region: pd.DataFrame) -> bytes:
