@@ -35,6 +35,7 @@ PAGES = {
     "sources": ("/sources", "Every publication the data cites"),
     "method": ("/method", "How the data is gathered and checked"),
     "import": ("/import", "Import FOI results"),
+    "answers": ("/answers", "Answers to read"),
 }
 
 

@@ -163,6 +163,19 @@ def test_an_answer_read_in_the_queue_colours_the_council_and_changes_the_counts(
     assert watched_page.external_requests == []
 
 
+def test_the_answers_queue_and_its_form_have_no_wcag_violations(answers_app, watched_page):
+    from test_accessibility_browser import describe, run_axe_on_whole_page
+
+    app, _data, _site = answers_app
+    page = watched_page.page
+    page.goto(app + "/answers")
+    page.get_by_label("Import token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Save what the answer says").wait_for()
+    violations = run_axe_on_whole_page(page)
+    assert violations == [], describe(violations, "the answers queue with its form")
+
+
 def test_the_answers_page_on_a_phone(answers_app, chromium):
     app, _data, _site = answers_app
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

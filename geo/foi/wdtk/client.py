@@ -90,9 +90,11 @@ class Client:
         self.base = self.base.rstrip("/")
         self.cache_dir = Path(self.cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        # The cache can be lost at no cost (the pull's progress is kept apart, in state.sqlite): its writes
+        # are not flushed to disk one by one (WAL, no fsync per answer), which a process killed mid-write survives.
+        cache = requests_cache.SQLiteCache(str(self.cache_dir / "http-cache.sqlite"), wal=True, fast_save=True)
         self.session = requests_cache.CachedSession(
-            str(self.cache_dir / "http-cache.sqlite"),
-            backend="sqlite",
+            backend=cache,
             cache_control=True,  # the site's Cache-Control decides how long an answer is fresh ...
             expire_after=0,  # ... and without one, every answer is checked again (with its ETag)
             allowable_codes=(200,),

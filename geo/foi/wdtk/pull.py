@@ -38,7 +38,7 @@ ANSWER_EVENTS = ("response",)
 class PullReport:
     """What one run did, for the campaigner (``text()``) and for tests."""
 
-    found: int = 0  # requests seen in this run (feeds, known rows, reads)
+    found: int = 0  # requests the pull knows on the site (found in a feed or among the known rows, and read)
     new: int = 0  # rows added to foi_requests.csv
     changed_state: int = 0  # rows whose state on the site changed
     waiting: int = 0  # answers waiting to be read in the queue
@@ -252,7 +252,7 @@ def pull(
     matcher = Matcher(authorities or load_authorities())
     records = state.all()
     merged = merge_requests(rows, [r for r in records if r.read], matcher, vocabulary, client.base, today)
-    report.found = state.seen_in(run)
+    report.found = sum(1 for r in records if r.read and not r.gone)
     report.new, report.changed_state = merged.new, merged.changed_state
     report.unmatched = merged.unmatched
     report.gone = merged.gone

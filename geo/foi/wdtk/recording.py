@@ -32,7 +32,7 @@ from geo.evidence.vocabulary import Vocabulary
 from geo.foi.wdtk.matching import Matcher
 from geo.foi.wdtk.state import SiteRequest
 from geo.importing.apply import ApplyResult, apply_tables, fingerprint
-from geo.importing.rows import slugify, unique_id
+from geo.importing.rows import similarity, slugify, unique_id
 
 log = logging.getLogger("hikmap.answers")
 
@@ -312,9 +312,8 @@ def _site_for(row: dict[str, str], tables: dict[str, list[dict[str, str]]], auth
             "authority": code,
             "precision": "area",
         }
-    key = " ".join(re.findall(r"[a-z0-9]+", row["organisation"].casefold()))
     for site in sites:
-        if " ".join(re.findall(r"[a-z0-9]+", site.get("organisation", "").casefold())) == key:
+        if similarity(site.get("organisation", ""), row["organisation"]) == 1.0:  # the same name, as the importer reads it
             return site["id"], None
     site_id = unique_id(slugify(row["organisation"]), {s["id"] for s in sites}, "body")
     return site_id, {

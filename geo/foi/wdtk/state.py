@@ -136,10 +136,6 @@ class State:
         with self.db:
             self._put(record, stale=False, run=run)
 
-    def seen_in(self, run: int) -> int:
-        """How many requests the run found (in a feed, among the known ones, or read)."""
-        return self.db.execute("SELECT count(*) FROM requests WHERE run = ?", (run,)).fetchone()[0]
-
     def all(self) -> list[SiteRequest]:
         return [SiteRequest.from_json(r[0]) for r in self.db.execute("SELECT record FROM requests ORDER BY url_title")]
 
