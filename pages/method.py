@@ -113,6 +113,25 @@ request beside it.
 """
 )
 
+st.subheader("Requests found on WhatDoTheyKnow", anchor="whatdotheyknow")
+st.markdown(
+    "Anyone's public request about Hikvision or Dahua on WhatDoTheyKnow is found and followed by the project "
+    "(nothing of the requester is copied). Each state the site gives a request means one of ours; what an "
+    "answer says (the finding, an exemption, a claim with the answer as its source) is recorded when a "
+    "campaigner has read it."
+)
+st.markdown(
+    "\n".join(
+        f"- **{escape_markdown(state.label)}**: "
+        f"{escape_markdown(data.vocabulary.label('request_statuses', state.status))}"
+        + (f", {escape_markdown(data.vocabulary.label('findings', state.finding).lower())}" if state.finding else "")
+        + f". {escape_markdown(state.definition)}"
+        for state in data.vocabulary.wdtk_states
+    )
+)
+st.markdown("A refusal is recorded with the exemption the body gave:")
+st.markdown(definitions("exemptions"))
+
 st.header("Location precision", anchor="precision")
 st.markdown(definitions("precisions"))
 
