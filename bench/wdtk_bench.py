@@ -162,9 +162,12 @@ def main() -> int:
         seconds = statistics.median(r["seconds"] for r in runs)
         memory = statistics.median(r["peak_rss_mb"] for r in runs)
         gets = runs[-1]["gets"]
-        summary[name] = {"seconds": seconds, "peak_rss_mb": memory, "gets": gets, "runs": runs}
+        # Each run's ratio to the floor measured beside it (the machine's load moves both together).
+        ratios = [r["seconds"] / f["seconds"] for r, f in zip(runs, results["floor"])]
+        summary[name] = {"seconds": seconds, "peak_rss_mb": memory, "gets": gets, "ratios": ratios, "runs": runs}
         print(
             f"{name:12} {seconds:8.1f}s {seconds / floor_s:7.2f}x {memory:8.0f}MB {memory / floor_mb:7.2f}x {gets:7,}"
+            f"   per run: {', '.join(f'{x:.2f}x' for x in ratios)}"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
