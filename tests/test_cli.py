@@ -306,6 +306,11 @@ TINY = {
             "finding",
             "outcome",
             "note",
+            "kind",
+            "nation",
+            "wdtk_state",
+            "exemption",
+            "read",
         ]
     ],
 }
