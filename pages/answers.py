@@ -107,7 +107,8 @@ def main() -> None:
         finding = st.radio(
             "What does the answer say?", FINDINGS, format_func=FINDING_WORDS.get, key="answers_finding", horizontal=True
         )
-        makers = list(vocabulary.vendors)
+        # The makers the campaign asks about; 'other' would need the maker's name, which the form does not take.
+        makers = [t for t in vocabulary.vendors if t.key != "other"]
         columns = st.columns(len(makers))
         chosen_makers: dict[str, bool] = {}
         counts: dict[str, int | None] = {}

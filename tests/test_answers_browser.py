@@ -136,6 +136,8 @@ def test_an_answer_read_in_the_queue_colours_the_council_and_changes_the_counts(
     page.get_by_label("Quotation from the answer that supports this (as written)").fill(
         "Worcester City Council has 12 Hikvision cameras at two depots (fictional)."
     )
+    page.get_by_role("button", name="Save what the answer says").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "answers-form-desktop-1400.png"))
     page.get_by_role("button", name="Save what the answer says").click()
     wait_for_text(page, "Recorded the answer of Worcester City Council: equipment found.")
     wait_for_text(page, "1 answer waiting.")
