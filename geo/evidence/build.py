@@ -46,11 +46,6 @@ def _geocode_in_chunks(
     return results
 
 
-def strongest_grade(grades: list[str], order: list[str]) -> str:
-    """The strongest of ``grades``; ``order`` lists the grades strongest first."""
-    return min(grades, key=order.index) if grades else ""
-
-
 def _claims_by_site(package: Package) -> dict[str, list[dict]]:
     sources_of = links(package, "claim_sources", "claim", "source")
     claims_by_site: dict[str, list[dict]] = {}
@@ -107,7 +102,9 @@ def site_features(
     its authority and has a district only when the authority is one.
     """
     authorities = authorities or load_authorities()
-    grade_order = from_descriptor(package.descriptor).keys("grades")
+    vocabulary = from_descriptor(package.descriptor)
+    areas = set(vocabulary.keys_with("precisions", "area"))
+    unplaced = set(vocabulary.keys_with("precisions", "unplaced"))
     districts = districts_by_code()
     sites = package.table("sites").rows
     claims_by_site = _claims_by_site(package)
@@ -122,11 +119,11 @@ def site_features(
             location = next(located)
             lat, lon = location.lat, location.lon
             lad_code, lad_name, region, nation = location.lad_code, location.lad_name, location.region, location.nation
-        elif site["precision"] == "not-placed":
+        elif site["precision"] in unplaced:
             lat = lon = None  # listed and counted, not on the map
             if authority is not None:
                 region, nation = authority.region, authority.nation
-        elif site["precision"] == "area" and authority is not None:
+        elif site["precision"] in areas and authority is not None:
             lat, lon = _area_point(authority, authorities)
             region, nation = authority.region, authority.nation
             if authority.gss_code in districts:
@@ -154,16 +151,16 @@ def site_features(
                 "lad_name": lad_name,
                 "region": region,
                 "nation": nation,
-                "grade": strongest_grade([c["grade"] for c in claims], grade_order),
+                "grade": vocabulary.strongest_grade(c["grade"] for c in claims),
                 "claims": claims,
             },
         }
         features.append(feature)
-        if not site["postcode"] and site["precision"] not in ("area", "not-placed"):
+        if not site["postcode"] and site["precision"] not in areas | unplaced:
             to_locate.append(feature)
     _locate_by_boundaries(to_locate, districts)
     for feature, site in zip(features, sites):
-        authority = authorities.get(site["authority"]) if site["precision"] == "area" and site["authority"] else None
+        authority = authorities.get(site["authority"]) if site["precision"] in areas and site["authority"] else None
         feature["properties"]["area_codes"] = area_codes(authority, feature["properties"]["lad_code"], authorities)
     return features
 

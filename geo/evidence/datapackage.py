@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
+
 DESCRIPTOR = "datapackage.json"
 PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -388,12 +390,19 @@ def _check_each_has_a_source(package: Package, table: str, link_table: str, key:
     ]
 
 
-def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> list[Problem]:
+def _check_sites(
+    table: Table, geocode: Callable[[list[str]], list] | None, vocabulary: Vocabulary | None
+) -> list[Problem]:
     problems = []
     postcodes: list[tuple[int, str]] = []
+    # Which precisions stand for an area and which for a body not placed: the vocabulary's roles.
+    areas = set(vocabulary.keys_with("precisions", "area")) if vocabulary else set()
+    unplaced = set(vocabulary.keys_with("precisions", "unplaced")) if vocabulary else set()
     for row, line in zip(table.rows, table.lines):
         has_coordinates = bool(row.get("lat") or row.get("lon"))
-        if row.get("precision") == "not-placed":
+        if vocabulary is None and not (row.get("postcode") or has_coordinates):
+            continue  # which precisions need no postcode is unknown: the vocabulary's problem says why
+        if row.get("precision") in unplaced:
             if row.get("postcode") or has_coordinates or row.get("authority"):
                 problems.append(
                     Problem(
@@ -404,7 +413,7 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
                     )
                 )
             continue
-        if row.get("precision") == "area":
+        if row.get("precision") in areas:
             if not row.get("authority"):
                 problems.append(
                     Problem(table.path, line, "authority", "a site that stands for an area needs its authority")
@@ -434,18 +443,32 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
     return problems
 
 
-def _check_requests(table: Table) -> list[Problem]:
+def _check_requests(table: Table, vocabulary: Vocabulary | None) -> list[Problem]:
+    """Dates in order, and a status that fits the answer: which statuses wait for an answer (their
+    state has the role ``waiting``) and which say nothing (their state gives no area status) is the
+    vocabulary's to say."""
+    waiting: list[str] = []
+    silent: list[str] = []
+    answering: list[str] = []
+    for term in vocabulary.request_statuses if vocabulary else ():
+        state = vocabulary.term("request_states", vocabulary.request_state_of(term.key)) if vocabulary else None
+        if state is not None and state.has("waiting"):
+            waiting.append(term.key)
+        elif state is not None and not state.area_status:
+            silent.append(term.key)
+        else:
+            answering.append(term.key)
+    answers = " or ".join(answering)
     problems = []
     for row, line in zip(table.rows, table.lines):
         sent, answered = row.get("sent", ""), row.get("answered", "")
         if answered and sent and ISO_DATE_RE.fullmatch(sent) and ISO_DATE_RE.fullmatch(answered) and answered < sent:
             problems.append(Problem(table.path, line, "answered", "the answer is dated before the request was sent"))
-        if row.get("status") == "sent" and (answered or row.get("finding")):
-            problems.append(
-                Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent")
-            )
-        if row.get("finding") and row.get("status") == "withdrawn":
-            problems.append(Problem(table.path, line, "finding", "a finding needs an answer: status answered"))
+        status = row.get("status", "")
+        if status in waiting and (answered or row.get("finding")):
+            problems.append(Problem(table.path, line, "status", f"a request with an answer is {answers}, not {status}"))
+        if row.get("finding") and status in silent:
+            problems.append(Problem(table.path, line, "finding", f"a finding needs an answer: status {answers}"))
     return problems
 
 
@@ -457,6 +480,12 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
     are not looked up.
     """
     package, problems = load_package(directory)
+    vocabulary = None
+    if package.descriptor.get("resources"):
+        try:
+            vocabulary = from_descriptor(package.descriptor)
+        except (ValueError, KeyError) as error:
+            problems.append(Problem(DESCRIPTOR, 1, "*", f"the vocabulary cannot be read: {error}"))
     for table in package.tables.values():
         if table.header:
             problems += _check_header(table)
@@ -468,9 +497,9 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
     problems += _check_each_has_a_source(package, "claims", "claim_sources", "claim")
     problems += _check_each_has_a_source(package, "figures", "figure_sources", "figure")
     if "sites" in package.tables:
-        problems += _check_sites(package.tables["sites"], geocode)
+        problems += _check_sites(package.tables["sites"], geocode, vocabulary)
     if "foi_requests" in package.tables:
-        problems += _check_requests(package.tables["foi_requests"])
+        problems += _check_requests(package.tables["foi_requests"], vocabulary)
     # One problem per cell: the first found (the project's plainer words come first above).
     seen: set[tuple[str, int, str]] = set()
     unique = []

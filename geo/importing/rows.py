@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.evidence.datapackage import Package, check_package, load_package
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
 from geo.importing.apply import fingerprint, write_csv
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
@@ -53,7 +54,6 @@ from geo.places.authorities import Authorities, Authority, load_authorities
 from geo.places.postcodes import Location
 
 GEOCODE_BATCH = 500
-DEFAULT_PRECISION = "headquarters"
 NEW_TABLES = ("sites", "claims", "claim_sources", "sources", "foi_requests")
 
 Geocoder = Callable[[list[str]], list]
@@ -256,6 +256,7 @@ class _Candidate:
 
     package: Package
     authorities: Authorities
+    vocabulary: Vocabulary
     existing_sites: dict[str, dict[str, str]]
     taken: dict[str, set[str]]
     source_by_url: dict[str, str]
@@ -270,6 +271,7 @@ class _Candidate:
         return cls(
             package=package,
             authorities=authorities,
+            vocabulary=from_descriptor(package.descriptor),
             existing_sites={s["id"]: s for s in package.table("sites").rows},
             taken={
                 name: {r["id"] for r in package.table(name).rows}
@@ -317,9 +319,9 @@ def prepare_import(
 
     rows = _read_rows(report, header, body, mapping.index)
     candidate = _Candidate.of(package, authorities or load_authorities())
-    _normalise_values(rows, package)
+    _normalise_values(rows, package, candidate.vocabulary)
     _locate_postcodes(rows, geocode or _default_geocoder(), progress)
-    _find_councils(rows, candidate.authorities)
+    _find_councils(rows, candidate)
     for row in rows:
         _add_records(row, candidate)
     tables, origins = _candidate_tables(candidate)
@@ -354,8 +356,15 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
     return rows
 
 
-def _normalise_values(rows: list[Row], package: Package) -> None:
-    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched."""
+def _normalise_values(rows: list[Row], package: Package, vocabulary: Vocabulary) -> None:
+    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched.
+
+    A request typed as late (``overdue``: a state worked out from the date sent,
+    never stored) is recorded with the status that waits for an answer (``sent``).
+    """
+    late = vocabulary.key_with("request_states", "late")
+    waiting = vocabulary.key_with("request_states", "waiting")
+    waits = next(s for s in vocabulary.keys("request_statuses") if vocabulary.request_state_of(s) == waiting)
     enums = {
         column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
         for column, (resource, name) in _TARGET_FIELD.items()
@@ -370,10 +379,9 @@ def _normalise_values(rows: list[Row], package: Package) -> None:
                 row.values[column] = _date_value(value)
             elif column == "authority_code":
                 row.values[column] = value.upper()
-        if row.values.get("foi_status", "").casefold() == "overdue":
-            # Overdue is worked out from the date sent, never stored.
-            row.values["foi_status"] = "sent"
-            row.result.records.append("foi_status overdue recorded as sent (overdue is worked out from foi_sent)")
+        if row.values.get("foi_status", "").casefold() == late:
+            row.values["foi_status"] = waits
+            row.result.records.append(f"foi_status {late} recorded as {waits} ({late} is worked out from foi_sent)")
 
 
 def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | None) -> None:
@@ -388,17 +396,18 @@ def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | N
             row.values["postcode"] = result.postcode
 
 
-def _is_about_a_council(row: Row) -> bool:
+def _is_about_a_council(row: Row, vocabulary: Vocabulary) -> bool:
     kind = row.values.get("kind", "")
-    return kind == "council" or (
+    return vocabulary.is_council(kind) or (
         not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim))
     )
 
 
-def _find_councils(rows: list[Row], authorities: Authorities) -> None:
+def _find_councils(rows: list[Row], candidate: _Candidate) -> None:
     """The council each council row is about: from authority_code, or its name (never guessed)."""
+    authorities = candidate.authorities
     for row in rows:
-        if not _is_about_a_council(row):
+        if not _is_about_a_council(row, candidate.vocabulary):
             continue
         code = row.values.get("authority_code", "")
         if code:
@@ -506,11 +515,13 @@ def _add_request(row: Row, candidate: _Candidate, site_id: str) -> None:
 def _row_site(row: Row, candidate: _Candidate) -> str:
     """Id of the claim's site: an existing one (possibly changed), or a new one."""
     values, number = row.values, row.number
+    vocabulary = candidate.vocabulary
+    area_precision = vocabulary.key_with("precisions", "area")
     given = values.get("site_id", "")
     site_fields = {
         "name": values.get("site_name", ""),
         "organisation": values.get("organisation", ""),
-        "kind": values.get("kind", "") or ("council" if row.authority else ""),
+        "kind": values.get("kind", "") or (vocabulary.keys_with("kinds", "council")[0] if row.authority else ""),
         "address": values.get("address", ""),
         "postcode": values.get("postcode", ""),
         "precision": values.get("precision", ""),
@@ -540,11 +551,11 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         candidate.site_origin[given].append(number)
         return given
     area = row.authority is not None and not site_fields["postcode"]
-    if area and site_fields["precision"] not in ("", "area"):
+    if area and site_fields["precision"] not in ("", area_precision):
         row.issue(
             "postcode",
             "a council's building needs its postcode; without one the claim is about the council's area "
-            "(leave precision empty or 'area')",
+            f"(leave precision empty or {area_precision!r})",
         )
     elif not area and not site_fields["postcode"] and not any(i.field == "postcode" for i in row.result.issues):
         row.issue(
@@ -577,7 +588,10 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         "authority": row.authority.gss_code if row.authority else "",
         "address": site_fields["address"],
         "postcode": site_fields["postcode"],
-        "precision": "area" if area else (site_fields["precision"] or DEFAULT_PRECISION),
+        # Not said: a site given by its postcode stands in for the body (the vocabulary's import default).
+        "precision": area_precision
+        if area
+        else (site_fields["precision"] or vocabulary.key_with("precisions", "import-default")),
         "lat": "",
         "lon": "",
         "location_source": "",
@@ -737,7 +751,7 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
         if location is not None:
             report.locations[site_id] = (location.lat, location.lon, location.lad_name)
         elif (
-            site.get("precision") == "area"
+            site.get("precision") in candidate.vocabulary.keys_with("precisions", "area")
             and authority is not None
             and authority.lat is not None
             and authority.lon is not None
