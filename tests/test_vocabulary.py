@@ -322,7 +322,7 @@ def test_the_import_takes_the_new_kind_and_status(fictional):
     ).encode()
     report = prepare_import(sheet, "upload.csv", data.directory, geocode=get_directory().lookup_many)
     assert report.fatal == [] and [r.accepted for r in report.rows] == [True], report.text()
-    assert report.diff.new_sites[0]["kind"] == f.KIND
+    assert report.preview[0]["properties"]["kind"] == f.KIND
 
 
 @pytest.mark.boundaries

@@ -210,21 +210,34 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
             )
 
 
-def build(directory: Path = settings.DATA_DIR, output: Path = settings.BUILT_SITES, progress: bool = False) -> dict:
+def write_built(collection: dict, output: Path) -> None:
+    """Write the built dataset (GeoJSON) atomically: a half-written file never replaces a good one."""
+    write_text_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def build(
+    directory: Path = settings.DATA_DIR,
+    output: Path = settings.BUILT_SITES,
+    progress: bool = False,
+    geocode: Callable[[list[str]], list] | None = None,
+) -> dict:
     """Check, geocode and write the built dataset; return the GeoJSON written.
 
-    Raises :class:`BuildError` (with every problem) if the package does not pass the check.
+    The package is read once, and each postcode geocoded once (the check's
+    lookups are remembered for placing the sites). ``geocode`` defaults to the
+    postcode directory. Raises :class:`BuildError` (with every problem) if the
+    package does not pass the check.
     """
-    from geo.places.postcodes import get_directory
+    from geo.places.postcodes import get_directory, remembering
 
-    directory_lookup = get_directory().lookup_many
-    problems = check_package(directory, geocode=directory_lookup)
+    lookup = remembering(geocode or get_directory().lookup_many)
+    package, _ = load_package(directory)
+    problems = check_package(package, geocode=lookup)
     if problems:
         raise BuildError(problems)
-    package, _ = load_package(directory)
     collection = {
         "type": "FeatureCollection",
-        "features": site_features(package, directory_lookup, progress=progress),
+        "features": site_features(package, lookup, progress=progress),
     }
-    write_text_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    write_built(collection, output)
     return collection

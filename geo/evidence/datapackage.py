@@ -19,15 +19,24 @@ then adds only the project's own rules, which a schema cannot say:
 
 Each problem names the file, the line where the row starts (the header is
 line 1, and a cell spanning lines counts them all) and the field.
+
+A package need not be on disk to be checked: :func:`package_from_rows` makes
+one in memory from rows (the importer's candidate), with the lines its files
+would have once written by :func:`write_csv`, and :func:`check_package` takes
+either a folder or such a package. ``geocode`` can remember what it already
+looked up (:func:`geo.places.postcodes.remembering`), so that checking and
+building a package geocode each postcode once.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -88,9 +97,12 @@ class Table:
 
 @dataclass
 class Package:
+    """A package's descriptor and tables; ``problems`` are those found while reading it (its files)."""
+
     directory: Path
     descriptor: dict
     tables: dict[str, Table]
+    problems: list[Problem] = field(default_factory=list)
 
     def table(self, name: str) -> Table:
         return self.tables[name]
@@ -184,22 +196,82 @@ def load_package(directory: Path) -> tuple[Package, list[Problem]]:
         return Package(directory, {}, {}), [Problem(DESCRIPTOR, error.lineno, "*", f"invalid JSON: {error.msg}")]
     tables: dict[str, Table] = {}
     for resource in descriptor.get("resources", []):
-        schema = resource.get("schema", {})
-        primary_key = schema.get("primaryKey", [])
-        table = Table(
-            name=resource["name"],
-            path=resource["path"],
-            fields=schema.get("fields", []),
-            primary_key=[primary_key] if isinstance(primary_key, str) else list(primary_key),
-            foreign_keys=schema.get("foreignKeys", []),
-        )
+        table = _empty_table(resource)
         path = directory / resource["path"]
         if not path.is_file():
             problems.append(Problem(resource["path"], 1, "*", "file listed in datapackage.json is missing"))
         else:
             _read_csv(path, table, problems)
         tables[table.name] = table
-    return Package(directory, descriptor, tables), problems
+    return Package(directory, descriptor, tables, list(problems)), problems
+
+
+def _empty_table(resource: dict) -> Table:
+    schema = resource.get("schema", {})
+    primary_key = schema.get("primaryKey", [])
+    return Table(
+        name=resource["name"],
+        path=resource["path"],
+        fields=schema.get("fields", []),
+        primary_key=[primary_key] if isinstance(primary_key, str) else list(primary_key),
+        foreign_keys=schema.get("foreignKeys", []),
+    )
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One row as :func:`write_csv` writes it (UTF-8 text, LF, minimal quoting)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def package_from_rows(descriptor: dict, rows: dict[str, list[dict[str, str]]], directory: Path) -> Package:
+    """A package in memory: ``descriptor`` with each resource's ``rows`` (by resource name; none: empty).
+
+    The same package :func:`load_package` would read once :func:`write_csv` had
+    written every table under ``directory``: values stripped, a row starting on
+    the line it would start on (a value with line breaks spans lines), and
+    blank rows skipped. Nothing is written or read.
+    """
+    tables: dict[str, Table] = {}
+    for resource in descriptor.get("resources", []):
+        table = _empty_table(resource)
+        table.header = [f["name"] for f in table.fields]
+        line = 2
+        for row in rows.get(table.name, []):
+            cells = [str(row.get(name, "") or "") for name in table.header]
+            spans = len(io.StringIO(_csv_line(cells), newline="").readlines())
+            if any(c.strip() for c in cells):
+                table.rows.append({name: cell.strip() for name, cell in zip(table.header, cells)})
+                table.lines.append(line)
+            line += spans
+        tables[table.name] = table
+    return Package(Path(directory), descriptor, tables)
+
+
+# --- Writing ------------------------------------------------------------------------------
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """One table as the package writes it: UTF-8, LF, minimal quoting, flushed to disk."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for cells in [header] + [[row.get(h, "") for h in header] for row in rows]:
+            handle.write(_csv_line([str(c) for c in cells]))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def fingerprint(directory: Path) -> str:
+    """Hash of the package's descriptor, change log and tables (to notice a change between two moments)."""
+    digest = hashlib.sha256()
+    directory = Path(directory)
+    try:
+        descriptor = json.loads((directory / DESCRIPTOR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for name in [DESCRIPTOR, "CHANGELOG.md"] + [r["path"] for r in descriptor.get("resources", [])]:
+        path = directory / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
 
 
 # --- The standard's checks, by frictionless ------------------------------------------------
@@ -472,14 +544,19 @@ def _check_requests(table: Table, vocabulary: Vocabulary | None) -> list[Problem
     return problems
 
 
-def check_package(directory: Path, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
-    """Every problem in the data package at ``directory``, sorted by file and line.
+def check_package(source: Path | Package, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
+    """Every problem in the data package ``source``, sorted by file and line.
 
-    ``geocode`` maps a list of postcodes to locations or exceptions (normally
-    :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`); without it postcodes
-    are not looked up.
+    ``source`` is the package's folder, or a package already read or made in
+    memory (:func:`load_package`, :func:`package_from_rows`; the problems found
+    reading it come too). ``geocode`` maps a list of postcodes to locations or
+    exceptions (normally :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`,
+    or one that remembers what it looked up); without it postcodes are not looked up.
     """
-    package, problems = load_package(directory)
+    if isinstance(source, Package):
+        package, problems = source, list(source.problems)
+    else:
+        package, problems = load_package(source)
     vocabulary = None
     if package.descriptor.get("resources"):
         try:

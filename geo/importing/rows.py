@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.evidence.datapackage import Package, check_package, load_package
+from geo.evidence.datapackage import Package, check_package, fingerprint, load_package, package_from_rows
 from geo.evidence.vocabulary import Vocabulary, from_descriptor
-from geo.importing.apply import fingerprint, write_csv
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
     TEMPLATE_CLAIM_COLUMNS,
@@ -51,7 +48,7 @@ from geo.importing.sheets import (
     read_table,
 )
 from geo.places.authorities import Authorities, Authority, load_authorities
-from geo.places.postcodes import Location
+from geo.places.postcodes import Location, remembering
 
 GEOCODE_BATCH = 500
 NEW_TABLES = ("sites", "claims", "claim_sources", "sources", "foi_requests")
@@ -315,23 +312,27 @@ def prepare_import(
     if problems or not package.tables:
         report.package_problems = [str(p) for p in problems] or ["the data package has no tables"]
         return report
-    report.package_problems = [str(p) for p in check_package(package_dir)]
+    report.package_problems = [str(p) for p in check_package(package)]
 
     rows = _read_rows(report, header, body, mapping.index)
     candidate = _Candidate.of(package, authorities or load_authorities())
     _normalise_values(rows, package, candidate.vocabulary)
-    _locate_postcodes(rows, geocode or _default_geocoder(), progress)
+    lookup = remembering(geocode or _default_geocoder())
+    _locate_postcodes(rows, lookup, progress)
     _find_councils(rows, candidate)
     for row in rows:
         _add_records(row, candidate)
     tables, origins = _candidate_tables(candidate)
     report.tables = tables
+    report.changed_tables = [name for name, table in package.tables.items() if tables[name] != table.rows]
     _check_candidate(report, package, tables, origins, rows)
     order = {column: k for k, column in enumerate(("*",) + TEMPLATE_COLUMNS)}
     for row in rows:
         row.result.issues.sort(key=lambda issue: order.get(issue.field, len(order)))
     _find_duplicates(report, candidate)
-    _fill_diff(report, candidate, rows)
+    _fill_diff(report, candidate)
+    report.preview = _preview(candidate, tables, lookup)
+    report.geocoded = dict(lookup.known)
     return report
 
 
@@ -394,6 +395,7 @@ def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | N
         else:
             row.location = result
             row.values["postcode"] = result.postcode
+            remembering(geocode, {result.postcode: result})  # as the package writes it: never looked up again
 
 
 def _is_about_a_council(row: Row, vocabulary: Vocabulary) -> bool:
@@ -664,16 +666,11 @@ def _candidate_tables(candidate: _Candidate) -> tuple[dict[str, list[dict[str, s
 
 
 def _check_candidate(report: ImportReport, package: Package, tables, origins, rows: list[Row]) -> None:
-    """Run the package check on the candidate tables and pin each problem on its sheet rows."""
+    """Run the package check on the candidate tables, in memory, and pin each problem on its sheet rows."""
     by_number = {row.number: row.result for row in rows}
-    with tempfile.TemporaryDirectory(prefix="hikmap-import-check-") as scratch:
-        scratch_dir = Path(scratch)
-        (scratch_dir / "datapackage.json").write_text(json.dumps(package.descriptor), encoding="utf-8")
-        for name, table in package.tables.items():
-            write_csv(scratch_dir / table.path, [f["name"] for f in table.fields], tables[name])
-        candidate, _ = load_package(scratch_dir)
-        lines = {table.path: table.lines for table in candidate.tables.values()}
-        problems = check_package(scratch_dir)
+    candidate = package_from_rows(package.descriptor, tables, package.directory)
+    lines = {table.path: table.lines for table in candidate.tables.values()}
+    problems = check_package(candidate)
     path_to_name = {t.path: n for n, t in package.tables.items()}
     known = set(report.package_problems)
     for problem in problems:
@@ -730,7 +727,7 @@ def _find_duplicates(report: ImportReport, candidate: _Candidate) -> None:
         seen.append(site)
 
 
-def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> None:
+def _fill_diff(report: ImportReport, candidate: _Candidate) -> None:
     diff, new_rows = report.diff, candidate.new_rows
     diff.new_sites = [r for r, _ in new_rows["sites"]]
     diff.new_claims = [r for r, _ in new_rows["claims"]]
@@ -742,18 +739,46 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
             diff.changed_sites.append(
                 {"id": site_id, "field": name, "old": candidate.existing_sites[site_id].get(name, ""), "new": value}
             )
-    # Where the preview map draws new and changed sites: the postcode, or (an area) the council's point.
-    by_postcode = {row.location.postcode: row.location for row in rows if row.location is not None}
-    for site_id in list(candidate.new_sites) + list(candidate.changed):
-        site = candidate.new_sites.get(site_id) or {**candidate.existing_sites[site_id], **candidate.changed[site_id]}
-        location = by_postcode.get(site.get("postcode", ""))
-        authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
-        if location is not None:
-            report.locations[site_id] = (location.lat, location.lon, location.lad_name)
-        elif (
-            site.get("precision") in candidate.vocabulary.keys_with("precisions", "area")
-            and authority is not None
-            and authority.lat is not None
-            and authority.lon is not None
-        ):
-            report.locations[site_id] = (authority.lat, authority.lon, authority.name)
+
+
+def _preview(candidate: _Candidate, tables: dict[str, list[dict[str, str]]], geocode: Geocoder) -> list[dict]:
+    """The new and changed sites as the build will place them: its own features, from the candidate's rows.
+
+    Only sites that can be placed are drawn: a postcode found (never looked up
+    twice), coordinates, or an area whose authority has a point; a site whose
+    row was rejected for its postcode, or one not placed, has no marker.
+    """
+    from geo.evidence.build import site_features
+
+    wanted = set(candidate.new_sites) | set(candidate.changed)
+    areas = set(candidate.vocabulary.keys_with("precisions", "area"))
+    unplaced = set(candidate.vocabulary.keys_with("precisions", "unplaced"))
+    sites = [s for s in tables["sites"] if s["id"] in wanted and s.get("precision") not in unplaced]
+    found = dict(
+        zip((s["postcode"] for s in sites if s["postcode"]), geocode([s["postcode"] for s in sites if s["postcode"]]))
+    )
+
+    def placeable(site: dict[str, str]) -> bool:
+        if site["postcode"]:
+            return isinstance(found.get(site["postcode"]), Location)
+        if site.get("precision") in areas:
+            authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
+            return authority is not None and any(
+                a.lat is not None and a.lon is not None
+                for a in [authority, *candidate.authorities.successors(authority)]
+            )
+        return bool(site.get("lat") and site.get("lon"))
+
+    sites = [s for s in sites if placeable(s)]
+    if not sites:
+        return []
+    ids = {s["id"] for s in sites}
+    claims = [c for c in tables["claims"] if c["site"] in ids]
+    claim_ids = {c["id"] for c in claims}
+    links = [link for link in tables["claim_sources"] if link["claim"] in claim_ids]
+    preview = package_from_rows(
+        candidate.package.descriptor,
+        {"sites": sites, "claims": claims, "claim_sources": links},
+        candidate.package.directory,
+    )
+    return site_features(preview, geocode, authorities=candidate.authorities)
