@@ -241,10 +241,15 @@ class Vocabulary:
         """The counts' columns: bodies by each status their claims give, then the councils unknown."""
         return [*self.body_statuses, self.unknown_area_status]
 
-    def heading(self, area_status: str) -> str:
-        """A short column heading for an area status (its label if it has none)."""
+    def heading(self, area_status: str, breaks: bool = False) -> str:
+        """A short column heading for an area status (its label if it has none).
+
+        A heading may mark where a long word can break with a soft hyphen (U+00AD),
+        for a narrow column (the press image's); ``breaks=False`` leaves them out.
+        """
         term = self.term("area_statuses", area_status)
-        return (term.heading or term.label) if term else area_status
+        heading = (term.heading or term.label) if term else area_status
+        return heading if breaks else heading.replace("\u00ad", "")
 
     def area_status_of_claim(self, status: str) -> str:
         term = self.term("statuses", status)

@@ -335,13 +335,24 @@ def _draw_hexes(drawing: _Drawing) -> None:
     )
 
 
-def _two_lines(text: str, width) -> tuple[str, float]:
-    """``text`` on one line or split into two at the space that makes it narrowest; its width (``width(s)``)."""
-    words = text.split()
-    options = [" ".join(words)] + [" ".join(words[:k]) + "\n" + " ".join(words[k:]) for k in range(1, len(words))]
-    measured = [(max(width(line) for line in option.split("\n")), option) for option in options]
-    best = min(measured, key=lambda m: m[0])
-    return best[1], best[0]
+SOFT_HYPHEN = "\u00ad"  # where a heading in the vocabulary may break a word ("Remov\u00ading")
+
+
+def _heading_options(text: str, width) -> list[tuple[float, bool, str]]:
+    """Ways to set a heading in at most two lines: (width, hyphenated, text), narrowest first.
+
+    A heading breaks at a space, or inside a word at a soft hyphen, which then
+    shows as "-"; soft hyphens that do not break are not drawn.
+    """
+    plain = text.replace(SOFT_HYPHEN, "")
+    options = {(plain, False)}
+    for k, char in enumerate(text):
+        if char == " ":
+            options.add((text[:k].replace(SOFT_HYPHEN, "") + "\n" + text[k + 1 :].replace(SOFT_HYPHEN, ""), False))
+        elif char == SOFT_HYPHEN:
+            options.add((text[:k].replace(SOFT_HYPHEN, "") + "-\n" + text[k + 1 :].replace(SOFT_HYPHEN, ""), True))
+    measured = [(max(width(line) for line in option.split("\n")), hyphenated, option) for option, hyphenated in options]
+    return sorted(measured)
 
 
 def _count_columns(
@@ -350,10 +361,12 @@ def _count_columns(
     """The count columns' headings (at most two lines each), their right edges (fractions of the table's
     width, the last at 1) and the headings' font size.
 
-    The places' names take the left of the table; the columns share the rest,
-    each as wide as its heading or its widest number. The headings are as
-    large as :data:`FONT_TABLE` allows while every one fits its column,
-    whatever the number of statuses the vocabulary lists.
+    Each column is as wide as its heading or its widest number, the last at the
+    table's right edge; a heading may reach over the places' column (there is
+    nothing above the names), a number may not. Headings break at spaces;
+    only if they do not fit so are words broken at their soft hyphens, and
+    only if they still do not fit are the headings made smaller. So the table
+    takes whatever number of statuses the vocabulary lists.
     """
     from matplotlib.font_manager import FontProperties
 
@@ -364,21 +377,39 @@ def _count_columns(
     def measure(text: str, font: FontProperties) -> float:
         return renderer.get_text_width_height_descent(text, font, ismath=False)[0]
 
-    span = table_px - max(measure(p, rows_font) for p in places) - gap
+    names = max(measure(p, rows_font) for p in places) + gap
     number = max(measure(n, rows_font) for n in numbers)
+
+    def layout(chosen: list[tuple[float, bool, str]]) -> tuple[list[float], bool]:
+        """Right edges in px from the table's left, and whether they fit."""
+        edges, right = [], table_px
+        for width, _, _ in reversed(chosen):
+            edges.append(right)
+            right -= max(width, number) + gap
+        edges.reverse()
+        return edges, edges[0] - number >= names and edges[0] - chosen[0][0] >= 0
+
     size = FONT_TABLE - 3.5
     while True:
         font = FontProperties(size=size)
-        fitted = [_two_lines(heading, lambda s, font=font: measure(s, font)) for heading in headings]
-        widths = [max(w, number) + gap for _, w in fitted]
-        if sum(widths) <= span or size <= 6:
+        options = [_heading_options(h, lambda s, font=font: measure(s, font)) for h in headings]
+        chosen = [min((o for o in opts if not o[1]), default=opts[0]) for opts in options]
+        edges, fits = layout(chosen)
+        while not fits:  # break a word where the widest heading allows it
+            wider = [
+                (chosen[j][0], j, min(o for o in opts if o[1]))
+                for j, opts in enumerate(options)
+                if any(o[1] and o[0] < chosen[j][0] for o in opts)
+            ]
+            if not wider:
+                break
+            _, j, option = max(wider)
+            chosen[j] = option
+            edges, fits = layout(chosen)
+        if fits or size <= 6:
             break
         size -= 0.5
-    edges, right = [], 1.0
-    for w in reversed(widths):
-        edges.append(right)
-        right -= w / table_px
-    return [text for text, _ in fitted], list(reversed(edges)), size
+    return [text for _, _, text in chosen], [e / table_px for e in edges], size
 
 
 def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
@@ -409,7 +440,7 @@ def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
     rows = table.to_dict("records")
     headings, edges, size = _count_columns(
         drawing.fig,
-        [vocabulary.heading(c) for c in columns],
+        [vocabulary.heading(c, breaks=True) for c in columns],
         [row["nation"] for row in rows],
         [str(row[c]) for row in rows for c in columns],
         box[2] * WIDTH_PX,
