@@ -606,10 +606,10 @@ def test_a_council_that_answered_within_12_months_is_not_asked_again_without_a_w
     )
     history = known.request_history("E07000237", requests, authorities, TODAY)
     assert history["wdtk_state"].tolist() == ["rejected", ""]
-    recent = known.recent_answer(history, TODAY)
+    recent = known.recent_answer(history, load_vocabulary(), TODAY)
     assert recent["url"] == "https://www.example.org/request/new" and recent["answered"] == "2026-02-02"
-    assert known.recent_answer(history, dt.date(2027, 2, 3)) is None  # more than 12 months on
-    assert known.recent_answer(history, dt.date(2027, 2, 2))["id"] == "fictional-new"
+    assert known.recent_answer(history, load_vocabulary(), dt.date(2027, 2, 3)) is None  # more than 12 months on
+    assert known.recent_answer(history, load_vocabulary(), dt.date(2027, 2, 2))["id"] == "fictional-new"
 
 
 def test_other_bodies_count_in_the_progress_by_kind():

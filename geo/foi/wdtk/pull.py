@@ -170,11 +170,10 @@ def pull(
     stop_after: int | None = None,
 ) -> PullReport:
     """One run (see the module docstring). ``stop_after`` stops after that many calls (tests of resuming)."""
-    from geo.evidence.datapackage import load_package
+    from geo.evidence.datapackage import fingerprint, load_package
     from geo.evidence.vocabulary import from_descriptor
     from geo.foi.wdtk.matching import Matcher
     from geo.foi.wdtk.recording import apply_requests, merge_requests, waiting_answers
-    from geo.importing.apply import fingerprint
     from geo.places.authorities import load_authorities
 
     today = today or dt.date.today()

@@ -28,10 +28,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geo.evidence.datapackage import fingerprint
 from geo.evidence.vocabulary import Vocabulary
 from geo.foi.wdtk.matching import Matcher
 from geo.foi.wdtk.state import SiteRequest
-from geo.importing.apply import ApplyResult, apply_tables, fingerprint
+from geo.importing.apply import ApplyResult, apply_tables
 from geo.importing.rows import similarity, slugify, unique_id
 
 log = logging.getLogger("hikmap.answers")
@@ -313,7 +314,9 @@ def _site_for(row: dict[str, str], tables: dict[str, list[dict[str, str]]], auth
             "precision": "area",
         }
     for site in sites:
-        if similarity(site.get("organisation", ""), row["organisation"]) == 1.0:  # the same name, as the importer reads it
+        if (
+            similarity(site.get("organisation", ""), row["organisation"]) == 1.0
+        ):  # the same name, as the importer reads it
             return site["id"], None
     site_id = unique_id(slugify(row["organisation"]), {s["id"] for s in sites}, "body")
     return site_id, {
