@@ -34,7 +34,7 @@ DATA = ROOT / "data"
 
 HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_finding", "foi_outcome",
           "vendor", "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url",
-          "source_published"]
+          "source_published", "source_quote", "source_checked"]
 # A fictional body that is not a council, at a real postcode.
 CLAIM_ROW = {
     "organisation": "Example Test Trust", "kind": "nhs", "site_name": "Example Test Hospital",
@@ -44,6 +44,7 @@ CLAIM_ROW = {
     "grade": "official", "reported": "2026-10-20", "status": "confirmed",
     "source_title": "FOI answer on CCTV", "source_publisher": "Example Test Trust",
     "source_url": "https://www.example.org/foi/example_cctv", "source_published": "2026-10-20",
+    "source_quote": "Example Test Trust uses Hikvision cameras at Example Test Hospital.", "source_checked": "21/10/2026",
 }
 # A real council (matched by name), with an answer that says it is a fictional test.
 NO_HIKVISION_ROW = {"organisation": "Thurrock Council", "foi_sent": "2026-10-02", "foi_status": "answered",
@@ -101,7 +102,10 @@ def test_clean_file_is_accepted_with_what_each_row_adds(geocode):
     # The FOI answer is the claim's source, of kind foi-response, linked in claim_sources.
     source = report.diff.new_sources[0]
     assert source["kind"] == "foi-response"
-    assert report.diff.new_claim_sources == [{"claim": report.diff.new_claims[0]["id"], "source": source["id"]}]
+    # The link carries the source's own words and the day they were read (typed the UK way, stored as ISO).
+    assert report.diff.new_claim_sources == [{"claim": report.diff.new_claims[0]["id"], "source": source["id"],
+                                              "quote": CLAIM_ROW["source_quote"], "checked": "2026-10-21",
+                                              "quote_note": ""}]
     trust_request, council_request = report.diff.new_foi_requests
     assert trust_request["site"] == "example-test-trust-example-test-hospital"
     assert trust_request["authority"] == ""  # not a council
@@ -188,15 +192,17 @@ def test_overdue_is_worked_out_not_stored(geocode):
 def test_column_name_variants_are_read_and_extra_columns_named(geocode):
     header = ["Organization", "Kind", "Site", "Post code", "Date sent", "FOI Status", "Outcome", "Manufacturer",
               "Claim", "Evidence grade", "Date reported", "Status", "Source title", "Publisher", "Source URL",
-              "Source date", "Colour", "Body", ""]
+              "Source date", "Quote", "Date checked", "Colour", "Body", ""]
     keys = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor",
-            "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published"]
+            "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published",
+            "source_quote", "source_checked"]
     row = [CLAIM_ROW[k] for k in keys] + ["blue", "ignored body", ""]
     out = io.StringIO(newline="")
     csv.writer(out).writerows([header, row])
     report = prepare(out.getvalue().encode(), geocode)
-    assert report.extra_columns == ["Colour", "Body (a second organisation column)", "(unnamed column 19)"]
+    assert report.extra_columns == ["Colour", "Body (a second organisation column)", "(unnamed column 21)"]
     assert report.columns["Post code"] == "postcode" and report.columns["Organization"] == "organisation"
+    assert report.columns["Quote"] == "source_quote" and report.columns["Date checked"] == "source_checked"
     assert [r.accepted for r in report.rows] == [True]
     assert report.diff.new_sites[0]["organisation"] == "Example Test Trust"
 
@@ -351,6 +357,17 @@ def test_rows_that_are_incomplete_say_what_is_missing(geocode):
     ]
 
 
+def test_a_claim_needs_the_words_of_its_source_and_when_they_were_read(geocode):
+    rows = [{**CLAIM_ROW, "source_quote": "", "source_checked": ""},
+            {**CLAIM_ROW, "source_checked": "31/02/2026"}]
+    report = prepare(csv_bytes(rows), geocode)
+    assert rejected(report) == [
+        (2, "source_quote", "required value is missing"),
+        (2, "source_checked", "required value is missing"),
+        (3, "source_checked", "'31/02/2026' is not a date (YYYY-MM-DD)"),
+    ]
+
+
 # --- Ids and duplicates ----------------------------------------------------------------
 def test_generated_ids_never_collide_with_existing_or_each_other(geocode):
     existing = {r["id"] for r in load_package(DATA)[0].table("foi_requests").rows}
@@ -502,10 +519,12 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["Organisation", "Post code", "Kind", "Date sent", "FOI status", "Vendor", "Claim", "Grade",
-                  "Reported", "Status", "Source title", "Source publisher", "Source URL", "Source published"])
+                  "Reported", "Status", "Source title", "Source publisher", "Source URL", "Source published",
+                  "Source quote", "Source checked"])
     sheet.append(["Example Test Trust", "SW1A 2AA", "nhs", dt.datetime(2026, 10, 1), "answered", "hikvision",
                   "=1+2", "documented", 2026, "reported", "FOI answer", "Example Test Trust",
-                  "https://www.example.org/foi", dt.date(2026, 10, 20)])
+                  "https://www.example.org/foi", dt.date(2026, 10, 20),
+                  "Example Test Trust has Hikvision cameras.", dt.date(2026, 10, 21)])
     sheet.append([None] * 5)
     sheet.append(["Thurrock Council", None, None, None, "overdue"])
     buffer = io.BytesIO()
