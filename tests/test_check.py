@@ -10,6 +10,7 @@ the line where the row starts (the header is line 1) and the field.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -21,7 +22,7 @@ from typing import Callable
 
 import pytest
 
-from geo.datapackage import Problem, check_package
+from geo.datapackage import Problem, check_package, quote_names
 from geo.postcodes import get_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,8 @@ TINY = {
     ],
 }
 REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
+TODAY = dt.date.today()
+TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +303,19 @@ CASES = [
     pytest.param(several(set_cell("sites.csv", 3, "precision", "not-placed")), {("sites.csv", 5, "precision")}, "is placed: give its precision", id="not-placed-with-an-area"),
     pytest.param(set_cell("foi_requests.csv", 0, "answered", "2022-12-31"), {("foi_requests.csv", 2, "answered")}, "before the request was sent", id="answer-before-request"),
     pytest.param(set_cell("foi_requests.csv", 0, "status", "sent"), {("foi_requests.csv", 2, "status")}, "answered or refused, not sent", id="sent-with-an-answer"),
+    # A claim that the body does not use the equipment rests on the body's own words.
+    pytest.param(set_cell("claims.csv", 0, "status", "not-used"), {("claims.csv", 2, "grade")}, "must rest on the body's own words", id="not-used-graded-reported"),
+    # Each link carries the source's words, when they were read, and names the body.
+    pytest.param(set_cell("claim_sources.csv", 0, "quote", ""), {("claim_sources.csv", 2, "quote")}, "required value is missing", id="link-without-quote"),
+    pytest.param(set_cell("claim_sources.csv", 0, "quote", "Example " + "x" * 293), {("claim_sources.csv", 2, "quote")}, "301 characters, more than the 300 allowed", id="quote-too-long"),
+    pytest.param(set_cell("claim_sources.csv", 1, "checked", ""), {("claim_sources.csv", 3, "checked")}, "required value is missing", id="link-without-checked-date"),
+    pytest.param(set_cell("claim_sources.csv", 1, "checked", "2026-02-30"), {("claim_sources.csv", 3, "checked")}, "not a real date", id="checked-not-a-real-date"),
+    pytest.param(set_cell("claim_sources.csv", 1, "checked", "3 December 2026"), {("claim_sources.csv", 3, "checked")}, "is not a date", id="checked-not-iso"),
+    pytest.param(set_cell("claim_sources.csv", 1, "checked", TOMORROW), {("claim_sources.csv", 3, "checked")}, "is in the future", id="checked-in-the-future"),
+    pytest.param(set_cell("claim_sources.csv", 0, "quote", "Hikvision cameras watch the doors of the town hall."), {("claim_sources.csv", 2, "quote")}, "does not name 'Example Borough Council'", id="quote-does-not-name-the-body"),
+    pytest.param(set_cell("claim_sources.csv", 0, "quote", "Hikvision cameras watch the doors of the Borough Council's town hall."), {("claim_sources.csv", 2, "quote")}, "does not name", id="quote-names-only-generic-words"),
+    pytest.param(set_cell("claim_sources.csv", 2, "quote", "TJ has 29 Dahua cameras left and will remove them."), {("claim_sources.csv", 4, "quote")}, "say in quote_note why it cannot", id="quote-uses-initials"),
+    pytest.param(set_cell("claim_sources.csv", 3, "quote_note", ""), {("claim_sources.csv", 5, "quote")}, "does not name", id="quote-note-removed"),
     # Shape of the files.
     pytest.param(drop_column("sites.csv", "note"), {("sites.csv", 1, "note")}, "column missing from the header", id="missing-column"),
     pytest.param(add_column("sites.csv", "colour", "red"), {("sites.csv", 1, "colour")}, "column not in the schema", id="extra-column"),
@@ -333,11 +349,36 @@ def test_each_broken_fixture_is_caught(package, geocode, mutate, expected, words
         pytest.param(set_cell("claims.csv", 1, "equipment_count", "0"), id="count-zero"),
         pytest.param(set_cell("figures.csv", 0, "value", ""), id="figure-without-value"),
         pytest.param(set_cell("sites.csv", 0, "note", "Line one.\nLine two.\nLine three."), id="multi-line-note"),
+        pytest.param(set_cell("claims.csv", 1, "status", "not-used"), id="not-used-graded-official"),
+        pytest.param(several(set_cell("claims.csv", 1, "status", "not-used"), set_cell("claims.csv", 1, "grade", "documented")), id="not-used-graded-documented"),
+        pytest.param(set_cell("claim_sources.csv", 0, "quote", "Example " + "x" * 292), id="quote-exactly-300"),
+        pytest.param(set_cell("claim_sources.csv", 0, "quote", "HIKVISION AT THE EXAMPLE TOWN HALL"), id="quote-names-body-in-capitals"),
+        pytest.param(set_cell("claim_sources.csv", 2, "quote", "Cameras remain at the Jobcentres, the letter says."), id="quote-names-body-in-a-longer-word"),
+        pytest.param(set_cell("claim_sources.csv", 0, "quote", "Line one names Example.\nLine two does not."), id="quote-over-two-lines"),
+        pytest.param(set_cell("claim_sources.csv", 1, "checked", TODAY.isoformat()), id="checked-today"),
     ],
 )
 def test_edge_values_that_are_valid(package, geocode, mutate):
     mutate(package)
     assert check_package(package, geocode=geocode) == []
+
+
+@pytest.mark.parametrize("quote, organisation, named", [
+    ("Hikvision cameras are used in the following councils: Angus, Moray", "The Moray Council", True),
+    ("at Thursday's meeting in Edinburgh", "City of Edinburgh Council", True),
+    ("the boroughs of Hammersmith & Fulham and Salford", "London Borough of Hammersmith & Fulham", True),
+    ("for use on the British parliamentary estate", "UK Parliament", True),
+    ("CCTV in Ynys Mon", "Cyngor Sir Ynys Môn", True),
+    ("the Government's decision to install 38 Hikvision cameras", "UK Government", True),
+    ("the Department for Work and Pensions (DWP)", "Department for Work and Pensions", True),
+    ("The DWP said it would not use them", "Department for Work and Pensions", False),  # initials are not derived
+    ("he said HDC still relied on Hikvision", "Harborough District Council", False),
+    ("used in airports, stadiums and the London Tube", "Transport for London", False),  # 'London' alone names no body
+    ("the County Council and the Police", "Essex County Council", False),  # generic words name no body
+    ("cameras in Huntingdon and St Ives", "Huntingdonshire District Council", False),  # the town is not the district
+])
+def test_what_counts_as_naming_the_body(quote, organisation, named):
+    assert quote_names(quote, organisation) is named
 
 
 # --- Line numbers ----------------------------------------------------------------------
