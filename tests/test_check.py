@@ -85,6 +85,11 @@ TINY = {
         ["example-foi-one", "Example Borough Council", "E08000003", "example-town-hall", "", "2023-01-05", "2023-01-20",
          "https://example.org/foi/1", "answered", "equipment", "Fictional answer.", ""],
     ],
+    "corrections.csv": [
+        ["id", "date", "subject", "was", "now", "why"],
+        ["example-correction", "2026-11-30", "example-claim-one", "The map placed the cameras at the depot.",
+         "It places them at the town hall.", "The Example Gazette's report names the town hall."],
+    ],
 }
 REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
 TODAY = dt.date.today()
@@ -316,6 +321,11 @@ CASES = [
     pytest.param(set_cell("claim_sources.csv", 0, "quote", "Hikvision cameras watch the doors of the Borough Council's town hall."), {("claim_sources.csv", 2, "quote")}, "does not name", id="quote-names-only-generic-words"),
     pytest.param(set_cell("claim_sources.csv", 2, "quote", "TJ has 29 Dahua cameras left and will remove them."), {("claim_sources.csv", 4, "quote")}, "say in quote_note why it cannot", id="quote-uses-initials"),
     pytest.param(set_cell("claim_sources.csv", 3, "quote_note", ""), {("claim_sources.csv", 5, "quote")}, "does not name", id="quote-note-removed"),
+    # Corrections: dated, and each says what it is about, what was said, what is said now and why.
+    pytest.param(set_cell("corrections.csv", 0, "date", TOMORROW), {("corrections.csv", 2, "date")}, "is in the future", id="correction-in-the-future"),
+    pytest.param(set_cell("corrections.csv", 0, "why", ""), {("corrections.csv", 2, "why")}, "required value is missing", id="correction-without-why"),
+    pytest.param(set_cell("corrections.csv", 0, "subject", "Example claim one"), {("corrections.csv", 2, "subject")}, "does not match the pattern", id="correction-subject-not-an-id"),
+    pytest.param(copy_row("corrections.csv", 0), {("corrections.csv", 3, "id")}, "already used on line 2", id="duplicate-correction"),
     # Shape of the files.
     pytest.param(drop_column("sites.csv", "note"), {("sites.csv", 1, "note")}, "column missing from the header", id="missing-column"),
     pytest.param(add_column("sites.csv", "colour", "red"), {("sites.csv", 1, "colour")}, "column not in the schema", id="extra-column"),
@@ -356,6 +366,8 @@ def test_each_broken_fixture_is_caught(package, geocode, mutate, expected, words
         pytest.param(set_cell("claim_sources.csv", 2, "quote", "Cameras remain at the Jobcentres, the letter says."), id="quote-names-body-in-a-longer-word"),
         pytest.param(set_cell("claim_sources.csv", 0, "quote", "Line one names Example.\nLine two does not."), id="quote-over-two-lines"),
         pytest.param(set_cell("claim_sources.csv", 1, "checked", TODAY.isoformat()), id="checked-today"),
+        # A correction may be about a record it removed: the subject is kept as text, not as a link.
+        pytest.param(set_cell("corrections.csv", 0, "subject", "a-claim-removed-since"), id="correction-about-a-removed-record"),
     ],
 )
 def test_edge_values_that_are_valid(package, geocode, mutate):
