@@ -89,7 +89,7 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
         handle.write(",".join(claim[c] for c in claim_header) + "\n")
     source = load_dataset().sources["id"].iloc[0]
     with (data_dir / "claim_sources.csv").open("a", encoding="utf-8") as handle:
-        handle.write(f"example-fire-claim,{source}\n")
+        handle.write(f"example-fire-claim,{source},Cameras watch the Fictional Fire Station.,2026-11-30,\n")
 
     assert check_package(data_dir) == []
     from geo.build import build
@@ -123,10 +123,11 @@ def test_a_new_kind_is_one_entry_in_the_descriptor(tmp_path):
     from geo.postcodes import get_directory
 
     sheet = ("organisation,kind,site_name,postcode,vendor,claim,grade,reported,status,source_title,"
-             "source_publisher,source_kind,source_url,source_published\r\n"
+             "source_publisher,source_kind,source_url,source_published,source_quote,source_checked\r\n"
              "Example Fire Authority (fictional),fire-service,Example Station (fictional),SW1A 2AA,hikvision,"
              "A fictional claim.,reported,2026-10-20,reported,Fictional report,Example Publisher,press,"
-             "https://www.example.org/fire,2026-10-20\r\n").encode("utf-8")
+             "https://www.example.org/fire,2026-10-20,Cameras at the Example Fire Authority's station.,"
+             "2026-10-21\r\n").encode("utf-8")
     report = prepare_import(sheet, "upload.csv", data_dir, geocode=get_directory().lookup_many)
     assert report.fatal == [] and [r.accepted for r in report.rows] == [True], [
         (i.row, i.field, i.message) for i in report.issues]
