@@ -154,7 +154,8 @@ def test_a_body_that_is_not_a_council_says_its_kind(geocode):
 def test_a_claim_about_a_councils_estate_is_about_its_area(geocode, scratch):
     row = {**CLAIM_ROW, "organisation": "Essex County Council", "kind": "council", "site_name": "", "postcode": "",
            "foi_sent": "", "foi_status": "", "foi_finding": "", "foi_outcome": "", "source_kind": "press",
-           "claim": "Fictional test claim about the county council's estate."}
+           "claim": "Fictional test claim about the county council's estate.",
+           "source_quote": "Essex County Council's estate has the cameras (a fictional test)."}
     report = prepare_import(csv_bytes([row], header=HEADER + ["source_kind"]), "a.csv", scratch, geocode=geocode)
     assert rejected(report) == []
     [site] = report.diff.new_sites
@@ -272,7 +273,8 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
     row = {**CLAIM_ROW}
-    for column in ("organisation", "site_name", "foi_outcome", "claim", "source_title", "source_publisher"):
+    for column in ("organisation", "site_name", "foi_outcome", "claim", "source_title", "source_publisher",
+                   "source_quote"):
         row[column] = f"{SCRIPT} {column}"
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
@@ -280,6 +282,7 @@ def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
     assert site["name"] == f"{SCRIPT} site_name" and site["organisation"] == f"{SCRIPT} organisation"
     assert report.diff.new_claims[0]["claim"] == f"{SCRIPT} claim"
     assert report.diff.new_sources[0]["title"] == f"{SCRIPT} source_title"
+    assert report.diff.new_claim_sources[0]["quote"] == f"{SCRIPT} source_quote"
     assert report.diff.new_foi_requests[0]["outcome"] == f"{SCRIPT} foi_outcome"
     # Ids are slugs, whatever the text.
     assert site["id"] == "script-alert-x-script-img-src-x-onerror-alert-1-organisation"
@@ -403,7 +406,8 @@ def test_existing_site_id_attaches_to_that_site_and_shows_the_change(geocode):
 
 def test_likely_duplicates_of_existing_sites_are_shown_not_merged(geocode):
     row = {**CLAIM_ROW, "organisation": "Department for Work & Pensions", "kind": "government-department",
-           "site_name": "", "postcode": "sw1h 9na"}
+           "site_name": "", "postcode": "sw1h 9na",
+           "source_quote": "The Department for Work & Pensions has the cameras (a fictional test)."}
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     assert [(d.row, d.site_id, d.existing_id) for d in report.duplicates] == [
@@ -427,7 +431,8 @@ def test_malformed_unknown_terminated_and_foreign_postcodes(geocode):
 
 def test_northern_ireland_postcode_is_accepted_with_its_district(geocode):
     row = {**CLAIM_ROW, "organisation": "Belfast City Council", "kind": "council", "postcode": "BT1 5GS",
-           "site_name": "Fictional Test Hall", "claim": "Fictional test claim."}
+           "site_name": "Fictional Test Hall", "claim": "Fictional test claim.",
+           "source_quote": "Belfast City Council's Fictional Test Hall has them."}
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     lat, lon, district = report.locations[report.diff.new_sites[0]["id"]]
@@ -584,8 +589,8 @@ def test_random_tables_never_crash_and_every_row_is_accounted_for(header, body, 
 def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
     before = snapshot(scratch)
     report = prepare_import(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), "results <b>.csv", scratch, geocode=geocode)
-    result = apply_import(report, scratch, today=dt.date(2026, 11, 27))
-    assert result.version == "2.1.0" and result.date == "2026-11-27"
+    result = apply_import(report, scratch, today=dt.date(2026, 12, 4))
+    assert result.version == "2.2.0" and result.date == "2026-12-04"
     assert result.files == ["sources.csv", "sites.csv", "claims.csv", "claim_sources.csv", "foi_requests.csv",
                             "CHANGELOG.md", "datapackage.json", "build/sites.geojson"]
     assert check_package(scratch, geocode=geocode) == []
@@ -594,16 +599,16 @@ def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
                  "CHANGELOG.md"):
         assert (result.backup / name).read_bytes() == before[name]
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## 2026-11-27 — 2.1.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
-           "2 new FOI requests, 1 new sources.\n\n## 2026-11-27 — 2.0.0" in changelog
+    assert "## 2026-12-04 — 2.2.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
+           "2 new FOI requests, 1 new sources.\n\n## 2026-12-03 — 2.1.0" in changelog
     from geo.dataset import load_dataset
 
     data = load_dataset(scratch, scratch / "build" / "sites.geojson")
-    assert data.version == "2.1.0" and data.last_changed == "2026-11-27"
+    assert data.version == "2.2.0" and data.last_changed == "2026-12-04"
     assert "example-test-trust-example-test-hospital" in set(data.sites["id"])
     sites_before = len(load_package(DATA)[0].table("sites").rows)
     assert len(data.sites) == sites_before + 1 and len(data.foi_requests) == 2
-    assert '"version": "2.1.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
+    assert '"version": "2.2.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
     # Unchanged tables are untouched; nothing is left next to the package.
     assert (scratch / "figures.csv").read_bytes() == before["figures.csv"]
     assert sorted(p.name for p in scratch.parent.iterdir()) == ["data"]
@@ -744,7 +749,7 @@ def test_cli_exit_codes_and_apply_refusal(tmp_path, scratch):
 
     result = run_cli(str(clean), "--data", str(scratch), "--apply")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "applied: version 2.1.0" in result.stdout
+    assert "applied: version 2.2.0" in result.stdout
     assert "foi-thurrock-council-2026-10-02" in (scratch / "foi_requests.csv").read_text(encoding="utf-8")
 
 
