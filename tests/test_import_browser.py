@@ -19,12 +19,14 @@ TOKEN = "fictional-import-test-token-0123456789"
 # Template syntax and HTML in an imported sheet must come out as the same text (issue: data text never runs).
 SITE_NAME = "{{ 7*7 }} Example Test Hospital <b>(fictional)</b>"
 HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor", "claim",
-          "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published"]
+          "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published",
+          "source_quote", "source_checked"]
 ROW = ["Example Test Trust", "nhs", SITE_NAME, "SW1A 2AA", "2026-10-01", "answered",
        "Hikvision cameras in use", "hikvision",
        "{% if true %}Example Test Trust{% endif %} said in a freedom of information answer that it uses Hikvision cameras.",
        "official", "2026-10-20", "confirmed", "FOI answer on CCTV", "Example Test Trust",
-       "https://www.example.org/foi/example_cctv", "2026-10-20"]
+       "https://www.example.org/foi/example_cctv", "2026-10-20",
+       "Example Test Trust uses Hikvision cameras at the hospital.", "2026-10-21"]
 
 
 @pytest.fixture
