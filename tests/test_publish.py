@@ -40,6 +40,7 @@ def test_publish_writes_every_view_with_its_assets(site):
     for path in (
         "vendor/leaflet/leaflet.js",
         "vendor/markercluster/leaflet.markercluster.js",
+        "vendor/topojson/topojson-client.min.js",
         "assets/sitelayer.js",
         "assets/publish.js",
         "assets/publish.css",
@@ -49,8 +50,8 @@ def test_publish_writes_every_view_with_its_assets(site):
         "downloads/hikvision-evidence-data-package.zip",
     ):
         assert (out / path).is_file(), path
-    # Only what the pages load: Leaflet and its cluster plugin, no jQuery or other leftovers.
-    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster"]
+    # Only what the pages load: Leaflet, its cluster plugin and topojson-client, no jQuery or other leftovers.
+    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster", "topojson"]
     assert sorted(p.name for p in (out / "vendor" / "markercluster").iterdir()) == [
         "MarkerCluster.Default.css",
         "MarkerCluster.css",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geo import settings
 from geo.atomic import write_text_atomically
-from geo.places.boundaries import load_boundaries
+from geo.places.boundaries import browser_topology
 from geo.places.hexes import hex_cartogram
 
 GENERATED_DIR = settings.STATIC_DIR / "generated"
@@ -54,22 +54,17 @@ def publish_json(value, prefix: str, target: Path = GENERATED_DIR, url_prefix: s
 
 
 def write_boundary_files(target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> dict[str, str]:
-    """Write simplified district, region and UK outline GeoJSON for the browser.
+    """Write the boundary topology and the hex cartogram for the browser.
 
-    Returns layer name -> URL (``url_prefix`` + file name). File names carry a
-    hash of their content, so a browser cache never serves stale boundaries.
-    Raises :class:`geo.places.boundaries.BoundariesUnavailable` when the boundary file is
-    missing.
+    Returns ``{"topology": URL, "hex": URL}`` (``url_prefix`` + file name):
+    one TopoJSON file holds the districts (with their regions) and the county
+    names (:func:`geo.places.boundaries.browser_topology`); the browser draws
+    the regions' lines and the UK outline from the districts' own arcs. File
+    names carry a hash of their content, so a browser cache never serves stale
+    boundaries. Raises :class:`geo.places.boundaries.BoundariesUnavailable`
+    when the boundary file is missing.
     """
-    import shapely
-
-    urls = {}
-    # Tolerances in degrees: about 100 m for districts and counties, 200 m for the outlines.
-    for layer, tolerance in (("ltla", 0.001), ("cty", 0.001), ("rgn", 0.002), ("uk", 0.002)):
-        frame = load_boundaries(layer)
-        geometry = frame.geometry.simplify(tolerance, preserve_topology=True)
-        frame = frame.assign(geometry=shapely.set_precision(geometry.values, 0.0001))
-        text = frame.to_json(drop_id=True, to_wgs84=True)
-        urls[layer] = _publish_text(text, layer, target, url_prefix)
-    urls["hex"] = publish_json(hex_cartogram(), "hex", target, url_prefix)
-    return urls
+    return {
+        "topology": publish_json(browser_topology(), "boundaries", target, url_prefix),
+        "hex": publish_json(hex_cartogram(), "hex", target, url_prefix),
+    }

@@ -17,8 +17,9 @@ and no HTML survives in it; the data arrives later, by ``fetch``, as JSON.
 In the browser, popups, tooltips and the legend are built from DOM text
 nodes (tooltips, which Leaflet treats as HTML, are escaped first).
 
-Boundaries (districts, regions, UK outline) are written once as static files
-and fetched from the app itself, so no third-party host is involved.
+Boundaries are written once as one static TopoJSON file (districts; the
+regions' lines and the UK outline are drawn from the districts' arcs) and
+fetched from the app itself, so no third-party host is involved.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from jinja2 import Template
 from geo import settings
 from geo.evidence.vocabulary import Vocabulary
 from geo.foi.known import AreaState
-from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
+from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
 
 # Up to this many sites in the data file, popups carry every claim and source;
@@ -214,7 +215,7 @@ hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
     def __init__(self, config_json: str):
         super().__init__()
         # JSCSSMixin renders these (per instance: a class-level list would be shared).
-        self.default_js = [("markercluster", MARKERCLUSTER_JS)]
+        self.default_js = [("markercluster", MARKERCLUSTER_JS), ("topojson", TOPOJSON_JS)]
         self.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
         self._name = "SiteLayer"
         self.config = config_json

@@ -465,10 +465,6 @@ function hikmapDraw(map, cfg) {
     hexPopup = popupFor;
     container.dataset.hikmapSites = String(chosen.length);
     container.dataset.hikmapMarkers = String(order.length);
-    // The renderer paints on the next animation frame; mark the frame after that.
-    L.Util.requestAnimFrame(function () {
-      container.dataset.hikmapPainted = "1";
-    });
   }
 
   function drawLegend(S, withCouncils) {
@@ -562,18 +558,29 @@ function hikmapDraw(map, cfg) {
     return lines.join("<br>");
   }
 
-  /* Council areas, counties, regions and (with no tiles) the UK outline, fetched from the app itself. */
+  /* Council areas, regions and (with no tiles) the UK outline, all from one topology fetched from
+     the app itself: the districts are decoded with topojson-client; the regions' lines (their
+     shared edges and the coast) and the UK outline are drawn from the districts' own arcs. */
+  function boundaryLayers(topology) {
+    var districts = topology.objects.districts;
+    var counties = {};
+    topology.objects.counties.geometries.forEach(function (g) {
+      counties[g.properties.code] = g.properties.name;
+    });
+    return {
+      outline: cfg.outlineBasemap ? topojson.merge(topology, districts.geometries) : null,
+      districts: topojson.feature(topology, districts),
+      counties: counties,
+      regions: topojson.mesh(topology, districts, function (a, b) {
+        return a === b || a.properties.region !== b.properties.region;
+      })
+    };
+  }
   function drawBoundaries(S, loaded) {
-    var outline = loaded[0],
-      districts = loaded[1],
-      counties = loaded[2],
-      regions = loaded[3];
-    var countyNames = {};
-    if (counties) {
-      counties.features.forEach(function (f) {
-        countyNames[f.properties.code] = f.properties.name;
-      });
-    }
+    var outline = loaded.outline,
+      districts = loaded.districts,
+      countyNames = loaded.counties || {},
+      regions = loaded.regions;
     var stack = [];
     if (outline) {
       stack.push(
@@ -725,20 +732,17 @@ function hikmapDraw(map, cfg) {
   var hexCentres = {};
   var areaSitesOf = {}; // hex map: council code -> the sites that stand for its area
   var hexPopup = null;
-  var withBoundaries = Boolean(hexLayout ? cfg.boundaries.hex : cfg.boundaries.ltla);
+  var withBoundaries = Boolean(hexLayout ? cfg.boundaries.hex : cfg.boundaries.topology);
   if (!withBoundaries) {
     container.dataset.hikmapBoundaries = "none";
   }
   var boundaryFiles = !withBoundaries
     ? Promise.resolve(null)
     : hexLayout
-      ? Promise.all([null, getJson(cfg.boundaries.hex), null, null])
-      : Promise.all([
-          getJson(cfg.outlineBasemap ? cfg.boundaries.uk : ""),
-          getJson(cfg.boundaries.ltla),
-          getJson(cfg.boundaries.cty),
-          getJson(cfg.boundaries.rgn)
-        ]);
+      ? getJson(cfg.boundaries.hex).then(function (hexes) {
+          return { districts: hexes };
+        })
+      : getJson(cfg.boundaries.topology).then(boundaryLayers);
   Promise.all([
     getJson(cfg.data),
     boundaryFiles.catch(function (error) {
@@ -751,7 +755,7 @@ function hikmapDraw(map, cfg) {
       var S = loaded[0],
         boundaries = loaded[1];
       if (hexLayout && boundaries) {
-        boundaries[1].features.forEach(function (f) {
+        boundaries.districts.features.forEach(function (f) {
           hexCentres[f.properties.code] = [f.properties.y, f.properties.x];
         });
       }
@@ -760,6 +764,11 @@ function hikmapDraw(map, cfg) {
       if (boundaries) {
         drawBoundaries(S, boundaries);
       }
+      // The renderers paint the sites and the council areas on the next animation frame; mark the
+      // frame after that.
+      L.Util.requestAnimFrame(function () {
+        container.dataset.hikmapPainted = "1";
+      });
     })
     .catch(function (error) {
       container.dataset.hikmapDataError = String(error);

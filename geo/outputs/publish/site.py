@@ -11,7 +11,8 @@
 * ``table.html``: the evidence as a table, one row per claim, for the same
   filters, with the whole dataset as CSV, GeoJSON and the data package;
 * ``sources.html``: every source, with an anchor per source;
-* ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages),
+* ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages,
+  topojson-client from npm),
   ``assets/`` (our script and style), ``data/`` (the map's JSON, the filter
   index, the boundaries), ``downloads/``.
 
@@ -285,6 +286,7 @@ def map_page(
         [
             "vendor/leaflet/leaflet.js",
             "vendor/markercluster/leaflet.markercluster.js",
+            "vendor/topojson/topojson-client.min.js",
             "assets/sitelayer.js",
             "assets/publish.js",
         ],

@@ -1,0 +1,89 @@
+"""The boundary topology in a real browser: decoded by topojson-client as the map decodes it, and
+drawn offline with no tiles (council areas, the regions' lines and the UK outline from one file)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+
+import geopandas as gpd
+import pytest
+import shapely
+from conftest import PageWatch
+
+from geo import settings
+from geo.evidence.dataset import load_dataset
+from geo.outputs.publish import site as publishing
+from geo.places.boundaries import _polygonal, load_boundaries
+
+pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
+BNG = "EPSG:27700"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("offline-host")
+    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/map"
+    server.shutdown()
+
+
+def offline_page(chromium):
+    """A page that can reach only this machine: anything else is refused, as with no network."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1") else route.abort(),
+    )
+    return context, page, watch
+
+
+def test_the_map_draws_offline_without_tiles(site_url, chromium):
+    context, page, watch = offline_page(chromium)
+    page.goto(f"{site_url}/index.html")
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'", timeout=30_000
+    )
+    state = page.evaluate("() => Object.assign({}, document.querySelector('.leaflet-container').dataset)")
+    assert state["hikmapDistricts"] == "361" and "hikmapBoundaryError" not in state
+    assert page.locator("path.hikmap-district").count() == 361
+    # The regions' lines (shared edges between regions and the coast) and the UK outline, from the same arcs.
+    assert page.locator("path.hikmap-region").count() == 1
+    assert page.evaluate("() => document.querySelector('path.hikmap-region').getAttribute('d').length") > 10_000
+    assert page.locator("path[fill='#fbfbf8']").count() == 1
+    assert page.locator(".leaflet-tile").count() == 0
+    assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+    context.close()
+
+
+def test_topojson_client_decodes_every_district_where_ons_has_it(site_url, chromium):
+    context, page, _ = offline_page(chromium)
+    page.goto(f"{site_url}/index.html")
+    page.wait_for_function("() => typeof topojson === 'object'", timeout=30_000)
+    features = page.evaluate(
+        """async () => {
+          const config = JSON.parse(document.getElementById('hikmap-page').textContent);
+          const topology = await (await fetch(config.layouts.geo.layer.boundaries.topology)).json();
+          return topojson.feature(topology, topology.objects.districts).features;
+        }"""
+    )
+    context.close()
+    drawn = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326").to_crs(BNG)
+    drawn["geometry"] = [_polygonal(g) for g in shapely.make_valid(drawn.geometry.values)]
+    drawn = drawn.set_index("code")
+    original = load_boundaries("ltla").to_crs(BNG).set_index("code")
+    assert sorted(drawn.index) == sorted(original.index)
+    change = (drawn.area / original.area.reindex(drawn.index) - 1).abs()
+    moved = drawn.centroid.distance(original.centroid.reindex(drawn.index))
+    assert change.max() < 0.05 and moved.max() < 200, json.dumps([change.max(), moved.max()])
