@@ -2,9 +2,9 @@
 
 The same content always gets the same address, so browsers cache it and a
 repeat costs nothing; new content never overwrites what a page is reading.
-The map's data (:func:`publish_json`) and its boundaries
-(:func:`write_boundary_files`) are served this way, by the app and in the
-published copy alike.
+The map's data (:func:`publish_json`), its boundaries
+(:func:`write_boundary_files`) and, in the app, its script
+(``sitelayer.js``, :func:`publish_text`) are served this way.
 """
 
 from __future__ import annotations
@@ -28,16 +28,18 @@ GENERATED_URL = f"{settings.STATIC_URL}/generated"
 KEEP_GENERATED = 20
 
 
-def _publish_text(text: str, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> str:
-    """Write ``text`` as ``<prefix>-<hash>.json`` under ``target`` (once); return its URL."""
+def publish_text(
+    text: str, prefix: str, target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL, suffix: str = ".json"
+) -> str:
+    """Write ``text`` as ``<prefix>-<hash><suffix>`` under ``target`` (once); return its URL."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    path = target / f"{prefix}-{digest}.json"
+    path = target / f"{prefix}-{digest}{suffix}"
     if path.exists():
         path.touch()  # recently used: kept by the pruning below
     else:
         write_text_atomically(path, text)
         older = sorted(
-            target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + ".json"), key=lambda p: p.stat().st_mtime, reverse=True
+            target.glob(f"{prefix}-" + "[0-9a-f]" * 16 + suffix), key=lambda p: p.stat().st_mtime, reverse=True
         )
         for stale in older[KEEP_GENERATED:]:
             stale.unlink(missing_ok=True)
@@ -50,7 +52,7 @@ def publish_json(value, prefix: str, target: Path = GENERATED_DIR, url_prefix: s
     The same content always gets the same address, so browsers cache it and a
     repeat costs nothing; new content never overwrites what a page is reading.
     """
-    return _publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target, url_prefix)
+    return publish_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), prefix, target, url_prefix)
 
 
 def write_boundary_files(target: Path = GENERATED_DIR, url_prefix: str = GENERATED_URL) -> dict[str, str]:

@@ -207,19 +207,22 @@ class SiteLayer(JSCSSMixin, MacroElement):
 <style>{{ this.css }}</style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
-{{ this.library }}
 hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
 {% endmacro %}
 """)
 
     def __init__(self, config_json: str):
+        from geo.outputs.files import publish_text
+
         super().__init__()
-        # JSCSSMixin renders these (per instance: a class-level list would be shared).
-        self.default_js = [("markercluster", MARKERCLUSTER_JS), ("topojson", TOPOJSON_JS)]
+        # JSCSSMixin renders these (per instance: a class-level list would be shared). The layer's
+        # own script is a static file named by its content, like the data: the browser caches it,
+        # and the page (sent again on every rerun) carries only the configuration.
+        library = publish_text(_SITE_LAYER_JS, "sitelayer", suffix=".js")
+        self.default_js = [("markercluster", MARKERCLUSTER_JS), ("topojson", TOPOJSON_JS), ("sitelayer", library)]
         self.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
         self._name = "SiteLayer"
         self.config = config_json
-        self.library = _SITE_LAYER_JS
         self.css = MAP_CSS
 
 
@@ -236,6 +239,7 @@ MAP_CSS = """
   font: 600 13px/26px system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
 .hikmap-popup p { overflow-wrap: anywhere; }
 .hikmap-legend.collapsed .hikmap-legend-body { display: none; }
+.hikmap-legend-body { overflow-y: auto; overscroll-behavior: contain; }
 .hikmap-legend-toggle { display: block; background: none; border: 0; color: inherit; border-radius: 0;
   font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }

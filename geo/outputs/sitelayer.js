@@ -475,6 +475,8 @@ function hikmapDraw(map, cfg) {
       var toggle = el("button", "hikmap-legend-toggle", "Legend");
       toggle.type = "button";
       var body = el("div", "hikmap-legend-body");
+      body.setAttribute("role", "group");
+      body.setAttribute("aria-label", "Legend");
       function row(symbolNode, text) {
         var line = el("div");
         line.appendChild(symbolNode);
@@ -509,12 +511,32 @@ function hikmapDraw(map, cfg) {
       toggle.addEventListener("click", function () {
         box.classList.toggle("collapsed");
         toggle.setAttribute("aria-expanded", String(!box.classList.contains("collapsed")));
+        fitLegend();
       });
       L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      /* The open legend never reaches the layer control above it (nor the map's top): what does
+         not fit scrolls inside it, and its toggle stays on the map. */
+      fitLegend = function () {
+        if (box.classList.contains("collapsed")) {
+          return;
+        }
+        body.style.maxHeight = "";
+        body.removeAttribute("tabindex");
+        var layers = container.querySelector(".leaflet-control-layers");
+        var ceiling = (layers || container).getBoundingClientRect()[layers ? "bottom" : "top"] + 10;
+        var room = box.getBoundingClientRect().bottom - ceiling - (box.offsetHeight - body.offsetHeight);
+        if (body.scrollHeight > room) {
+          body.style.maxHeight = Math.max(48, Math.floor(room)) + "px";
+          body.setAttribute("tabindex", "0"); // a region that scrolls is reachable by keyboard
+        }
+      };
       return box;
     };
     legend.addTo(map);
+    map.on("resize", fitLegend);
   }
+  var fitLegend = function () {};
 
   if (cfg.near && !hexLayout) {
     L.circle([cfg.near.lat, cfg.near.lon], {
@@ -764,6 +786,7 @@ function hikmapDraw(map, cfg) {
       if (boundaries) {
         drawBoundaries(S, boundaries);
       }
+      fitLegend(); // the layer control is on the map now
       // The renderers paint the sites and the council areas on the next animation frame; mark the
       // frame after that.
       L.Util.requestAnimFrame(function () {

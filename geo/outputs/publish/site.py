@@ -296,7 +296,7 @@ def map_page(
 def table_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, downloads: dict[str, str]) -> str:
     links = "".join(f'<li><a href="{_e(href)}" download>{_e(label)}</a></li>' for label, href in downloads.items())
     body = (
-        _header(data, "Evidence table") + '<main id="main">\n<h1>The evidence as a table</h1>\n'
+        _header(data, "Evidence table") + '<main id="main" class="wide">\n<h1>The evidence as a table</h1>\n'
         f'<p class="dated">One row per claim, for the same filters as the map. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         + _filter_form(data, councils, nations, regions)

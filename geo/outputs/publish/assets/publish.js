@@ -351,6 +351,10 @@
   function drawTable(rows, chosen) {
     var body = document.querySelector("#evidence tbody");
     var fields = ["site", "organisation", "kind", "grade", "reported", "status", "devices", "claim"];
+    // Each cell carries its column's name, shown beside the value where the table becomes cards.
+    var labels = Array.prototype.map.call(document.querySelectorAll("#evidence thead th"), function (th) {
+      return th.textContent;
+    });
     var wanted = {};
     chosen.claims.forEach(function (c) {
       wanted[c] = true;
@@ -364,10 +368,13 @@
         var cell = el(k === 0 ? "th" : "td", null, rows[name][j]);
         if (k === 0) {
           cell.scope = "row";
+        } else {
+          cell.dataset.label = labels[k];
         }
         tr.appendChild(cell);
       });
       var sources = el("td");
+      sources.dataset.label = labels[8];
       rows.sources[j].forEach(function (pair, k) {
         if (k) {
           sources.appendChild(document.createTextNode("; "));
@@ -377,8 +384,11 @@
         sources.appendChild(link);
       });
       tr.appendChild(sources);
-      tr.appendChild(el("td", null, rows.location[j]));
-      tr.appendChild(el("td", null, rows.council[j]));
+      [rows.location[j], rows.council[j]].forEach(function (value, k) {
+        var cell = el("td", null, value);
+        cell.dataset.label = labels[9 + k];
+        tr.appendChild(cell);
+      });
       body.appendChild(tr);
     });
     document.getElementById("evidence").dataset.rows = String(chosen.claims.length);
