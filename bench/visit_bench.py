@@ -205,7 +205,9 @@ class Visit:
         self.errors: list[str] = []
         self.cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
         self.cdp.on("Network.dataReceived", self._data)
-        self.cdp.on("Network.loadingFinished", lambda e: self.encoded.__setitem__(e["requestId"], e["encodedDataLength"]))
+        self.cdp.on(
+            "Network.loadingFinished", lambda e: self.encoded.__setitem__(e["requestId"], e["encodedDataLength"])
+        )
         self.cdp.on("Network.webSocketFrameReceived", self._frame)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
 
