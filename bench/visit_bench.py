@@ -44,8 +44,11 @@ third-party tiles cannot be fetched here and are never counted).
    back as it was.
 
 Usage: python bench/visit_bench.py [--root DIR] [--label NAME] [--visits 5] [--phone-runs 5]
-                                   [--skip-100k] [--skip-10k]
-Writes bench/results/visit-<label>.json (raw numbers) and prints the table.
+                                   [--skip-100k] [--skip-10k] [--only PART ...]
+       python bench/visit_bench.py --readme LABEL ...
+Writes bench/results/visit-<label>.json (raw numbers) and prints the table;
+``--readme`` writes the table of the named runs into README.md's performance
+section (between its markers).
 """
 
 from __future__ import annotations
@@ -501,8 +504,36 @@ def markdown(rows) -> str:
     return "\n".join(lines)
 
 
+README_START = "<!-- visit_bench: from here to the end marker, written by `python bench/visit_bench.py --readme` -->"
+README_END = "<!-- visit_bench: end -->"
+
+
+def readme_table(runs: list[dict]) -> str:
+    """The issue's table, one column per run (its label), from ``visit-<label>.json`` files."""
+    columns = [{name: value for name, value, _ in run["table"]} for run in runs]
+    goals = {name: goal for run in runs for name, _, goal in run["table"]}
+    names = list(dict.fromkeys(name for run in runs for name, _, _ in run["table"]))
+    head = "| | " + " | ".join(run["label"] for run in runs) + " | goal |"
+    lines = [head, "|---|" + "---|" * (len(runs) + 1)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(c.get(name, "—") for c in columns) + f" | {goals[name]} |")
+    return "\n".join(lines)
+
+
+def write_readme(labels: list[str]) -> None:
+    """Put the table of the named runs into README.md between its markers."""
+    runs = [json.loads((HERE / "results" / f"visit-{label}.json").read_text(encoding="utf-8")) for label in labels]
+    readme = HERE.parent / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + readme_table(runs) + "\n" + text[end:], encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--readme", nargs="+", metavar="LABEL", help="only write the table of these runs (results files) into README.md"
+    )
     parser.add_argument("--root", type=Path, default=HERE.parent, help="the checkout to measure")
     parser.add_argument("--label", default="", help="name of the results file (default: the checkout's commit)")
     parser.add_argument("--visits", type=int, default=5)
@@ -511,6 +542,9 @@ def main() -> int:
     parser.add_argument("--skip-10k", action="store_true")
     parser.add_argument("--only", nargs="*", default=[], help="measure only these: app published 10k cpu phone 100k")
     args = parser.parse_args()
+    if args.readme:
+        write_readme(args.readme)
+        return 0
     root = args.root.resolve()
     from geo import settings
 

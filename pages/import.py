@@ -82,8 +82,7 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
-    from geo.outputs.files import publish_json
-    from geo.outputs.mapview import build_map, map_data, selection_bounds
+    from geo.outputs.mapview import build_map, map_data, publish_map_data, selection_bounds
 
     tables = report.tables
     wanted = list(report.locations)
@@ -112,7 +111,7 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
     sources = pd.DataFrame(tables["sources"])
     payload = map_data(sites, claims, sources, vocabulary, areas=loading.area_statuses(data))
     fmap = build_map(
-        publish_json(payload, "import-preview"),
+        publish_map_data(payload, "import-preview"),
         site_count=len(sites),
         boundary_urls=boundary_urls,
         bounds=selection_bounds(sites),

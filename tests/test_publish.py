@@ -59,9 +59,12 @@ def test_publish_writes_every_view_with_its_assets(site):
     ]
     assert (report.sites, report.claims, report.sources) == (len(DATA.sites), len(DATA.claims), len(DATA.sources))
     # The map data has every popup's claims, whatever the number of sites.
-    sites_json = next((out / "data").glob("sites-*.json"))
+    # The first paint's file names the file of the popups' evidence, fetched when one opens.
+    sites_json = next((out / "data").glob("sites-" + "[0-9a-f]" * 16 + ".json"))
     payload = json.loads(sites_json.read_text(encoding="utf-8"))
-    assert payload["detail"] is True and len(payload["claims"]) == len(DATA.claims)
+    assert payload["detail"] is True and "claims" not in payload and payload["details"].startswith("data/")
+    details = json.loads((out / payload["details"]).read_text(encoding="utf-8"))
+    assert len(details["claims"]) == len(DATA.claims) and len(details["claims_of"]) == len(DATA.sites)
 
 
 def test_every_link_is_relative_and_every_request_stays_on_the_site(site):

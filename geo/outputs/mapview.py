@@ -72,8 +72,8 @@ def map_data(
     popups are complete without another request. ``areas`` maps a current
     council code to ``[area status index, notes]`` (see
     :func:`geo.foi.known.area_statuses`); ``countyOf`` maps a district to the county
-    council above it. Serve it with :func:`publish_json`: it is plain data,
-    never markup.
+    council above it. Serve it with :func:`publish_map_data` (two files: the
+    first paint's and the popups'): it is plain data, never markup.
     """
     kinds, grades, precisions = vocabulary.keys("kinds"), vocabulary.keys("grades"), vocabulary.keys("precisions")
     area_keys = vocabulary.keys("area_statuses")
@@ -131,6 +131,31 @@ def map_data(
             },
         )
     return payload
+
+
+# What only a popup needs: written to a file of its own, fetched when the first popup opens.
+DETAIL_KEYS = ("address", "district", "claims_of", "claims", "sources")
+
+
+def publish_map_data(
+    payload: dict, prefix: str = "sites", target: Path | None = None, url_prefix: str | None = None
+) -> str:
+    """Serve :func:`map_data` as static files; return the URL of the one the map loads first.
+
+    That file holds what the first paint needs (positions, names, codes, the
+    vocabulary, the council areas' states); the evidence behind the popups
+    (:data:`DETAIL_KEYS`), when there is any, goes into a second file whose
+    URL the first carries as ``details``. Both are named by their content
+    (:func:`geo.outputs.files.publish_json`).
+    """
+    from geo.outputs.files import GENERATED_DIR, GENERATED_URL, publish_json
+
+    folder, address = target or GENERATED_DIR, url_prefix or GENERATED_URL
+    first = {key: value for key, value in payload.items() if key not in DETAIL_KEYS}
+    if payload.get("detail"):
+        details = {key: payload[key] for key in DETAIL_KEYS}
+        first["details"] = publish_json(details, f"{prefix}-details", folder, address)
+    return publish_json(first, prefix, folder, address)
 
 
 def county_of_districts(authorities: Authorities) -> dict[str, str]:

@@ -291,7 +291,7 @@ function hikmapDraw(map, cfg) {
       }
       var list = el("ol");
       claim[6].forEach(function (id) {
-        var source = S.sources[id],
+        var source = D.sources[id],
           item = el("li");
         var url = source ? safeUrl(source[2]) : "";
         if (url) {
@@ -319,8 +319,36 @@ function hikmapDraw(map, cfg) {
       return box;
     }
 
-    function popupFor(indices) {
+    /* The evidence behind the popups (addresses, claims, sources) is a file of its own, fetched
+       when the first popup opens: the first paint needs none of it. */
+    var D = null,
+      loadingDetails = null;
+    function loadDetails() {
+      loadingDetails =
+        loadingDetails ||
+        getJson(S.details).then(function (details) {
+          D = details;
+        });
+      return loadingDetails;
+    }
+    function popupFor(indices, layer) {
       var root = el("div", "hikmap-popup");
+      var waiting = S.detail && !D;
+      if (waiting) {
+        loadDetails().then(
+          function () {
+            if (layer && layer.isPopupOpen()) {
+              layer.setPopupContent(popupFor(indices, layer));
+            }
+          },
+          function (error) {
+            var note = root.querySelector(".more");
+            if (note) {
+              note.textContent = "The evidence could not be loaded: " + error.message;
+            }
+          }
+        );
+      }
       if (indices.length > 1) {
         root.appendChild(
           el("p", "meta", indices.length + (hexLayout ? " sites in this council area:" : " sites share this location:"))
@@ -332,18 +360,20 @@ function hikmapDraw(map, cfg) {
         }
         root.appendChild(el("h3", null, S.name[i]));
         root.appendChild(el("p", "org", S.orgs[S.org[i]] + " · " + label(V.kinds, S.kind[i])));
-        if (S.detail && (S.address[i] || S.district[i])) {
-          root.appendChild(el("p", "where", [S.address[i], S.district[i]].filter(Boolean).join(" · ")));
+        if (D && (D.address[i] || D.district[i])) {
+          root.appendChild(el("p", "where", [D.address[i], D.district[i]].filter(Boolean).join(" · ")));
         }
         root.appendChild(el("p", "meta", "Location: " + label(V.precisions, S.precision[i])));
         var precision = V.precisions[S.precision[i]];
         if (precision && precision.key !== "building") {
           root.appendChild(el("p", "caveat", precision.definition));
         }
-        if (S.detail) {
-          S.claims_of[i].forEach(function (c) {
-            root.appendChild(claimElement(S.claims[c]));
+        if (D) {
+          D.claims_of[i].forEach(function (c) {
+            root.appendChild(claimElement(D.claims[c]));
           });
+        } else if (waiting) {
+          root.appendChild(el("p", "more", S.nclaims[i] + " claim(s): loading the evidence…"));
         } else {
           root.appendChild(
             el(
@@ -438,8 +468,8 @@ function hikmapDraw(map, cfg) {
             .join(",")
         ) + esc(tip)
       );
-      marker.bindPopup(function () {
-        return popupFor(indices);
+      marker.bindPopup(function (layer) {
+        return popupFor(indices, layer);
       }, popupOptions());
       // The popup opens after the click has reached the group (see openAfterClick below).
       marker.off("click", marker._openPopup, marker);
@@ -633,8 +663,8 @@ function hikmapDraw(map, cfg) {
         });
         var here = areaSitesOf[code];
         if (here && hexPopup) {
-          layer.bindPopup(function () {
-            return hexPopup(here);
+          layer.bindPopup(function (source) {
+            return hexPopup(here, source);
           }, popupOptions());
         }
       }

@@ -373,6 +373,7 @@ def build_site(
         layer_config,
         map_data,
         map_options,
+        publish_map_data,
     )
     from geo.places.authorities import load_authorities
     from geo.places.boundaries import BoundariesUnavailable, area_extents
@@ -409,7 +410,7 @@ def build_site(
         county_of=county_of_districts(authorities),
         detail_limit=max(DETAIL_LIMIT, len(data.sites)),
     )
-    data_url = _write_json(target / "data", "sites", payload)
+    data_url = publish_map_data(payload, target=target / "data", url_prefix="data")
     index_url = _write_json(target / "data", "filters", filter_index(data, extents))
     table_url = _write_json(target / "data", "table", table_rows(data))
 
