@@ -331,6 +331,10 @@ function hikmapDraw(map, cfg) {
         });
       return loadingDetails;
     }
+    // For tests: the popups' evidence, loaded (the popups are complete once this resolves).
+    container.hikmapLoadDetails = function () {
+      return S.detail ? loadDetails() : Promise.resolve();
+    };
     function popupFor(indices, layer) {
       var root = el("div", "hikmap-popup");
       var waiting = S.detail && !D;
