@@ -323,16 +323,24 @@ def server_cpu(browser, root: Path, work: Path, visits: int) -> dict:
     return {"warm_s": warm, "cold_s": cold}
 
 
-def _measured_visit(browser, process, url: str) -> float:
+def wait_for_idle(pid: int) -> None:
+    """load_bench's wait (until the server's tree idles), in a thread of its own: Playwright's sync
+    API already runs an event loop in this one."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    from load_bench import wait_for_idle
+    from load_bench import wait_for_idle as idle
 
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, idle(pid)).result()
+
+
+def _measured_visit(browser, process, url: str) -> float:
     visit = Visit(browser)
     before = tree_cpu_s(process.pid)
     visit.open(url, in_frames=True, timeout_s=300)
     time.sleep(SETTLE_S)
-    asyncio.run(wait_for_idle(process.pid))
+    wait_for_idle(process.pid)
     used = tree_cpu_s(process.pid) - before
     visit.close()
     return used

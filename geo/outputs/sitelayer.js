@@ -614,9 +614,10 @@ function hikmapDraw(map, cfg) {
     return lines.join("<br>");
   }
 
-  /* Council areas, regions and (with no tiles) the UK outline, all from one topology fetched from
-     the app itself: the districts are decoded with topojson-client; the regions' lines (their
-     shared edges and the coast) and the UK outline are drawn from the districts' own arcs. */
+  /* Council areas and regions from one topology fetched from the app itself: the districts are
+     decoded with topojson-client; the regions' lines (the edges where the region changes, and the
+     coast: the UK's outline) are meshed from the districts' own arcs. With no tiles, the land is
+     the districts' own fill, their colour already mixed with the land's (LAND). */
   function boundaryLayers(topology) {
     var districts = topology.objects.districts;
     var counties = {};
@@ -624,7 +625,6 @@ function hikmapDraw(map, cfg) {
       counties[g.properties.code] = g.properties.name;
     });
     return {
-      outline: cfg.outlineBasemap ? topojson.merge(topology, districts.geometries) : null,
       districts: topojson.feature(topology, districts),
       counties: counties,
       regions: topojson.mesh(topology, districts, function (a, b) {
@@ -632,32 +632,41 @@ function hikmapDraw(map, cfg) {
       })
     };
   }
+  var LAND = "#fbfbf8";
+  function mixed(colour, opacity) {
+    // The colour of ``colour`` at ``opacity`` over the land, as an opaque colour.
+    var rgb = [1, 3, 5].map(function (at) {
+      var over = parseInt(colour.slice(at, at + 2), 16),
+        under = parseInt(LAND.slice(at, at + 2), 16);
+      return Math.round(over * opacity + under * (1 - opacity));
+    });
+    return (
+      "#" +
+      rgb
+        .map(function (v) {
+          return (v < 16 ? "0" : "") + v.toString(16);
+        })
+        .join("")
+    );
+  }
   function drawBoundaries(S, loaded) {
-    var outline = loaded.outline,
-      districts = loaded.districts,
+    var districts = loaded.districts,
       countyNames = loaded.counties || {},
       regions = loaded.regions;
     var stack = [];
-    if (outline) {
-      stack.push(
-        L.geoJSON(outline, {
-          renderer: renderer,
-          interactive: false,
-          style: { color: "#7a7a7a", weight: 1, fillColor: "#fbfbf8", fillOpacity: 1 }
-        })
-      );
-    }
+    var onLand = cfg.outlineBasemap && !hexLayout;
     var councils = L.geoJSON(districts, {
       renderer: renderer,
       style: function (feature) {
         var style = areaStyle(S, feature.properties.code);
+        var land = onLand && /^#[0-9a-fA-F]{6}$/.test(style.colour);
         return {
           color: hexLayout ? "#ffffff" : "#6b6b6b",
           weight: hexLayout ? 1.2 : 0.6,
           // GSS codes are letters and digits only, so they can sit in a class name.
           className: "hikmap-district hikmap-area-" + String(feature.properties.code).replace(/[^A-Za-z0-9]/g, ""),
-          fillColor: style.colour,
-          fillOpacity: style.opacity
+          fillColor: land ? mixed(style.colour, style.opacity) : style.colour,
+          fillOpacity: land ? 1 : style.opacity
         };
       },
       onEachFeature: function (feature, layer) {
@@ -714,11 +723,12 @@ function hikmapDraw(map, cfg) {
   /* The council areas as one Tab stop (a roving tabindex), in order of name. */
   function rovingAreas(S, councils, countyNames) {
     var V = S.vocab;
+    var collator = new Intl.Collator("en-GB");
     var areas = councils
       .getLayers()
       .slice()
       .sort(function (a, b) {
-        return a.feature.properties.name.localeCompare(b.feature.properties.name, "en-GB");
+        return collator.compare(a.feature.properties.name, b.feature.properties.name);
       });
     var typed = "",
       typedAt = 0;

@@ -171,8 +171,20 @@ def content_security_policy(tiles: settings.TileSource) -> str:
     )
 
 
-def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileSource, scripts: list[str]) -> str:
-    """One complete HTML page. ``body`` is markup we built with every piece of data escaped."""
+def _page(
+    title: str,
+    body: str,
+    page_config: dict | None,
+    tiles: settings.TileSource,
+    scripts: list[str],
+    preload: tuple[str, ...] = (),
+) -> str:
+    """One complete HTML page. ``body`` is markup we built with every piece of data escaped.
+
+    ``preload`` lists the data files the page's scripts will fetch: the browser starts on them
+    while it is still reading the scripts (``crossorigin`` so that the scripts' ``fetch`` reuses
+    them).
+    """
     from geo.outputs.mapview import safe_script_json
 
     config = ""
@@ -188,7 +200,8 @@ def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileS
         f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n"
-        '<link rel="icon" href="assets/favicon.png">\n'
+        + "".join(f'<link rel="preload" href="{_e(href)}" as="fetch" crossorigin="anonymous">\n' for href in preload)
+        + '<link rel="icon" href="assets/favicon.png">\n'
         '<link rel="stylesheet" href="vendor/leaflet/leaflet.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.Default.css">\n'
@@ -263,6 +276,10 @@ def _credits(boundaries: bool) -> str:
 def map_page(
     data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool, app_url: str
 ) -> str:
+    # The filter index, the sites and (for the UK map, the default layout) the boundaries: fetched
+    # while the scripts load rather than one after the other once they have run.
+    layer = page_config["layouts"]["geo"]["layer"]
+    preload = (page_config["index"], layer["data"], *([layer["boundaries"]["topology"]] if boundaries else []))
     near = f' To search near a postcode, use <a href="{_e(app_url)}">the live app</a>.' if app_url else ""
     body = (
         _header(data, "Map") + '<main id="main">\n'
@@ -290,6 +307,7 @@ def map_page(
             "assets/sitelayer.js",
             "assets/publish.js",
         ],
+        preload,
     )
 
 
