@@ -15,7 +15,8 @@ Parts: compressing responses (``gzip``/``zlib``), serving files (tornado's
 static handlers), building the map (``folium``/``branca``/``jinja2``, and
 ``streamlit_folium`` turning it into the component's arguments), the map's
 data and boundaries (``geo/outputs/files.py``, ``mapview.map_data``), caching
-(Streamlit's ``cache_data`` hashing and pickling), the rest of the page script
+(Streamlit's ``cache_data`` hashing and pickling), Streamlit's watching of
+the source files (``streamlit/watcher``), the rest of the page script
 (``pages/``, ``ui/``, ``geo/``), Streamlit itself (sending, session and
 websocket work), and anything else.
 
@@ -55,6 +56,7 @@ PARTS = [
     ("building the map (folium, streamlit-folium)", ("/folium/", "/branca/", "/jinja2/", "/streamlit_folium/",
                                                       "geo/outputs/mapview.py")),
     ("caching (hashing, pickling)", ("streamlit/runtime/caching/",)),
+    ("watching the source files for changes", ("streamlit/watcher/",)),
     ("the rest of the page script", ("/pages/", "/ui/", "/geo/", "dashboard.py")),
     ("Streamlit (session, messages, websocket)", ("/streamlit/", "/tornado/")),
 ]

@@ -60,8 +60,8 @@ def write_boundary_files(target: Path = GENERATED_DIR, url_prefix: str = GENERAT
 
     Returns ``{"topology": URL, "hex": URL}`` (``url_prefix`` + file name):
     one TopoJSON file holds the districts (with their regions) and the county
-    names (:func:`geo.places.boundaries.browser_topology`); the browser draws
-    the regions' lines and the UK outline from the districts' own arcs. File
+    names (:func:`geo.places.boundaries.browser_topology`); the browser meshes
+    the regions' lines and the coast from the districts' own arcs. File
     names carry a hash of their content, so a browser cache never serves stale
     boundaries. Raises :class:`geo.places.boundaries.BoundariesUnavailable`
     when the boundary file is missing.

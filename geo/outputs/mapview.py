@@ -18,7 +18,7 @@ In the browser, popups, tooltips and the legend are built from DOM text
 nodes (tooltips, which Leaflet treats as HTML, are escaped first).
 
 Boundaries are written once as one static TopoJSON file (districts; the
-regions' lines and the UK outline are drawn from the districts' arcs) and
+regions' lines and the coast are meshed from the districts' arcs) and
 fetched from the app itself, so no third-party host is involved.
 """
 

@@ -6,8 +6,8 @@ fetch-boundaries`` downloads it, checked by SHA-256), always returned in
 WGS84 (EPSG:4326). :func:`area_extents` frames the councils, regions and
 nations a filter names. :func:`browser_topology` is what the map draws: the
 current districts as one small quantised topology whose shared edges are
-stored once, from which the browser also derives the regions' lines and the
-UK outline (``topojson.mesh`` and ``topojson.merge``).
+stored once, from which the browser also meshes the regions' lines and the
+coast (``topojson.mesh``).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def browser_topology(tolerance: float = BROWSER_TOLERANCE, precision: float = BR
     (GEOS's topology-preserving simplifier over all arcs together, ends
     fixed), so neighbours never part or overlap, and quantised to
     ``precision`` degrees, delta-encoded. Regions and the UK outline are not
-    shipped: the browser draws them from the same arcs. Raises
+    shipped: the browser meshes their lines from the same arcs. Raises
     :class:`BoundariesUnavailable` when the boundary file is missing.
     """
     import json
