@@ -43,7 +43,7 @@ from geo.foi.known import AreaState
 from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
 
-# Up to this many sites in the data file, popups carry every claim and source;
+# Up to this many sites, popups carry every claim and source (fetched when the first opens);
 # above it, a summary (the side panel and the table give the rest) keeps the file small.
 DETAIL_LIMIT = 1000
 # Above this many sites, markers are drawn on one canvas rather than as SVG elements.
@@ -68,8 +68,9 @@ def map_data(
 
     Coded columns (kind, grade, precision) are indices into the vocabulary's
     lists (``vocab``: labels, shapes as outlines, colours); when there are at
-    most ``detail_limit`` sites, every claim and its sources come too, so
-    popups are complete without another request. ``areas`` maps a current
+    most ``detail_limit`` sites, every claim and its sources come too (for
+    the popups: :func:`publish_map_data` serves them as a file of their own,
+    fetched when the first popup opens). ``areas`` maps a current
     council code to ``[area status index, notes]`` (see
     :func:`geo.foi.known.area_statuses`); ``countyOf`` maps a district to the county
     council above it. Serve it with :func:`publish_map_data` (two files: the
