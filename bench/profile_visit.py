@@ -12,7 +12,9 @@ milliseconds per visit by part (C code and other processes such as child
 processes are not seen; the server has none). A sampler: small parts are noisy.
 
 Parts: compressing responses (``gzip``/``zlib``), serving files (tornado's
-static handlers), building the map (``folium``/``branca``/``jinja2``, and
+and Streamlit's static handlers: Streamlit 1.67 serves through starlette and
+uvicorn, whose file sending shows under Streamlit's event loop and "other"
+instead), building the map (``folium``/``branca``/``jinja2``, and
 ``streamlit_folium`` turning it into the component's arguments), the map's
 data and boundaries (``geo/outputs/files.py``, ``mapview.map_data``), caching
 (Streamlit's ``cache_data`` hashing and pickling), Streamlit's watching of
