@@ -266,6 +266,12 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
     raise AssertionError("the map did not draw within the time limit")
 
 
+def on_land(colour: str, opacity: float) -> str:
+    """A council area's fill as the map draws it with no tiles: ``colour`` at ``opacity`` over the land, opaque."""
+    over, under = bytes.fromhex(colour[1:]), bytes.fromhex(settings.CHROME["land"][1:])
+    return "#" + "".join(f"{int(a * opacity + b * (1 - opacity) + 0.5):02X}" for a, b in zip(over, under))
+
+
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
     page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
 

@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, PageWatch, map_frame, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, PageWatch, map_frame, on_land, start_app, stop_app, wait_for_text
 
 from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
@@ -59,10 +59,6 @@ def test_the_map_opens_on_the_whole_uk_with_council_areas_coloured(app_url, watc
     # opacity (a council's own evidence 0.75, nothing known 0.25), opaque.
     fills = set(frame.locator("path.hikmap-district").evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
     colours = {t.key: t.colour for t in DATA.vocabulary.area_statuses}
-
-    def on_land(colour: str, opacity: float) -> str:
-        over, under = bytes.fromhex(colour[1:]), bytes.fromhex("fbfbf8")
-        return "#" + "".join(f"{int(a * opacity + b * (1 - opacity) + 0.5):02X}" for a, b in zip(over, under))
 
     assert {on_land(colours["in-use"], 0.75), on_land(colours["unknown"], 0.25)} <= {f.upper() for f in fills}
     assert set(
