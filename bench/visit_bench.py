@@ -75,17 +75,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from load_bench import free_port, stop, tree_cpu_s, wait_until_up  # noqa: E402
+from load_bench import CHROMIUM_ARGS, free_port, stop, tree_cpu_s, wait_until_up  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NETWORKS = {
     "4g": {"latency": 20, "down_mbps": 9.0, "up_mbps": 3.0},
     "slow-4g": {"latency": 150, "down_mbps": 1.6, "up_mbps": 0.75},

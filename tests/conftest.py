@@ -266,6 +266,34 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
     raise AssertionError("the map did not draw within the time limit")
 
 
+def serve_folder(root: Path):
+    """A static file server for ``root`` on a free localhost port (quiet); returns it and its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="session")
+def published_url(tmp_path_factory):
+    """The shipped data published with no tiles (``python -m geo publish``), served from a folder path."""
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish import site as publishing
+
+    root = tmp_path_factory.mktemp("published-host")
+    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
+    server, base = serve_folder(root)
+    yield f"{base}/map"
+    server.shutdown()
+
+
 def on_land(colour: str, opacity: float) -> str:
     """A council area's fill as the map draws it with no tiles: ``colour`` at ``opacity`` over the land, opaque."""
     over, under = bytes.fromhex(colour[1:]), bytes.fromhex(settings.CHROME["land"][1:])

@@ -3,38 +3,17 @@ drawn offline with no tiles (council areas, the regions' lines and the coast fro
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 
 import geopandas as gpd
 import pytest
 import shapely
 from conftest import PageWatch
 
-from geo import settings
-from geo.evidence.dataset import load_dataset
-from geo.outputs.publish import site as publishing
 from geo.places.boundaries import _polygonal, load_boundaries
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
 BNG = "EPSG:27700"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("offline-host")
-    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/map"
-    server.shutdown()
 
 
 def offline_page(chromium):
@@ -49,9 +28,9 @@ def offline_page(chromium):
     return context, page, watch
 
 
-def test_the_map_draws_offline_without_tiles(site_url, chromium):
+def test_the_map_draws_offline_without_tiles(published_url, chromium):
     context, page, watch = offline_page(chromium)
-    page.goto(f"{site_url}/index.html")
+    page.goto(f"{published_url}/index.html")
     page.wait_for_function(
         "() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'", timeout=30_000
     )
@@ -68,9 +47,9 @@ def test_the_map_draws_offline_without_tiles(site_url, chromium):
     context.close()
 
 
-def test_topojson_client_decodes_every_district_where_ons_has_it(site_url, chromium):
+def test_topojson_client_decodes_every_district_where_ons_has_it(published_url, chromium):
     context, page, _ = offline_page(chromium)
-    page.goto(f"{site_url}/index.html")
+    page.goto(f"{published_url}/index.html")
     page.wait_for_function("() => typeof topojson === 'object'", timeout=30_000)
     features = page.evaluate(
         """async () => {

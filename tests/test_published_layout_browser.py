@@ -4,34 +4,10 @@ toggle on the map."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 from conftest import PageWatch
 
-from geo import settings
-from geo.evidence.dataset import load_dataset
-from geo.outputs.publish import site as publishing
-
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("layout-host")
-    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/map"
-    server.shutdown()
-
 
 # Words of letters only (up to 14 of them) that the browser laid out over more than one line.
 BROKEN_WORDS = """() => {
@@ -53,11 +29,11 @@ BROKEN_WORDS = """() => {
 
 
 @pytest.mark.parametrize("width,height", [(1600, 1000), (1400, 1000), (1024, 768), (390, 844)])
-def test_the_evidence_table_keeps_its_words_whole(site_url, chromium, width, height):
+def test_the_evidence_table_keeps_its_words_whole(published_url, chromium, width, height):
     context = chromium.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     watch = PageWatch(page)
-    page.goto(f"{site_url}/table.html")
+    page.goto(f"{published_url}/table.html")
     page.wait_for_function("() => document.getElementById('evidence').dataset.rows !== undefined", timeout=30_000)
     assert page.locator("#evidence tbody tr").count() > 50
     assert page.evaluate(BROKEN_WORDS) == []
@@ -101,10 +77,10 @@ LEGEND_PLACE = """() => {
 
 @pytest.mark.parametrize("query", ["", "?layout=hex"])
 @pytest.mark.parametrize("width,height", [(1300, 900), (1400, 1000), (390, 844)])
-def test_the_open_legend_leaves_the_layer_control_free(site_url, chromium, query, width, height):
+def test_the_open_legend_leaves_the_layer_control_free(published_url, chromium, query, width, height):
     context = chromium.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    page.goto(f"{site_url}/index.html{query}")
+    page.goto(f"{published_url}/index.html{query}")
     page.wait_for_function(
         "() => document.querySelector('.leaflet-container')?.dataset.hikmapPainted === '1'", timeout=30_000
     )
