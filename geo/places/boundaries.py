@@ -3,8 +3,9 @@
 The boundaries (districts, counties, regions, nations, the UK outline) come
 from a local copy of the pinned ONS TopoJSON (``python -m geo
 fetch-boundaries`` downloads it, checked by SHA-256), always returned in
-WGS84 (EPSG:4326). :func:`area_extents` frames the councils, regions and
-nations a filter names.
+WGS84 (EPSG:4326). :func:`area_extents` gives the box of every council,
+region and nation (:func:`geo.places.frames.place_frames` frames the places a
+filter names with them).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ Extent = tuple[float, float, float, float]  # south, west, north, east (degrees,
 def area_extents() -> dict[str, Extent]:
     """The bounding box of every current council (by GSS code), region and nation (by name).
 
-    For framing the map on what a filter names. Raises
+    For framing the map on what a filter names (:mod:`geo.places.frames`). Raises
     :class:`BoundariesUnavailable` when the boundary file is missing.
     """
     extents: dict[str, Extent] = {}
