@@ -41,6 +41,7 @@ def test_publish_writes_every_view_with_its_assets(site):
         "vendor/leaflet/leaflet.js",
         "vendor/markercluster/leaflet.markercluster.js",
         "assets/sitelayer.js",
+        "assets/filters.js",
         "assets/publish.js",
         "assets/publish.css",
         "assets/map.css",
