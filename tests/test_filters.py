@@ -329,3 +329,11 @@ def test_without_boundaries_a_place_is_framed_by_its_councils_points():
     # With the boundary file's boxes, a place takes its boundary's box.
     boxed = place_frames(authorities, extents={"Wales": (51.0, -6.0, 54.0, -2.0)})
     assert boxed["Wales"] == (51.0, -6.0, 54.0, -2.0) and boxed["Scotland"] == frames["Scotland"]
+
+
+def test_free_text_reads_missing_and_non_text_cells_as_text():
+    # An object column with a missing value and a number: read cell by cell (missing is "").
+    sites = SITES.assign(address=pd.Series([None, 12, "Ünit 3", float("nan")], dtype=object))
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="12")))[0] == ["b"]
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="ünit")))[0] == ["c"]
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="none")))[0] == []
