@@ -200,8 +200,40 @@ def import_token() -> str:
 
 
 # Colours and shapes of the data's coded values live with their labels in data/datapackage.json
-# (x-colours, x-shapes, x-area-statuses), read by geo/vocabulary.py: the Okabe-Ito palette,
+# (x-colours, x-shapes, x-area-statuses), read by geo/evidence/vocabulary.py: the Okabe-Ito palette,
 # distinguishable with the common colour-vision deficiencies.
+#
+# The chrome's colours (text, lines, backgrounds: everything that is not a coded value) are here,
+# once, for every view: the map's CSS and script (geo/outputs/mapview.py, sitelayer.js), the
+# published pages (publish.css reads them as CSS custom properties, see chrome_css), the press
+# image, and the app's Streamlit theme (.streamlit/config.toml, which Streamlit reads before any
+# code runs, so it repeats primary and text; tests/test_vocabulary.py keeps it equal to these).
+CHROME: dict[str, str] = {
+    "ink": "#1a1a1a",  # text and outlines on the map, the published pages and the press image; focus rings
+    "text": "#171614",  # the app's text (theme textColor): captions at 60 % opacity stay 4.7:1 on white
+    "muted": "#3d3d3d",  # secondary text: notes, a popup's details, the press image's small print
+    "paper": "#ffffff",  # backgrounds; the fill of hollow markers and of the legend's kinds
+    "line": "#c8c8c8",  # rules between rows (tables, a popup's claims)
+    "field-edge": "#767676",  # edges of form fields (3:1 on white for WCAG 1.4.11)
+    "header": "#f1f1f1",  # a table's header row
+    "outline": "#555555",  # the UK outline on the press image, the legend's hollow symbol, swatches' edges
+    "frame": "#999999",  # frames of the press image's maps and notes; a marker with no grade
+    "primary": "#0072B2",  # the app's primary colour (theme primaryColor) and the "near me" circle
+    "accent": "#0b5394",  # links and buttons on the published pages
+    "sea": "#dde6ee",  # behind the map
+    "land": "#fbfbf8",  # the outline basemap drawn when there are no tiles
+    "land-edge": "#7a7a7a",
+    "district-edge": "#6b6b6b",
+    "region-edge": "#333333",
+    "highlight": "#fff4d6",  # a caveat in a popup, the source a visitor asked for, a note on the press image
+    "highlight-edge": "#e69f00",
+    "warning": "#8a1c00",  # text of a warning (values ignored, boundaries missing)
+}
+
+
+def chrome_css() -> str:
+    """The chrome's colours as CSS custom properties (``--hikmap-ink`` ...), for every stylesheet that uses them."""
+    return ":root { " + " ".join(f"--hikmap-{name}: {colour};" for name, colour in CHROME.items()) + " }\n"
 
 
 def _http_url(name: str) -> str:

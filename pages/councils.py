@@ -12,7 +12,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from geo import settings
 from geo.foi import asking, known
+from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
 from geo.outputs.text import escape_markdown
 from ui import council_panel, loading
 
@@ -79,13 +81,13 @@ if chosen:
 st.header("Progress")
 st.markdown(
     "How many councils have been asked, have answered, are overdue, have had equipment reported, say they have "
-    "none, or are still unknown. Overdue is worked out from each request's date sent and the law's 20 working "
-    "days, so it changes without anyone editing the data."
+    "none, or are still unknown. Overdue is worked out from each request's date sent and the law's "
+    f"{WORKING_DAYS_TO_ANSWER} working days, so it changes without anyone editing the data."
 )
-by_nation = known.progress(areas, data.foi_requests, found, today, by="nation")
-by_region = known.progress(areas, data.foi_requests, found, today, by="region")
+by_nation = known.progress(areas, data.foi_requests, found, today, by="nation", vocabulary=data.vocabulary)
+by_region = known.progress(areas, data.foi_requests, found, today, by="region", vocabulary=data.vocabulary)
 status_of = {
-    a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "unknown")
+    a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else data.vocabulary.unknown_area_status)
     for a in found.current()
     if a.is_council and a.gss_code
 }
@@ -103,7 +105,7 @@ bars = pd.DataFrame(
 shown = [term for term in data.vocabulary.area_statuses if bars[term.label].sum() > 0]
 # Altair rather than st.bar_chart, for a legend in one column with whole labels: st.bar_chart
 # lays its legend out in one row, cut off at 320 px wide or at 200 % zoom (WCAG 1.4.10).
-TEXT = "#171614"  # .streamlit/config.toml's textColor
+TEXT = settings.CHROME["text"]  # the theme's textColor (.streamlit/config.toml)
 AXIS_PX, BAR_PX = 110, 32  # the width of the nations' names, the height of a bar: the legend goes below
 counts = bars[[t.label for t in shown]].reset_index().melt("Nation", var_name="Known", value_name="Councils")
 counts["order"] = counts["Known"].map({t.label: i for i, t in enumerate(shown)})

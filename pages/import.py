@@ -82,35 +82,17 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
+    """The new and changed sites on a map: the build's own frames of them (``report.preview``), drawn as the map draws."""
+    from geo.evidence.dataset import site_frames
     from geo.outputs.files import publish_json
     from geo.outputs.mapview import build_map, map_data, selection_bounds
 
-    tables = report.tables
-    wanted = list(report.locations)
-    if not wanted:
+    if not report.preview:
         st.caption("No new or changed site to show on a map.")
         return
-    sites = pd.DataFrame([s for s in tables["sites"] if s["id"] in wanted])
-    sites["lat"] = [report.locations[s][0] for s in sites["id"]]
-    sites["lon"] = [report.locations[s][1] for s in sites["id"]]
-    sites["lad_name"] = [report.locations[s][2] for s in sites["id"]]
-    sites["lad_code"] = ""
-    sites["authority_name"] = ""
-    sources_of: dict[str, list[str]] = {}
-    for link in tables["claim_sources"]:
-        sources_of.setdefault(link["claim"], []).append(link["source"])
-    claims = pd.DataFrame(
-        [c for c in tables["claims"] if c["site"] in wanted],
-        columns=["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count", "response"],
-    )
-    claims["sources"] = [tuple(sources_of.get(c, ())) for c in claims["id"]]
-    claims["equipment_count"] = [int(v) if str(v).isdigit() else None for v in claims["equipment_count"]]
-    vocabulary = data.vocabulary
-    order = vocabulary.keys("grades")
-    grades = claims.groupby("site")["grade"].agg(lambda g: min(g, key=lambda v: order.index(v) if v in order else 9))
-    sites["grade"] = [grades.get(s, "") for s in sites["id"]]
-    sources = pd.DataFrame(tables["sources"])
-    payload = map_data(sites, claims, sources, vocabulary, areas=loading.area_statuses(data))
+    sites, claims = site_frames(report.preview)
+    sources = pd.DataFrame(report.tables["sources"])
+    payload = map_data(sites, claims, sources, data.vocabulary, areas=loading.area_statuses(data))
     fmap = build_map(
         publish_json(payload, "import-preview"),
         site_count=len(sites),

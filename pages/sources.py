@@ -5,6 +5,7 @@ import re
 import streamlit as st
 
 import ui
+from geo import settings
 from geo.evidence import citations
 from geo.outputs.text import escape_markdown, markdown_link, safe_url
 from ui import loading
@@ -19,7 +20,11 @@ requested = str(st.query_params.get("source", "")).strip()
 by_id = {row.id: row for row in data.sources.itertuples(index=False)}
 
 # Static style (no data text): the source a link asked for stands out.
-st.html("<style>.st-key-sources_requested { background: #fff8e1; border-radius: 0.5rem; }</style>")
+st.html(
+    "<style>.st-key-sources_requested { background: "
+    + settings.CHROME["highlight"]
+    + "; border-radius: 0.5rem; }</style>"
+)
 
 
 def anchor_of(source_id: str) -> str:

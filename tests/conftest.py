@@ -122,14 +122,21 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     raise RuntimeError(f"app did not start within 60 s; its output: {log}")
 
 
-def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = ()) -> Path:
+def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), descriptor=None) -> Path:
     """A copy of data/ under ``folder`` with extra (fictional) sites and claims, rebuilt.
 
     Rows are dicts by column name (missing columns are empty); a claim's
     ``sources`` (a list of ids) become rows of ``claim_sources.csv``.
+    ``descriptor``, if given, changes the copy's ``datapackage.json`` (a dict) in place first.
     """
+    import json
+
     data = folder / "data"
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
+    if descriptor is not None:
+        described = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+        descriptor(described)
+        (data / "datapackage.json").write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
     links = [{"claim": c["id"], "source": s} for c in claims for s in c.get("sources", [])]
     for name, rows in (
         ("sites.csv", sites),

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.evidence.counts import COUNT_COLUMNS, NOT_PLACED, bodies, status_counts, unknown_councils
+from geo.evidence.counts import bodies, not_placed, status_counts, unknown_councils
 from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 from geo.foi.known import area_statuses
@@ -57,14 +57,15 @@ def test_filters_about_evidence_do_not_change_the_councils_unknown():
 def test_the_uk_row_is_the_sum_of_the_nations_and_the_not_placed():
     chosen = apply_filters(DATA.sites, DATA.claims, Filters())
     found = bodies(chosen.sites, chosen.claims, DATA.vocabulary)
-    table = status_counts(found, unknown_councils(AREAS, AUTHORITIES), by="nation").set_index("nation")
+    table = status_counts(found, unknown_councils(AREAS, AUTHORITIES), "nation", DATA.vocabulary).set_index("nation")
     uk = table.loc["United Kingdom"]
     rest = table.drop(index="United Kingdom")
-    for column in COUNT_COLUMNS:
+    for column in DATA.vocabulary.count_columns:
         assert int(rest[column].sum()) == int(uk[column]), column
     assert int(uk["unknown"]) == len(COUNCILS) - len(set(AREAS) & {a.gss_code for a in COUNCILS})
     if (found["nation"] == "").any():
-        assert NOT_PLACED in table.index and int(table.loc[NOT_PLACED, "unknown"]) == 0
+        assert not_placed(DATA.vocabulary) in table.index
+        assert int(table.loc[not_placed(DATA.vocabulary), "unknown"]) == 0
 
 
 def _tiny(claims: list[tuple[str, str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import signal
@@ -593,7 +594,8 @@ def test_geocoding_reports_progress_in_batches(geocode, monkeypatch):
     monkeypatch.setattr(rows_module, "GEOCODE_BATCH", 2)
     calls = []
     seen = []
-    rows = [{**NO_HIKVISION_ROW, "postcode": "SW1A 2AA"} for _ in range(5)]
+    postcodes = ["SW1A 2AA", "SW1H 9NA", "M1 1AE", "BT1 5GS", "EH1 1YZ"]
+    rows = [{**NO_HIKVISION_ROW, "postcode": postcode} for postcode in postcodes]
 
     def counting_geocode(batch):
         seen.append(len(batch))
@@ -608,6 +610,62 @@ def test_geocoding_reports_progress_in_batches(geocode, monkeypatch):
     )
     assert seen == [2, 2, 1]
     assert calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
+
+
+def test_each_postcode_is_looked_up_once_from_the_report_to_the_built_file(geocode, scratch):
+    """The rows geocode their postcodes; the check and the build at apply reuse them (and each other's)."""
+    asked: list[str] = []
+
+    def counting_geocode(batch):
+        asked.extend(batch)
+        return geocode(batch)
+
+    rows = [CLAIM_ROW, {**CLAIM_ROW, "site_name": "Example Test Clinic", "claim": "A second fictional claim."}]
+    report = prepare_import(csv_bytes(rows), "twice.csv", scratch, geocode=counting_geocode)
+    assert rejected(report) == [] and report.ok
+    assert asked == ["SW1A 2AA"]  # two rows, one postcode: looked up once, preview included
+    package, _ = load_package(scratch)
+    existing = [s["postcode"] for s in package.table("sites").rows if s["postcode"]]
+    asked.clear()
+    apply_import(report, scratch, geocode=counting_geocode)
+    # The check and the build of the new package looked up each existing site's postcode once, the rows' none.
+    assert sorted(asked) == sorted(set(existing) - {"SW1A 2AA"})
+    from geo.evidence.build import build
+
+    # What apply built is what a build of the written package makes.
+    written = (scratch / "build" / "sites.geojson").read_text(encoding="utf-8")
+    fresh = build(scratch, scratch.parent / "fresh.geojson", geocode=geocode)
+    assert json.loads(written) == fresh
+
+
+def test_the_import_runs_one_way():
+    """rows (making the report) never imports apply (writing it); both use the package's own module."""
+    import ast
+
+    tree = ast.parse((ROOT / "geo" / "importing" / "rows.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "geo.importing.apply" not in imported and "geo.importing" not in imported
+
+
+def test_the_candidate_checked_in_memory_is_the_package_apply_writes(geocode, scratch, tmp_path):
+    """package_from_rows gives the rows and lines load_package reads once write_csv has written them."""
+    from geo.evidence.datapackage import package_from_rows, write_csv
+
+    multiline = {**CLAIM_ROW, "claim": "A fictional claim\nover two lines,\r\nthen three.", "site_name": " Padded "}
+    after = {**CLAIM_ROW, "site_name": "Example Test Clinic", "claim": "A fictional claim on the next line."}
+    report = prepare_import(csv_bytes([multiline, after, NO_HIKVISION_ROW]), "m.csv", scratch, geocode=geocode)
+    assert report.ok, report.text()
+    package, _ = load_package(scratch)
+    in_memory = package_from_rows(package.descriptor, report.tables, tmp_path)
+    for name, table in package.tables.items():
+        write_csv(tmp_path / table.path, [f["name"] for f in table.fields], report.tables[name])
+    (tmp_path / "datapackage.json").write_text(json.dumps(package.descriptor), encoding="utf-8")
+    on_disk, problems = load_package(tmp_path)
+    assert problems == []
+    for name, table in on_disk.tables.items():
+        assert (in_memory.table(name).rows, in_memory.table(name).lines) == (table.rows, table.lines), name
+    assert any(line != k + 2 for k, line in enumerate(on_disk.table("claims").lines))  # a row spanned lines
 
 
 # --- Whole-file limits -------------------------------------------------------------------

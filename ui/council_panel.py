@@ -10,14 +10,6 @@ from geo.outputs.text import escape_markdown
 from ui.evidence import site_details
 from ui.loading import authorities, dataset
 
-STATE_WORDS = {
-    "asked": "waiting for an answer",
-    "overdue": "overdue: no answer by the due date",
-    "answered": "answered",
-    "refused": "refused",
-    "withdrawn": "withdrawn",
-}
-
 
 def council_panel(code: str, areas: dict, key: str) -> None:
     """One council: what is known, its FOI requests, and a ready request to send ("Ask this council").
@@ -28,6 +20,7 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     from geo.outputs.text import markdown_link
 
     data = dataset()
+    vocabulary = data.vocabulary
     found = authorities()
     council = found.get(code) or found.by_code.get(code)
     if council is None:
@@ -51,8 +44,8 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     if county is not None and county.current:
         st.markdown(f"County council above it: [{escape_markdown(county.name)}](councils?authority={county.gss_code})")
     state = areas.get(council.gss_code)
-    status = state.status if state else "unknown"
-    term = data.vocabulary.term("area_statuses", status)
+    status = state.status if state else vocabulary.unknown_area_status
+    term = vocabulary.term("area_statuses", status)
     st.markdown(
         f"What is known: **{escape_markdown(term.label if term else status)}**. "
         f"{escape_markdown(term.definition) if term else ''}"
@@ -60,15 +53,14 @@ def council_panel(code: str, areas: dict, key: str) -> None:
     codes = {council.gss_code} | {
         a.gss_code for a in found.by_code.values() if not a.current and council in found.successors(a)
     }
-    own = data.sites[(data.sites["kind"] == "council") & data.sites["authority"].isin(codes)]
+    is_council = data.sites["kind"].map(vocabulary.is_council).astype(bool)
+    own = data.sites[is_council & data.sites["authority"].isin(codes)]
     if not own.empty:
         with st.expander(
             f"Evidence about the council ({len(data.claims[data.claims['site'].isin(own['id'])])} claims)"
         ):
             site_details(own, data.claims)
-    others = data.sites[
-        (data.sites["kind"] != "council") & data.sites["area_codes"].map(lambda c: council.gss_code in c)
-    ]
+    others = data.sites[~is_council & data.sites["area_codes"].map(lambda c: council.gss_code in c)]
     if not others.empty:
         names = sorted(set(others["organisation"]))
         st.markdown(
@@ -77,11 +69,12 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         )
 
     st.markdown("#### Freedom of information requests")
-    history = known.request_history(council.gss_code, data.foi_requests, found, today)
+    history = known.request_history(council.gss_code, data.foi_requests, found, today, vocabulary)
     if history.empty:
         st.markdown("No request to this council is recorded yet.")
     for request in history.itertuples(index=False):
-        words = STATE_WORDS.get(request.state, request.state)
+        state_term = vocabulary.term("request_states", request.state)
+        words = (state_term.words or state_term.label) if state_term else request.state
         line = f"Sent {request.sent or '(date not given)'}"
         if request.due:
             line += f", answer due by {request.due}"
@@ -89,17 +82,18 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         if request.answered:
             line += f" (answered {request.answered})"
         if request.finding:
-            line += f"; finding: {escape_markdown(data.vocabulary.label('findings', request.finding))}"
+            line += f"; finding: {escape_markdown(vocabulary.label('findings', request.finding))}"
         if request.url:
             line += " · " + markdown_link("the request", request.url)
         st.markdown(f"- {line}")
 
     st.markdown("#### Ask this council")
-    law = deadlines.LAW_NAMES[deadlines.law_for(council.nation)]
-    due = deadlines.due_date(today, deadlines.law_for(council.nation))
+    law = deadlines.law_for(council.nation, vocabulary=vocabulary)
+    due = deadlines.due_date(today, vocabulary.law(law))
     st.markdown(
-        f"A ready request, under {law}. Sent today, the answer would be due by **{due:%-d %B %Y}** "
-        "(20 working days; see the method page). Send it on WhatDoTheyKnow, where the request and the "
+        f"A ready request, under {escape_markdown(deadlines.law_name(law, vocabulary))}. Sent today, the answer "
+        f"would be due by **{due:%-d %B %Y}** ({deadlines.WORKING_DAYS_TO_ANSWER} working days; see the method "
+        "page). Send it on WhatDoTheyKnow, where the request and the "
         "answer are published for everyone, or copy it into an e-mail to the council's FOI team. "
         "Campaigners then record the request on the import page, so the map shows the council as asked."
     )

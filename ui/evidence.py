@@ -26,7 +26,7 @@ def site_details(sites, claims) -> None:
         )
         precision = vocabulary.term("precisions", site.precision)
         st.markdown(f"Location: **{escape_markdown(precision.label if precision else site.precision)}**")
-        if precision and site.precision != "building":
+        if precision and not precision.has("exact"):  # not on the named building: say what it stands for
             st.info(precision.definition)
         for claim in claims[claims["site"] == site.id].itertuples(index=False):
             count = "" if pd.isna(claim.equipment_count) else f" · {int(claim.equipment_count)} devices"

@@ -43,26 +43,23 @@ def map_layout_switch(layouts: dict[str, str], key: str) -> None:
 
 
 def status_line(selection: Selection, areas: dict, filters: Filters) -> str:
-    """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown in its places."""
+    """One sentence (Markdown) of what the selection shows: bodies by status, councils unknown in its places.
+
+    The words after each number are each area status's ``words`` in the vocabulary.
+    """
     from geo.evidence.counts import bodies, unknown_councils
 
-    found = bodies(selection.sites, selection.claims, dataset().vocabulary)
+    vocabulary = dataset().vocabulary
+    found = bodies(selection.sites, selection.claims, vocabulary)
     unknown = len(unknown_councils(areas, authorities(), filters))
     counted = found["status"].value_counts()
-    parts = [
-        f"**{counted.get(key, 0)}** {text}"
-        for key, text in (
-            ("in-use", "with equipment reported or confirmed"),
-            ("removing", "removing it"),
-            ("removed", "that have removed it"),
-            ("not-used", "saying they do not use it"),
-        )
-    ]
+    words = {t.key: t.words or t.label for t in vocabulary.area_statuses}
+    parts = [f"**{counted.get(key, 0)}** {words[key]}" for key in vocabulary.body_statuses]
     bodies_text = "1 body" if len(found) == 1 else f"{len(found)} bodies"
     councils_text = "council is" if unknown == 1 else "councils are"
     return (
-        f"{bodies_text} in view: " + ", ".join(parts) + f". **{unknown}** {councils_text} still unknown: "
-        "nobody has asked them yet."
+        f"{bodies_text} in view: " + ", ".join(parts) + f". **{unknown}** {councils_text} "
+        f"{words[vocabulary.unknown_area_status]}."
     )
 
 
@@ -84,27 +81,20 @@ def council_known_line(code: str, areas: dict) -> str:
         if council is None:
             continue
         state = areas.get(council_code)
-        said = vocabulary.label("area_statuses", state.status if state else "unknown")
+        said = vocabulary.label("area_statuses", state.status if state else vocabulary.unknown_area_status)
         parts.append(f"{escape_markdown(council.name)}: **{escape_markdown(said)}**.")
     return " ".join(parts)
 
 
 def counts_tables(selection: Selection, areas: dict, filters: Filters, key: str) -> None:
-    """Counts by nation (shown) and by region (in an expander), as tables of numbers."""
-    from geo.evidence.counts import bodies, status_counts, unknown_councils
+    """Counts by nation (shown) and by region (in an expander), as tables of numbers, headed in the vocabulary's words."""
+    from geo.evidence.counts import bodies, count_headings, status_counts, unknown_councils
 
-    found = bodies(selection.sites, selection.claims, dataset().vocabulary)
+    vocabulary = dataset().vocabulary
+    found = bodies(selection.sites, selection.claims, vocabulary)
     unknown = unknown_councils(areas, authorities(), filters)
-    headings = {
-        "bodies": "Bodies",
-        "in-use": "In use",
-        "removing": "Removing",
-        "removed": "Removed",
-        "not-used": "Say not used",
-        "unknown": "Councils unknown",
-    }
-    for by, title in (("nation", "Nation"), ("region", "Region")):
-        table = status_counts(found, unknown, by=by).rename(columns={by: title, **headings})
+    for by in ("nation", "region"):
+        table = status_counts(found, unknown, by, vocabulary).rename(columns=count_headings(vocabulary, by))
         if by == "nation":
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_{by}")
         else:

@@ -46,11 +46,6 @@ def _geocode_in_chunks(
     return results
 
 
-def strongest_grade(grades: list[str], order: list[str]) -> str:
-    """The strongest of ``grades``; ``order`` lists the grades strongest first."""
-    return min(grades, key=order.index) if grades else ""
-
-
 def _claims_by_site(package: Package) -> dict[str, list[dict]]:
     sources_of = links(package, "claim_sources", "claim", "source")
     claims_by_site: dict[str, list[dict]] = {}
@@ -107,7 +102,9 @@ def site_features(
     its authority and has a district only when the authority is one.
     """
     authorities = authorities or load_authorities()
-    grade_order = from_descriptor(package.descriptor).keys("grades")
+    vocabulary = from_descriptor(package.descriptor)
+    areas = set(vocabulary.keys_with("precisions", "area"))
+    unplaced = set(vocabulary.keys_with("precisions", "unplaced"))
     districts = districts_by_code()
     sites = package.table("sites").rows
     claims_by_site = _claims_by_site(package)
@@ -122,11 +119,11 @@ def site_features(
             location = next(located)
             lat, lon = location.lat, location.lon
             lad_code, lad_name, region, nation = location.lad_code, location.lad_name, location.region, location.nation
-        elif site["precision"] == "not-placed":
+        elif site["precision"] in unplaced:
             lat = lon = None  # listed and counted, not on the map
             if authority is not None:
                 region, nation = authority.region, authority.nation
-        elif site["precision"] == "area" and authority is not None:
+        elif site["precision"] in areas and authority is not None:
             lat, lon = _area_point(authority, authorities)
             region, nation = authority.region, authority.nation
             if authority.gss_code in districts:
@@ -154,16 +151,16 @@ def site_features(
                 "lad_name": lad_name,
                 "region": region,
                 "nation": nation,
-                "grade": strongest_grade([c["grade"] for c in claims], grade_order),
+                "grade": vocabulary.strongest_grade(c["grade"] for c in claims),
                 "claims": claims,
             },
         }
         features.append(feature)
-        if not site["postcode"] and site["precision"] not in ("area", "not-placed"):
+        if not site["postcode"] and site["precision"] not in areas | unplaced:
             to_locate.append(feature)
     _locate_by_boundaries(to_locate, districts)
     for feature, site in zip(features, sites):
-        authority = authorities.get(site["authority"]) if site["precision"] == "area" and site["authority"] else None
+        authority = authorities.get(site["authority"]) if site["precision"] in areas and site["authority"] else None
         feature["properties"]["area_codes"] = area_codes(authority, feature["properties"]["lad_code"], authorities)
     return features
 
@@ -213,21 +210,34 @@ def _locate_by_boundaries(features: list[dict], districts: dict) -> None:
             )
 
 
-def build(directory: Path = settings.DATA_DIR, output: Path = settings.BUILT_SITES, progress: bool = False) -> dict:
+def write_built(collection: dict, output: Path) -> None:
+    """Write the built dataset (GeoJSON) atomically: a half-written file never replaces a good one."""
+    write_text_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def build(
+    directory: Path = settings.DATA_DIR,
+    output: Path = settings.BUILT_SITES,
+    progress: bool = False,
+    geocode: Callable[[list[str]], list] | None = None,
+) -> dict:
     """Check, geocode and write the built dataset; return the GeoJSON written.
 
-    Raises :class:`BuildError` (with every problem) if the package does not pass the check.
+    The package is read once, and each postcode geocoded once (the check's
+    lookups are remembered for placing the sites). ``geocode`` defaults to the
+    postcode directory. Raises :class:`BuildError` (with every problem) if the
+    package does not pass the check.
     """
-    from geo.places.postcodes import get_directory
+    from geo.places.postcodes import get_directory, remembering
 
-    directory_lookup = get_directory().lookup_many
-    problems = check_package(directory, geocode=directory_lookup)
+    lookup = remembering(geocode or get_directory().lookup_many)
+    package, _ = load_package(directory)
+    problems = check_package(package, geocode=lookup)
     if problems:
         raise BuildError(problems)
-    package, _ = load_package(directory)
     collection = {
         "type": "FeatureCollection",
-        "features": site_features(package, directory_lookup, progress=progress),
+        "features": site_features(package, lookup, progress=progress),
     }
-    write_text_atomically(output, json.dumps(collection, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    write_built(collection, output)
     return collection

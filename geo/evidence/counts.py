@@ -1,10 +1,14 @@
 """Counting bodies by what is known of them, for the map's side panel, the press image and the summary.
 
-A *body* is a council (by its authority code) or another organisation (by
-name). Its status is that of its latest dated claim in the selection, mapped
-to an area status (``x-area-status`` of ``claims.status``): in use, being
-removed, removed, or says it does not use it. Councils with nothing known are
-counted too: they are the ones still to ask.
+A *body* is a council (a site of a kind with the role ``council``, by its
+authority code) or another organisation (by name). Its status is that of its
+latest dated claim in the selection, mapped to an area status
+(``x-area-status`` of ``claims.status``): today in use, being removed,
+removed, or says it does not use it. Councils with nothing known are counted
+too: they are the ones still to ask. The columns, their order and their
+headings are the vocabulary's (:attr:`geo.evidence.vocabulary.Vocabulary.count_columns`,
+``heading`` of each area status), so a new status is counted, and headed,
+wherever it is listed in ``datapackage.json``.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from geo.filters import Filters
 from geo.foi.known import AreaState
 from geo.places.authorities import Authorities
 
-BODY_STATUSES = ("in-use", "removing", "removed", "not-used")
-NOT_PLACED = "Not placed yet (no address)"
-COUNT_COLUMNS = BODY_STATUSES + ("unknown",)
+UNITED_KINGDOM = "United Kingdom"
+
+
+def not_placed(vocabulary: Vocabulary) -> str:
+    """The row that counts bodies with no address yet (so no nation or region): the unplaced precision's label."""
+    return vocabulary.label("precisions", vocabulary.key_with("precisions", "unplaced"))
 
 
 def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) -> pd.DataFrame:
@@ -28,15 +35,12 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
     as oldest; on the same date the more telling status wins, as for areas).
     A body's nation and region are those of its first site.
     """
-    from geo.foi.known import _rank  # the same tie-break as council areas
-
     columns = ["body", "name", "kind", "nation", "region", "status"]
     if sites.empty:
         return pd.DataFrame(columns=columns)
-    area_of = {t.key: t.area_status for t in vocabulary.statuses}
     keyed = sites.assign(
         body=[
-            a if k == "council" and a else f"org:{o}"
+            a if vocabulary.is_council(k) and a else f"org:{o}"
             for k, a, o in zip(sites["kind"], sites["authority"], sites["organisation"])
         ]
     )
@@ -46,8 +50,8 @@ def bodies(sites: pd.DataFrame, claims: pd.DataFrame, vocabulary: Vocabulary) ->
         body = body_of_site.get(claim.site)
         if body is None:
             continue
-        status = area_of.get(claim.status, "in-use")
-        evidence = (claim.reported or "", _rank(status), status)
+        status = vocabulary.area_status_of_claim(claim.status)
+        evidence = (claim.reported or "", vocabulary.tie_rank(status), status)
         if body not in latest or evidence[:2] > latest[body][:2]:
             latest[body] = evidence
     first = keyed.drop_duplicates("body")
@@ -86,25 +90,38 @@ def unknown_councils(
     return unknown.reset_index(drop=True)
 
 
-def status_counts(found: pd.DataFrame, unknown: pd.DataFrame, by: str) -> pd.DataFrame:
+def status_counts(found: pd.DataFrame, unknown: pd.DataFrame, by: str, vocabulary: Vocabulary) -> pd.DataFrame:
     """Counts per ``by`` (``nation`` or ``region``) and for the UK: bodies by status, and councils unknown.
 
-    Columns: ``by``, ``bodies`` (with any claim), then :data:`COUNT_COLUMNS`.
-    The last row is the UK total.
+    Columns: ``by``, ``bodies`` (with any claim), then the vocabulary's
+    :attr:`~geo.evidence.vocabulary.Vocabulary.count_columns` (the body
+    statuses, then the unknown area status, counting councils). The last row
+    is the UK total; bodies with no nation or region are counted in a row of
+    their own (:func:`not_placed`) before it.
     """
+    unplaced = not_placed(vocabulary)
     places = sorted((set(found[by]) | set(unknown[by])) - {""})
     if (found[by] == "").any():
-        places.append(NOT_PLACED)  # bodies with no address yet: no nation or region to count them in
+        places.append(unplaced)  # bodies with no address yet: no nation or region to count them in
     rows = []
-    for place in places + ["United Kingdom"]:
-        if place == NOT_PLACED:
+    for place in places + [UNITED_KINGDOM]:
+        if place == unplaced:
             here = found[found[by] == ""]
         else:
-            here = found if place == "United Kingdom" else found[found[by] == place]
-        still = unknown if place == "United Kingdom" else unknown[unknown[by] == place]
+            here = found if place == UNITED_KINGDOM else found[found[by] == place]
+        still = unknown if place == UNITED_KINGDOM else unknown[unknown[by] == place]
         row = {by: place, "bodies": int((here["status"] != "").sum())}
-        for status in BODY_STATUSES:
+        for status in vocabulary.body_statuses:
             row[status] = int((here["status"] == status).sum())
-        row["unknown"] = len(still)
+        row[vocabulary.unknown_area_status] = len(still)
         rows.append(row)
-    return pd.DataFrame(rows, columns=[by, "bodies", *COUNT_COLUMNS])
+    return pd.DataFrame(rows, columns=[by, "bodies", *vocabulary.count_columns])
+
+
+def count_headings(vocabulary: Vocabulary, by: str) -> dict[str, str]:
+    """Column -> heading for a table of :func:`status_counts` (each status's ``heading``)."""
+    return {
+        by: by.capitalize(),
+        "bodies": "Bodies",
+        **{column: vocabulary.heading(column) for column in vocabulary.count_columns},
+    }

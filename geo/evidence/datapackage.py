@@ -19,20 +19,31 @@ then adds only the project's own rules, which a schema cannot say:
 
 Each problem names the file, the line where the row starts (the header is
 line 1, and a cell spanning lines counts them all) and the field.
+
+A package need not be on disk to be checked: :func:`package_from_rows` makes
+one in memory from rows (the importer's candidate), with the lines its files
+would have once written by :func:`write_csv`, and :func:`check_package` takes
+either a folder or such a package. ``geocode`` can remember what it already
+looked up (:func:`geo.places.postcodes.remembering`), so that checking and
+building a package geocode each postcode once.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
 
 DESCRIPTOR = "datapackage.json"
 PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
@@ -86,9 +97,12 @@ class Table:
 
 @dataclass
 class Package:
+    """A package's descriptor and tables; ``problems`` are those found while reading it (its files)."""
+
     directory: Path
     descriptor: dict
     tables: dict[str, Table]
+    problems: list[Problem] = field(default_factory=list)
 
     def table(self, name: str) -> Table:
         return self.tables[name]
@@ -182,22 +196,82 @@ def load_package(directory: Path) -> tuple[Package, list[Problem]]:
         return Package(directory, {}, {}), [Problem(DESCRIPTOR, error.lineno, "*", f"invalid JSON: {error.msg}")]
     tables: dict[str, Table] = {}
     for resource in descriptor.get("resources", []):
-        schema = resource.get("schema", {})
-        primary_key = schema.get("primaryKey", [])
-        table = Table(
-            name=resource["name"],
-            path=resource["path"],
-            fields=schema.get("fields", []),
-            primary_key=[primary_key] if isinstance(primary_key, str) else list(primary_key),
-            foreign_keys=schema.get("foreignKeys", []),
-        )
+        table = _empty_table(resource)
         path = directory / resource["path"]
         if not path.is_file():
             problems.append(Problem(resource["path"], 1, "*", "file listed in datapackage.json is missing"))
         else:
             _read_csv(path, table, problems)
         tables[table.name] = table
-    return Package(directory, descriptor, tables), problems
+    return Package(directory, descriptor, tables, list(problems)), problems
+
+
+def _empty_table(resource: dict) -> Table:
+    schema = resource.get("schema", {})
+    primary_key = schema.get("primaryKey", [])
+    return Table(
+        name=resource["name"],
+        path=resource["path"],
+        fields=schema.get("fields", []),
+        primary_key=[primary_key] if isinstance(primary_key, str) else list(primary_key),
+        foreign_keys=schema.get("foreignKeys", []),
+    )
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One row as :func:`write_csv` writes it (UTF-8 text, LF, minimal quoting)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def package_from_rows(descriptor: dict, rows: dict[str, list[dict[str, str]]], directory: Path) -> Package:
+    """A package in memory: ``descriptor`` with each resource's ``rows`` (by resource name; none: empty).
+
+    The same package :func:`load_package` would read once :func:`write_csv` had
+    written every table under ``directory``: values stripped, a row starting on
+    the line it would start on (a value with line breaks spans lines), and
+    blank rows skipped. Nothing is written or read.
+    """
+    tables: dict[str, Table] = {}
+    for resource in descriptor.get("resources", []):
+        table = _empty_table(resource)
+        table.header = [f["name"] for f in table.fields]
+        line = 2
+        for row in rows.get(table.name, []):
+            cells = [str(row.get(name, "") or "") for name in table.header]
+            spans = len(io.StringIO(_csv_line(cells), newline="").readlines())
+            if any(c.strip() for c in cells):
+                table.rows.append({name: cell.strip() for name, cell in zip(table.header, cells)})
+                table.lines.append(line)
+            line += spans
+        tables[table.name] = table
+    return Package(Path(directory), descriptor, tables)
+
+
+# --- Writing ------------------------------------------------------------------------------
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """One table as the package writes it: UTF-8, LF, minimal quoting, flushed to disk."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for cells in [header] + [[row.get(h, "") for h in header] for row in rows]:
+            handle.write(_csv_line([str(c) for c in cells]))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def fingerprint(directory: Path) -> str:
+    """Hash of the package's descriptor, change log and tables (to notice a change between two moments)."""
+    digest = hashlib.sha256()
+    directory = Path(directory)
+    try:
+        descriptor = json.loads((directory / DESCRIPTOR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for name in [DESCRIPTOR, "CHANGELOG.md"] + [r["path"] for r in descriptor.get("resources", [])]:
+        path = directory / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
 
 
 # --- The standard's checks, by frictionless ------------------------------------------------
@@ -388,12 +462,19 @@ def _check_each_has_a_source(package: Package, table: str, link_table: str, key:
     ]
 
 
-def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> list[Problem]:
+def _check_sites(
+    table: Table, geocode: Callable[[list[str]], list] | None, vocabulary: Vocabulary | None
+) -> list[Problem]:
     problems = []
     postcodes: list[tuple[int, str]] = []
+    # Which precisions stand for an area and which for a body not placed: the vocabulary's roles.
+    areas = set(vocabulary.keys_with("precisions", "area")) if vocabulary else set()
+    unplaced = set(vocabulary.keys_with("precisions", "unplaced")) if vocabulary else set()
     for row, line in zip(table.rows, table.lines):
         has_coordinates = bool(row.get("lat") or row.get("lon"))
-        if row.get("precision") == "not-placed":
+        if vocabulary is None and not (row.get("postcode") or has_coordinates):
+            continue  # which precisions need no postcode is unknown: the vocabulary's problem says why
+        if row.get("precision") in unplaced:
             if row.get("postcode") or has_coordinates or row.get("authority"):
                 problems.append(
                     Problem(
@@ -404,7 +485,7 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
                     )
                 )
             continue
-        if row.get("precision") == "area":
+        if row.get("precision") in areas:
             if not row.get("authority"):
                 problems.append(
                     Problem(table.path, line, "authority", "a site that stands for an area needs its authority")
@@ -434,29 +515,54 @@ def _check_sites(table: Table, geocode: Callable[[list[str]], list] | None) -> l
     return problems
 
 
-def _check_requests(table: Table) -> list[Problem]:
+def _check_requests(table: Table, vocabulary: Vocabulary | None) -> list[Problem]:
+    """Dates in order, and a status that fits the answer: which statuses wait for an answer (their
+    state has the role ``waiting``) and which say nothing (their state gives no area status) is the
+    vocabulary's to say."""
+    waiting: list[str] = []
+    silent: list[str] = []
+    answering: list[str] = []
+    for term in vocabulary.request_statuses if vocabulary else ():
+        state = vocabulary.term("request_states", vocabulary.request_state_of(term.key)) if vocabulary else None
+        if state is not None and state.has("waiting"):
+            waiting.append(term.key)
+        elif state is not None and not state.area_status:
+            silent.append(term.key)
+        else:
+            answering.append(term.key)
+    answers = " or ".join(answering)
     problems = []
     for row, line in zip(table.rows, table.lines):
         sent, answered = row.get("sent", ""), row.get("answered", "")
         if answered and sent and ISO_DATE_RE.fullmatch(sent) and ISO_DATE_RE.fullmatch(answered) and answered < sent:
             problems.append(Problem(table.path, line, "answered", "the answer is dated before the request was sent"))
-        if row.get("status") == "sent" and (answered or row.get("finding")):
-            problems.append(
-                Problem(table.path, line, "status", "a request with an answer is answered or refused, not sent")
-            )
-        if row.get("finding") and row.get("status") == "withdrawn":
-            problems.append(Problem(table.path, line, "finding", "a finding needs an answer: status answered"))
+        status = row.get("status", "")
+        if status in waiting and (answered or row.get("finding")):
+            problems.append(Problem(table.path, line, "status", f"a request with an answer is {answers}, not {status}"))
+        if row.get("finding") and status in silent:
+            problems.append(Problem(table.path, line, "finding", f"a finding needs an answer: status {answers}"))
     return problems
 
 
-def check_package(directory: Path, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
-    """Every problem in the data package at ``directory``, sorted by file and line.
+def check_package(source: Path | Package, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
+    """Every problem in the data package ``source``, sorted by file and line.
 
-    ``geocode`` maps a list of postcodes to locations or exceptions (normally
-    :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`); without it postcodes
-    are not looked up.
+    ``source`` is the package's folder, or a package already read or made in
+    memory (:func:`load_package`, :func:`package_from_rows`; the problems found
+    reading it come too). ``geocode`` maps a list of postcodes to locations or
+    exceptions (normally :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`,
+    or one that remembers what it looked up); without it postcodes are not looked up.
     """
-    package, problems = load_package(directory)
+    if isinstance(source, Package):
+        package, problems = source, list(source.problems)
+    else:
+        package, problems = load_package(source)
+    vocabulary = None
+    if package.descriptor.get("resources"):
+        try:
+            vocabulary = from_descriptor(package.descriptor)
+        except (ValueError, KeyError) as error:
+            problems.append(Problem(DESCRIPTOR, 1, "*", f"the vocabulary cannot be read: {error}"))
     for table in package.tables.values():
         if table.header:
             problems += _check_header(table)
@@ -468,9 +574,9 @@ def check_package(directory: Path, geocode: Callable[[list[str]], list] | None =
     problems += _check_each_has_a_source(package, "claims", "claim_sources", "claim")
     problems += _check_each_has_a_source(package, "figures", "figure_sources", "figure")
     if "sites" in package.tables:
-        problems += _check_sites(package.tables["sites"], geocode)
+        problems += _check_sites(package.tables["sites"], geocode, vocabulary)
     if "foi_requests" in package.tables:
-        problems += _check_requests(package.tables["foi_requests"])
+        problems += _check_requests(package.tables["foi_requests"], vocabulary)
     # One problem per cell: the first found (the project's plainer words come first above).
     seen: set[tuple[str, int, str]] = set()
     unique = []

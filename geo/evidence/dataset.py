@@ -90,11 +90,14 @@ def read_changelog(path: Path) -> list[tuple[str, str, str]]:
     return sorted(entries, key=lambda e: e[0], reverse=True)
 
 
-def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUILT_SITES) -> Dataset:
-    """Read the built sites and the package's tables (no geocoding, no network)."""
-    collection = json.loads(Path(built).read_text(encoding="utf-8"))
+def site_frames(features: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sites and claims tables of built features (:func:`geo.evidence.build.site_features`).
+
+    The app reads them from the built file; the importer's preview makes them
+    from the candidate's own features, so both draw the same frames.
+    """
     site_rows, claim_rows = [], []
-    for feature in collection["features"]:
+    for feature in features:
         props = dict(feature["properties"])
         # A site that is not placed has no geometry: NaN coordinates, never on the map.
         lon, lat = feature["geometry"]["coordinates"] if feature["geometry"] else (float("nan"), float("nan"))
@@ -122,6 +125,13 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
             sites[column] = sites[column].fillna("").astype(str)
     sites[["lat", "lon"]] = sites[["lat", "lon"]].astype(float)
     claims = pd.DataFrame(claim_rows, columns=BUILT_CLAIM_COLUMNS)
+    return sites, claims
+
+
+def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUILT_SITES) -> Dataset:
+    """Read the built sites and the package's tables (no geocoding, no network)."""
+    collection = json.loads(Path(built).read_text(encoding="utf-8"))
+    sites, claims = site_frames(collection["features"])
     package, problems = load_package(directory)
     if problems:
         raise ValueError("data package cannot be read: " + "; ".join(map(str, problems[:5])))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.foi.deadlines import LAW_NAMES, law_for
+from geo.foi.deadlines import law_for, law_name
 from geo.places.authorities import Authorities, Authority
 
 # --- Asking a council ------------------------------------------------------------------------
@@ -22,7 +22,7 @@ def letter_body(authority: Authority) -> str:
     text (Alaveteli's ``default_letter``). The letter holds no postcode and no
     e-mail address, which that site would flag before sending.
     """
-    law = LAW_NAMES[law_for(authority.nation)]
+    law = law_name(law_for(authority.nation))
     return (
         f"I am writing under {law} to ask about surveillance equipment made by Hikvision or Dahua, "
         "including equipment made by either company but sold under another brand name.\n"

@@ -1,7 +1,14 @@
 """The law's clock for freedom-of-information requests.
 
-A public body must answer within 20 working days of the day it received the
-request. What counts as a working day depends on the law it answers under:
+A public body must answer within :data:`WORKING_DAYS_TO_ANSWER` working days
+of the day it received the request. Which law a body answers under, and what
+counts as a working day under it, is data: each law of ``foi_requests.law``
+in ``datapackage.json`` names the nations whose bodies answer under it
+(``x-nations``; the law with the role ``uk-wide`` also binds UK-wide bodies),
+its section (``x-urls``, ``x-definitions``) and the days that stop its clock
+besides Saturdays and Sundays (``x-days-not-counted``: named days such as
+Christmas Day and Good Friday, and the parts of the UK whose bank holidays
+count). Today:
 
 * the Freedom of Information Act 2000 (bodies in England, Wales and Northern
   Ireland, and UK-wide bodies), section 10(6): every day except Saturdays,
@@ -17,6 +24,9 @@ Bank holidays come from the maintained ``holidays`` library (each part of the
 UK, with substitute days and one-off holidays), never from a hand-kept list.
 The day received is taken to be the day the request was sent (by email or on
 WhatDoTheyKnow, where the two are the same).
+
+A law is given by its key (read from the configured package's vocabulary) or
+as a :class:`geo.evidence.vocabulary.Law`.
 """
 
 from __future__ import annotations
@@ -24,13 +34,9 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from geo.evidence.vocabulary import Law, Vocabulary, load_vocabulary
+
 WORKING_DAYS_TO_ANSWER = 20
-
-
-LAWS = ("foia", "foisa")
-
-
-UK_PARTS = ("ENG", "NIR", "SCT", "WLS")  # subdivisions of the holidays library
 
 
 @lru_cache(maxsize=64)
@@ -46,46 +52,49 @@ def _good_friday(year: int) -> dt.date:
     return easter(year) - dt.timedelta(days=2)
 
 
-def is_working_day(day: dt.date, law: str) -> bool:
-    """Whether ``day`` counts towards the deadline under ``law`` (``foia`` or ``foisa``)."""
-    if law not in LAWS:
-        raise ValueError(f"unknown law {law!r}; expected one of {LAWS}")
-    if day.weekday() >= 5 or (day.month, day.day) == (12, 25):
-        return False
-    if law == "foisa":
-        return day not in _bank_holidays("SCT", day.year)
-    if day == _good_friday(day.year):
-        return False
-    return not any(day in _bank_holidays(part, day.year) for part in UK_PARTS)
+def _law(law: str | Law) -> Law:
+    return law if isinstance(law, Law) else load_vocabulary().law(law)
 
 
-def due_date(received: dt.date, law: str) -> dt.date:
-    """The 20th working day after the day the request was received: the last day to answer."""
+def is_working_day(day: dt.date, law: str | Law) -> bool:
+    """Whether ``day`` counts towards the deadline under ``law`` (``foia``, ``foisa`` ...)."""
+    rule = _law(law)
+    if day.weekday() >= 5:
+        return False
+    if "christmas-day" in rule.days_not_counted and (day.month, day.day) == (12, 25):
+        return False
+    if "good-friday" in rule.days_not_counted and day == _good_friday(day.year):
+        return False
+    return not any(day in _bank_holidays(part, day.year) for part in rule.bank_holidays_in)
+
+
+def due_date(received: dt.date, law: str | Law) -> dt.date:
+    """The last day to answer: the :data:`WORKING_DAYS_TO_ANSWER`-th working day after ``received``."""
+    rule = _law(law)
     day, counted = received, 0
     while counted < WORKING_DAYS_TO_ANSWER:
         day += dt.timedelta(days=1)
-        if is_working_day(day, law):
+        if is_working_day(day, rule):
             counted += 1
     return day
 
 
-def law_for(nation: str, given: str = "") -> str:
-    """The law a body answers under: ``given`` if set, else FOISA for a Scottish body, FOIA otherwise."""
-    if given:
-        return given
-    return "foisa" if nation == "Scotland" else "foia"
+def law_for(nation: str, given: str = "", vocabulary: Vocabulary | None = None) -> str:
+    """The law a body answers under: ``given`` if set, else its nation's (FOISA for a Scottish body), else FOIA."""
+    return (vocabulary or load_vocabulary()).law_for(nation, given)
 
 
-def request_state(status: str, sent: str, law: str, today: dt.date) -> str:
-    """``asked`` or ``overdue`` for a request with no answer (by its due date), else its status."""
-    if status != "sent":
-        return status
-    if not sent:
-        return "asked"
-    return "overdue" if today > due_date(dt.date.fromisoformat(sent), law) else "asked"
+def law_name(law: str, vocabulary: Vocabulary | None = None) -> str:
+    """The law's name as a sentence uses it: "the Freedom of Information Act 2000"."""
+    return "the " + (vocabulary or load_vocabulary()).label("laws", law)
 
 
-LAW_NAMES = {
-    "foia": "the Freedom of Information Act 2000",
-    "foisa": "the Freedom of Information (Scotland) Act 2002",
-}
+def request_state(status: str, sent: str, law: str | Law, today: dt.date, vocabulary: Vocabulary | None = None) -> str:
+    """A request's state today: the state its status starts in (``x-request-state``), and for a
+    request still waiting for an answer, the late state (``overdue``) once its due date has passed."""
+    vocabulary = vocabulary or load_vocabulary()
+    state = vocabulary.request_state_of(status)
+    if not sent or not vocabulary.has_role("request_states", state, "waiting"):
+        return state
+    late = today > due_date(dt.date.fromisoformat(sent), law)
+    return vocabulary.key_with("request_states", "late") if late else state

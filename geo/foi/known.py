@@ -3,9 +3,13 @@
 :func:`area_statuses` says, for each current council area, one of the area
 statuses of ``datapackage.json`` (``x-area-statuses``): from the claims about
 the council (each claim status has an ``x-area-status``) and from its
-requests; the latest dated evidence wins, and a request still waiting for an
-answer counts only where nothing else is known. A claim about a council that
-has since been merged colours its successor's area, with a note.
+requests (a finding's ``x-area-status``, else that of the request's state in
+``x-request-states``); the latest dated evidence wins, on the same date the
+status listed first in ``tie-order``, and a request still waiting for an
+answer (an area status with the role ``waiting``) counts only where nothing
+else is known. A claim about a council that has since been merged colours its
+successor's area, with a note. Which sites are a council's own is the
+vocabulary's to say (kinds with the role ``council``): no key is written here.
 """
 
 from __future__ import annotations
@@ -15,27 +19,24 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geo.evidence.vocabulary import Vocabulary
+from geo.evidence.vocabulary import Vocabulary, load_vocabulary
 from geo.foi.deadlines import due_date, law_for, request_state
 from geo.places.authorities import Authorities, Authority
 
+
 # --- Areas -------------------------------------------------------------------------------------
-# When two pieces of evidence carry the same date, the more telling one wins.
-_TIE_ORDER = ("removing", "in-use", "removed", "not-used", "answered")
-
-
 @dataclass
 class AreaState:
-    """What is known of one current council area, and the evidence behind it (plain text)."""
+    """What is known of one current council area, and the evidence behind it (plain text).
 
-    status: str = "unknown"
+    ``status`` is an area status; a council of which nothing is known has no
+    AreaState at all (:func:`area_statuses` leaves it out).
+    """
+
+    status: str = ""
     notes: list[str] = field(default_factory=list)
     _evidence: list[tuple[str, int, str]] = field(default_factory=list, repr=False)  # (date, tie rank, status)
-    _pending: str = ""
-
-
-def _rank(status: str) -> int:
-    return len(_TIE_ORDER) - _TIE_ORDER.index(status) if status in _TIE_ORDER else 0
+    _pending: tuple[int, str] = (-1, "")  # (tie rank, status) of the most telling request still waiting
 
 
 def _targets(authority: Authority, authorities: Authorities) -> list[tuple[Authority, str]]:
@@ -62,7 +63,6 @@ def area_statuses(
     council's area says nothing about the council).
     """
     today = today or dt.date.today()
-    area_of = {t.key: t.area_status for t in vocabulary.statuses}
     states: dict[str, AreaState] = {}
 
     def add(authority_code: str, date: str, status: str, label: str) -> None:
@@ -71,10 +71,10 @@ def area_statuses(
             return
         for target, merged in _targets(authority, authorities):
             state = states.setdefault(target.gss_code, AreaState())
-            state._evidence.append((date, _rank(status), status))
+            state._evidence.append((date, vocabulary.tie_rank(status), status))
             state.notes.append(f"{merged}: {label}" if merged else label)
 
-    councils = sites[(sites["kind"] == "council") & (sites["authority"] != "")]
+    councils = sites[sites["kind"].map(vocabulary.is_council).astype(bool) & (sites["authority"] != "")]
     authority_of_site = dict(zip(councils["id"], councils["authority"]))
     for claim in claims.itertuples(index=False):
         code = authority_of_site.get(claim.site)
@@ -83,60 +83,71 @@ def area_statuses(
             add(
                 code,
                 claim.reported or "",
-                area_of.get(claim.status, "in-use"),
+                vocabulary.area_status_of_claim(claim.status),
                 f"{status} ({claim.reported or 'date not given'})",
             )
-    if len(foi_requests):
-        for request in foi_requests.itertuples(index=False):
-            authority = authorities.get(request.authority) if request.authority else None
-            if authority is None or request.status == "withdrawn":
-                continue
-            if request.status == "sent":
-                law = law_for(authority.nation, request.law)
-                state_now = request_state("sent", request.sent, law, today)
-                for target, _merged in _targets(authority, authorities):
-                    state = states.setdefault(target.gss_code, AreaState())
-                    if state._pending != "overdue":
-                        state._pending = state_now
-                    due = due_date(dt.date.fromisoformat(request.sent), law).isoformat() if request.sent else "unknown"
-                    state.notes.append(f"FOI request sent {request.sent or '(date not given)'}, answer due {due}")
-                continue
-            found = {"equipment": "in-use", "none": "not-used"}.get(request.finding, "answered")
-            label = (
-                vocabulary.label("findings", request.finding)
-                if request.finding
-                else vocabulary.label("request_statuses", request.status)
-            )
-            add(
-                request.authority,
-                request.answered or request.sent,
-                found,
-                f"FOI answer: {label} ({request.answered or request.sent or 'date not given'})",
-            )
+    for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
+        authority = authorities.get(request.authority) if request.authority else None
+        if authority is None:
+            continue
+        law = law_for(authority.nation, request.law, vocabulary)
+        state_now = request_state(request.status, request.sent, law, today, vocabulary)
+        found = vocabulary.request_area_status(state_now, request.finding)
+        if not found:
+            continue  # e.g. withdrawn: it says nothing of the council
+        if vocabulary.has_role("area_statuses", found, "waiting"):
+            rank = vocabulary.tie_rank(found)
+            for target, _merged in _targets(authority, authorities):
+                state = states.setdefault(target.gss_code, AreaState())
+                if rank > state._pending[0]:
+                    state._pending = (rank, found)
+                due = due_date(dt.date.fromisoformat(request.sent), law).isoformat() if request.sent else "unknown"
+                state.notes.append(f"FOI request sent {request.sent or '(date not given)'}, answer due {due}")
+            continue
+        label = (
+            vocabulary.label("findings", request.finding)
+            if request.finding
+            else vocabulary.label("request_statuses", request.status)
+        )
+        add(
+            request.authority,
+            request.answered or request.sent,
+            found,
+            f"FOI answer: {label} ({request.answered or request.sent or 'date not given'})",
+        )
     for state in states.values():
         if state._evidence:
             # Latest date first (an undated piece sorts as oldest); then the more telling status.
             state.status = max(state._evidence, key=lambda e: (e[0], e[1]))[2]
-        elif state._pending:
-            state.status = state._pending
-    return {code: state for code, state in states.items() if state.status != "unknown"}
+        else:
+            state.status = state._pending[1]
+    unknown = vocabulary.unknown_area_status
+    return {code: state for code, state in states.items() if state.status and state.status != unknown}
 
 
 REQUEST_HISTORY_COLUMNS = ("id", "council", "sent", "due", "state", "answered", "finding", "url")
 
 
-def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorities, today: dt.date) -> pd.DataFrame:
+def request_history(
+    code: str,
+    foi_requests: pd.DataFrame,
+    authorities: Authorities,
+    today: dt.date,
+    vocabulary: Vocabulary | None = None,
+) -> pd.DataFrame:
     """The requests that tell about the current council ``code``: its own and its predecessors'.
 
-    ``state`` is worked out today: ``asked``, ``overdue``, ``answered``,
-    ``refused`` or ``withdrawn``; ``due`` is the last day to answer.
+    ``state`` is worked out today, one of ``x-request-states`` (``asked``,
+    ``overdue``, ``answered``, ``refused``, ``withdrawn``); ``due`` is the last
+    day to answer.
     """
+    vocabulary = vocabulary or load_vocabulary()
     rows = []
     for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
         authority = authorities.get(request.authority) if request.authority else None
         if authority is None or code not in {s.gss_code for s in authorities.successors(authority)}:
             continue
-        law = law_for(authority.nation, request.law)
+        law = law_for(authority.nation, request.law, vocabulary)
         due = due_date(dt.date.fromisoformat(request.sent), law).isoformat() if request.sent else ""
         rows.append(
             {
@@ -144,7 +155,7 @@ def request_history(code: str, foi_requests: pd.DataFrame, authorities: Authorit
                 "council": authority.name,
                 "sent": request.sent,
                 "due": due,
-                "state": request_state(request.status, request.sent, law, today),
+                "state": request_state(request.status, request.sent, law, today, vocabulary),
                 "answered": request.answered,
                 "finding": request.finding,
                 "url": request.url,
@@ -187,35 +198,48 @@ PROGRESS_LABELS = {
 
 
 def progress(
-    areas: dict[str, AreaState], foi_requests: pd.DataFrame, authorities: Authorities, today: dt.date, by: str
+    areas: dict[str, AreaState],
+    foi_requests: pd.DataFrame,
+    authorities: Authorities,
+    today: dt.date,
+    by: str,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """How far the campaign has got with the councils, per ``by`` (``nation`` or ``region``) and the UK.
 
     Per place, counts of current councils (every tier): ``asked`` (at least
-    one request sent, not withdrawn), ``answered`` (a request answered or
-    refused), ``overdue`` (a request past its due date with no answer),
-    ``equipment`` (the evidence says equipment is or was there: in use, being
-    removed or removed), ``none`` (says it does not use it), ``unknown``
+    one request that says something of the council: not withdrawn),
+    ``answered`` (a request answered or refused), ``overdue`` (a request in the
+    late state: past its due date with no answer), ``equipment`` (an area
+    status with the role ``equipment``: the evidence says equipment is or was
+    there), ``none`` (the role ``none``: says it does not use it), ``unknown``
     (nothing known). A council can be both asked and answered; ``equipment``,
     ``none`` and ``unknown`` never overlap. The last row is the UK.
     """
+    vocabulary = vocabulary or load_vocabulary()
     councils = [a for a in authorities.current() if a.is_council and a.gss_code]
     asked: set[str] = set()
     answered: set[str] = set()
     overdue: set[str] = set()
     for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
         authority = authorities.get(request.authority) if request.authority else None
-        if authority is None or request.status == "withdrawn":
+        if authority is None:
             continue
-        state = request_state(request.status, request.sent, law_for(authority.nation, request.law), today)
+        law = law_for(authority.nation, request.law, vocabulary)
+        state = request_state(request.status, request.sent, law, today, vocabulary)
+        found = vocabulary.request_area_status(state)
+        if not found:
+            continue  # withdrawn: never asked, as far as the council's question goes
         for target in authorities.successors(authority):
             asked.add(target.gss_code)
-            if state in ("answered", "refused"):
+            if not vocabulary.has_role("area_statuses", found, "waiting"):
                 answered.add(target.gss_code)
-            elif state == "overdue":
+            elif vocabulary.has_role("request_states", state, "late"):
                 overdue.add(target.gss_code)
     overdue -= answered  # an answer to one request settles the council's question
-    status = {a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "unknown") for a in councils}
+    status = {a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "") for a in councils}
+    equipment = set(vocabulary.keys_with("area_statuses", "equipment"))
+    none = set(vocabulary.keys_with("area_statuses", "none"))
     places = sorted({getattr(a, by) for a in councils})
     rows = []
     for place in places + ["United Kingdom"]:
@@ -227,9 +251,9 @@ def progress(
                 "asked": sum(c in asked for c in here),
                 "answered": sum(c in answered for c in here),
                 "overdue": sum(c in overdue for c in here),
-                "equipment": sum(status[c] in ("in-use", "removing", "removed") for c in here),
-                "none": sum(status[c] == "not-used" for c in here),
-                "unknown": sum(status[c] == "unknown" for c in here),
+                "equipment": sum(status[c] in equipment for c in here),
+                "none": sum(status[c] in none for c in here),
+                "unknown": sum(status[c] == "" for c in here),
             }
         )
     return pd.DataFrame(rows, columns=[by, *PROGRESS_COLUMNS])

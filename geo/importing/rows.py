@@ -29,16 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.evidence.datapackage import Package, check_package, load_package
-from geo.importing.apply import fingerprint, write_csv
+from geo.evidence.datapackage import Package, check_package, fingerprint, load_package, package_from_rows
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
     TEMPLATE_CLAIM_COLUMNS,
@@ -50,10 +48,9 @@ from geo.importing.sheets import (
     read_table,
 )
 from geo.places.authorities import Authorities, Authority, load_authorities
-from geo.places.postcodes import Location
+from geo.places.postcodes import Location, remembering
 
 GEOCODE_BATCH = 500
-DEFAULT_PRECISION = "headquarters"
 NEW_TABLES = ("sites", "claims", "claim_sources", "sources", "foi_requests")
 
 Geocoder = Callable[[list[str]], list]
@@ -256,6 +253,7 @@ class _Candidate:
 
     package: Package
     authorities: Authorities
+    vocabulary: Vocabulary
     existing_sites: dict[str, dict[str, str]]
     taken: dict[str, set[str]]
     source_by_url: dict[str, str]
@@ -270,6 +268,7 @@ class _Candidate:
         return cls(
             package=package,
             authorities=authorities,
+            vocabulary=from_descriptor(package.descriptor),
             existing_sites={s["id"]: s for s in package.table("sites").rows},
             taken={
                 name: {r["id"] for r in package.table(name).rows}
@@ -313,23 +312,27 @@ def prepare_import(
     if problems or not package.tables:
         report.package_problems = [str(p) for p in problems] or ["the data package has no tables"]
         return report
-    report.package_problems = [str(p) for p in check_package(package_dir)]
+    report.package_problems = [str(p) for p in check_package(package)]
 
     rows = _read_rows(report, header, body, mapping.index)
     candidate = _Candidate.of(package, authorities or load_authorities())
-    _normalise_values(rows, package)
-    _locate_postcodes(rows, geocode or _default_geocoder(), progress)
-    _find_councils(rows, candidate.authorities)
+    _normalise_values(rows, package, candidate.vocabulary)
+    lookup = remembering(geocode or _default_geocoder())
+    _locate_postcodes(rows, lookup, progress)
+    _find_councils(rows, candidate)
     for row in rows:
         _add_records(row, candidate)
     tables, origins = _candidate_tables(candidate)
     report.tables = tables
+    report.changed_tables = [name for name, table in package.tables.items() if tables[name] != table.rows]
     _check_candidate(report, package, tables, origins, rows)
     order = {column: k for k, column in enumerate(("*",) + TEMPLATE_COLUMNS)}
     for row in rows:
         row.result.issues.sort(key=lambda issue: order.get(issue.field, len(order)))
     _find_duplicates(report, candidate)
-    _fill_diff(report, candidate, rows)
+    _fill_diff(report, candidate)
+    report.preview = _preview(candidate, tables, lookup)
+    report.geocoded = dict(lookup.known)
     return report
 
 
@@ -354,8 +357,15 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
     return rows
 
 
-def _normalise_values(rows: list[Row], package: Package) -> None:
-    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched."""
+def _normalise_values(rows: list[Row], package: Package, vocabulary: Vocabulary) -> None:
+    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched.
+
+    A request typed as late (``overdue``: a state worked out from the date sent,
+    never stored) is recorded with the status that waits for an answer (``sent``).
+    """
+    late = vocabulary.key_with("request_states", "late")
+    waiting = vocabulary.key_with("request_states", "waiting")
+    waits = next(s for s in vocabulary.keys("request_statuses") if vocabulary.request_state_of(s) == waiting)
     enums = {
         column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
         for column, (resource, name) in _TARGET_FIELD.items()
@@ -370,10 +380,9 @@ def _normalise_values(rows: list[Row], package: Package) -> None:
                 row.values[column] = _date_value(value)
             elif column == "authority_code":
                 row.values[column] = value.upper()
-        if row.values.get("foi_status", "").casefold() == "overdue":
-            # Overdue is worked out from the date sent, never stored.
-            row.values["foi_status"] = "sent"
-            row.result.records.append("foi_status overdue recorded as sent (overdue is worked out from foi_sent)")
+        if row.values.get("foi_status", "").casefold() == late:
+            row.values["foi_status"] = waits
+            row.result.records.append(f"foi_status {late} recorded as {waits} ({late} is worked out from foi_sent)")
 
 
 def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | None) -> None:
@@ -386,19 +395,21 @@ def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | N
         else:
             row.location = result
             row.values["postcode"] = result.postcode
+            remembering(geocode, {result.postcode: result})  # as the package writes it: never looked up again
 
 
-def _is_about_a_council(row: Row) -> bool:
+def _is_about_a_council(row: Row, vocabulary: Vocabulary) -> bool:
     kind = row.values.get("kind", "")
-    return kind == "council" or (
+    return vocabulary.is_council(kind) or (
         not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim))
     )
 
 
-def _find_councils(rows: list[Row], authorities: Authorities) -> None:
+def _find_councils(rows: list[Row], candidate: _Candidate) -> None:
     """The council each council row is about: from authority_code, or its name (never guessed)."""
+    authorities = candidate.authorities
     for row in rows:
-        if not _is_about_a_council(row):
+        if not _is_about_a_council(row, candidate.vocabulary):
             continue
         code = row.values.get("authority_code", "")
         if code:
@@ -506,11 +517,13 @@ def _add_request(row: Row, candidate: _Candidate, site_id: str) -> None:
 def _row_site(row: Row, candidate: _Candidate) -> str:
     """Id of the claim's site: an existing one (possibly changed), or a new one."""
     values, number = row.values, row.number
+    vocabulary = candidate.vocabulary
+    area_precision = vocabulary.key_with("precisions", "area")
     given = values.get("site_id", "")
     site_fields = {
         "name": values.get("site_name", ""),
         "organisation": values.get("organisation", ""),
-        "kind": values.get("kind", "") or ("council" if row.authority else ""),
+        "kind": values.get("kind", "") or (vocabulary.keys_with("kinds", "council")[0] if row.authority else ""),
         "address": values.get("address", ""),
         "postcode": values.get("postcode", ""),
         "precision": values.get("precision", ""),
@@ -540,11 +553,11 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         candidate.site_origin[given].append(number)
         return given
     area = row.authority is not None and not site_fields["postcode"]
-    if area and site_fields["precision"] not in ("", "area"):
+    if area and site_fields["precision"] not in ("", area_precision):
         row.issue(
             "postcode",
             "a council's building needs its postcode; without one the claim is about the council's area "
-            "(leave precision empty or 'area')",
+            f"(leave precision empty or {area_precision!r})",
         )
     elif not area and not site_fields["postcode"] and not any(i.field == "postcode" for i in row.result.issues):
         row.issue(
@@ -577,7 +590,10 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         "authority": row.authority.gss_code if row.authority else "",
         "address": site_fields["address"],
         "postcode": site_fields["postcode"],
-        "precision": "area" if area else (site_fields["precision"] or DEFAULT_PRECISION),
+        # Not said: a site given by its postcode stands in for the body (the vocabulary's import default).
+        "precision": area_precision
+        if area
+        else (site_fields["precision"] or vocabulary.key_with("precisions", "import-default")),
         "lat": "",
         "lon": "",
         "location_source": "",
@@ -650,16 +666,11 @@ def _candidate_tables(candidate: _Candidate) -> tuple[dict[str, list[dict[str, s
 
 
 def _check_candidate(report: ImportReport, package: Package, tables, origins, rows: list[Row]) -> None:
-    """Run the package check on the candidate tables and pin each problem on its sheet rows."""
+    """Run the package check on the candidate tables, in memory, and pin each problem on its sheet rows."""
     by_number = {row.number: row.result for row in rows}
-    with tempfile.TemporaryDirectory(prefix="hikmap-import-check-") as scratch:
-        scratch_dir = Path(scratch)
-        (scratch_dir / "datapackage.json").write_text(json.dumps(package.descriptor), encoding="utf-8")
-        for name, table in package.tables.items():
-            write_csv(scratch_dir / table.path, [f["name"] for f in table.fields], tables[name])
-        candidate, _ = load_package(scratch_dir)
-        lines = {table.path: table.lines for table in candidate.tables.values()}
-        problems = check_package(scratch_dir)
+    candidate = package_from_rows(package.descriptor, tables, package.directory)
+    lines = {table.path: table.lines for table in candidate.tables.values()}
+    problems = check_package(candidate)
     path_to_name = {t.path: n for n, t in package.tables.items()}
     known = set(report.package_problems)
     for problem in problems:
@@ -716,7 +727,7 @@ def _find_duplicates(report: ImportReport, candidate: _Candidate) -> None:
         seen.append(site)
 
 
-def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> None:
+def _fill_diff(report: ImportReport, candidate: _Candidate) -> None:
     diff, new_rows = report.diff, candidate.new_rows
     diff.new_sites = [r for r, _ in new_rows["sites"]]
     diff.new_claims = [r for r, _ in new_rows["claims"]]
@@ -728,18 +739,46 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
             diff.changed_sites.append(
                 {"id": site_id, "field": name, "old": candidate.existing_sites[site_id].get(name, ""), "new": value}
             )
-    # Where the preview map draws new and changed sites: the postcode, or (an area) the council's point.
-    by_postcode = {row.location.postcode: row.location for row in rows if row.location is not None}
-    for site_id in list(candidate.new_sites) + list(candidate.changed):
-        site = candidate.new_sites.get(site_id) or {**candidate.existing_sites[site_id], **candidate.changed[site_id]}
-        location = by_postcode.get(site.get("postcode", ""))
-        authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
-        if location is not None:
-            report.locations[site_id] = (location.lat, location.lon, location.lad_name)
-        elif (
-            site.get("precision") == "area"
-            and authority is not None
-            and authority.lat is not None
-            and authority.lon is not None
-        ):
-            report.locations[site_id] = (authority.lat, authority.lon, authority.name)
+
+
+def _preview(candidate: _Candidate, tables: dict[str, list[dict[str, str]]], geocode: Geocoder) -> list[dict]:
+    """The new and changed sites as the build will place them: its own features, from the candidate's rows.
+
+    Only sites that can be placed are drawn: a postcode found (never looked up
+    twice), coordinates, or an area whose authority has a point; a site whose
+    row was rejected for its postcode, or one not placed, has no marker.
+    """
+    from geo.evidence.build import site_features
+
+    wanted = set(candidate.new_sites) | set(candidate.changed)
+    areas = set(candidate.vocabulary.keys_with("precisions", "area"))
+    unplaced = set(candidate.vocabulary.keys_with("precisions", "unplaced"))
+    sites = [s for s in tables["sites"] if s["id"] in wanted and s.get("precision") not in unplaced]
+    found = dict(
+        zip((s["postcode"] for s in sites if s["postcode"]), geocode([s["postcode"] for s in sites if s["postcode"]]))
+    )
+
+    def placeable(site: dict[str, str]) -> bool:
+        if site["postcode"]:
+            return isinstance(found.get(site["postcode"]), Location)
+        if site.get("precision") in areas:
+            authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
+            return authority is not None and any(
+                a.lat is not None and a.lon is not None
+                for a in [authority, *candidate.authorities.successors(authority)]
+            )
+        return bool(site.get("lat") and site.get("lon"))
+
+    sites = [s for s in sites if placeable(s)]
+    if not sites:
+        return []
+    ids = {s["id"] for s in sites}
+    claims = [c for c in tables["claims"] if c["site"] in ids]
+    claim_ids = {c["id"] for c in claims}
+    links = [link for link in tables["claim_sources"] if link["claim"] in claim_ids]
+    preview = package_from_rows(
+        candidate.package.descriptor,
+        {"sites": sites, "claims": claims, "claim_sources": links},
+        candidate.package.directory,
+    )
+    return site_features(preview, geocode, authorities=candidate.authorities)

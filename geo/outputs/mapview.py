@@ -205,44 +205,55 @@ hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
         self._name = "SiteLayer"
         self.config = config_json
         self.library = _SITE_LAYER_JS
-        self.css = MAP_CSS
+        self.css = map_css()
 
 
+# The map's own style. Colours are the chrome's (settings.CHROME), as custom properties: the page
+# that carries the map puts settings.chrome_css() before this (see map_css()).
 MAP_CSS = """
-.leaflet-container { background: #dde6ee; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
+.leaflet-container { background: var(--hikmap-sea); font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 .hikmap-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.5; max-width: 230px; }
 .hikmap-legend svg { vertical-align: -2px; }
 .hikmap-legend-title { font-weight: 600; margin-top: 4px; }
 .hikmap-legend-title:first-child { margin-top: 0; }
-.hikmap-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #666; vertical-align: -1px; margin: 0 2px; }
-.hikmap-legend-note { font-size: 11px; color: #333; }
-.hikmap-cluster { background: #ffffff; border: 2px solid #1a1a1a; border-radius: 50%; text-align: center;
-  font: 600 13px/26px system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
+.hikmap-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid var(--hikmap-outline);
+  vertical-align: -1px; margin: 0 2px; }
+.hikmap-legend-note { font-size: 11px; color: var(--hikmap-muted); }
+.hikmap-cluster { background: var(--hikmap-paper); border: 2px solid var(--hikmap-ink); border-radius: 50%;
+  text-align: center; font: 600 13px/26px system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--hikmap-ink);
+  box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
 .hikmap-popup p { overflow-wrap: anywhere; }
 .hikmap-legend.collapsed .hikmap-legend-body { display: none; }
 .hikmap-legend-toggle { display: block; background: none; border: 0; color: inherit; border-radius: 0;
   font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }
-.hikmap-popup .org, .hikmap-popup .where { color: #444; margin: 0 0 4px; }
-.hikmap-popup .caveat { background: #fff4d6; border-left: 3px solid #E69F00; padding: 3px 6px; margin: 4px 0; font-size: 12px; }
-.hikmap-popup .claim { border-top: 1px solid #ddd; padding-top: 4px; margin-top: 4px; }
-.hikmap-popup .meta { font-size: 12px; color: #333; }
-.hikmap-popup .grade { display: inline-block; padding: 0 5px; border-radius: 3px; color: #fff; font-weight: 600; font-size: 11px; }
-.hikmap-popup .response { font-size: 12px; color: #333; margin: 2px 0; }
+.hikmap-popup .org, .hikmap-popup .where { color: var(--hikmap-muted); margin: 0 0 4px; }
+.hikmap-popup .caveat { background: var(--hikmap-highlight); border-left: 3px solid var(--hikmap-highlight-edge);
+  padding: 3px 6px; margin: 4px 0; font-size: 12px; }
+.hikmap-popup .claim { border-top: 1px solid var(--hikmap-line); padding-top: 4px; margin-top: 4px; }
+.hikmap-popup .meta { font-size: 12px; color: var(--hikmap-muted); }
+.hikmap-popup .grade { display: inline-block; padding: 0 5px; border-radius: 3px; color: var(--hikmap-paper);
+  font-weight: 600; font-size: 11px; }
+.hikmap-popup .response { font-size: 12px; color: var(--hikmap-muted); margin: 2px 0; }
 .hikmap-popup ol { margin: 2px 0 0 18px; padding: 0; font-size: 12px; }
 .hikmap-popup .more { font-size: 12px; }
 .hikmap-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* A visible focus ring for keyboard users on markers, council areas and the legend. */
 .leaflet-container path:focus { outline: none; }
 .leaflet-container path.hikmap-site:focus-visible, .leaflet-container path.hikmap-district:focus-visible {
-  stroke: #000000; stroke-width: 4px; stroke-opacity: 1; stroke-dasharray: none; }
+  stroke: var(--hikmap-ink); stroke-width: 4px; stroke-opacity: 1; stroke-dasharray: none; }
 .hikmap-legend-toggle:focus-visible, .leaflet-popup-content:focus-visible, .leaflet-container a:focus-visible,
 .hikmap-cluster:focus-visible {
-  outline: 3px solid #000000; outline-offset: 2px; }
+  outline: 3px solid var(--hikmap-ink); outline-offset: 2px; }
 /* On a narrow map the credits wrap across the bottom and would cover the scale bar. */
 @media (max-width: 480px) { .leaflet-control-scale { display: none; } }
 """
+
+
+def map_css() -> str:
+    """The map's stylesheet with the chrome's colours it refers to."""
+    return settings.chrome_css() + MAP_CSS
 
 
 def build_map(
@@ -350,6 +361,7 @@ def layer_config(
         "sourcesPage": sources_page,
         "near": {"lat": near[0], "lon": near[1], "km": near[2]} if near else None,
         "layout": layout,
+        "chrome": dict(settings.CHROME),  # the script draws with the chrome's colours too
     }
 
 

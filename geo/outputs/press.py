@@ -34,12 +34,12 @@ from geo import settings
 from geo.evidence.dataset import Dataset
 from geo.evidence.vocabulary import SHAPES, Vocabulary
 from geo.filters import CHOICE_PARAMS, Filters, Selection
+from geo.settings import CHROME
 
 BNG = "EPSG:27700"
 WIDTH_PX = 1800
 HEIGHT_PX = 2400
 DPI = 200
-SEA = "#dde6ee"
 NO_BOUNDARIES_MESSAGE = "Boundaries unavailable: the UK outline and council areas are not drawn."
 # Text sizes in points at DPI 200 (1 pt = 2.8 px). Chosen so that the image still reads when a
 # newspaper shrinks it to a column about 400 px wide: the smallest, the credits, is then 9 px.
@@ -51,13 +51,6 @@ FONT_FOOTER = 11
 LEGEND_ROW_PX = FONT_LEGEND * DPI / 72 * 1.35
 # London's boroughs (E09) in British National Grid metres, for the inset that keeps them readable.
 LONDON_FRAME = (503_000, 155_000, 562_000, 201_000)
-COUNT_HEADINGS = {
-    "in-use": "In\nuse",
-    "removing": "Remov-\ning",
-    "removed": "Re-\nmoved",
-    "not-used": "Not\nused",
-    "unknown": "Councils\nunknown",
-}
 
 
 def _marker_path(outline):
@@ -142,7 +135,7 @@ def _area_fill(drawing: _Drawing, code: str) -> tuple[str, float]:
     county = drawing.areas.get(drawing.county_of.get(code, ""))
     if county is not None:
         return colours[county.status], 0.45
-    return colours["unknown"], 1.0
+    return colours[drawing.vocabulary.unknown_area_status], 1.0
 
 
 def _load_layers() -> tuple[dict | None, str]:
@@ -184,18 +177,19 @@ def _site_points(sites: pd.DataFrame) -> pd.DataFrame:
 def _draw_markers(ax, drawing: _Drawing, points: pd.DataFrame, size: float) -> None:
     shapes = {t.key: t.shape for t in drawing.vocabulary.kinds}
     colours = {t.key: t.colour for t in drawing.vocabulary.grades}
+    areas = set(drawing.vocabulary.keys_with("precisions", "area"))
     for row in points.itertuples(index=False):
-        colour = colours.get(row.grade, "#777777")
+        colour = colours.get(row.grade, CHROME["frame"])
         # A marker that stands for a council's area is hollow, outlined in its grade's colour.
-        hollow = row.precision == "area"
+        hollow = row.precision in areas
         ax.plot(
             [row.x],
             [row.y],
             linestyle="none",
             marker=_marker_path(SHAPES.get(shapes.get(row.kind, "circle"))),
             markersize=size,
-            markerfacecolor="#ffffff" if hollow else colour,
-            markeredgecolor=colour if hollow else "#1a1a1a",
+            markerfacecolor=CHROME["paper"] if hollow else colour,
+            markeredgecolor=colour if hollow else CHROME["ink"],
             markeredgewidth=2.4 if hollow else 1.4,
             zorder=5,
         )
@@ -210,7 +204,7 @@ def _bare(ax) -> None:
     for axis in (ax.xaxis, ax.yaxis):
         axis.get_offset_text().set_visible(False)  # e.g. "1e6" left over from the metre coordinates
     for spine in ax.spines.values():
-        spine.set_edgecolor("#999999")
+        spine.set_edgecolor(CHROME["frame"])
 
 
 def _blend(colour: str, opacity: float) -> str:
@@ -226,13 +220,13 @@ def _draw_areas(ax, drawing: _Drawing, frame=None) -> None:
         return
     districts = layers["ltla"] if frame is None else layers["ltla"].cx[frame[0] : frame[2], frame[1] : frame[3]]
     fills = [_blend(*_area_fill(drawing, code)) for code in districts["code"]]
-    districts.plot(ax=ax, color=fills, edgecolor="#ffffff", linewidth=0.3, zorder=1)
-    layers["uk"].boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=3)
+    districts.plot(ax=ax, color=fills, edgecolor=CHROME["paper"], linewidth=0.3, zorder=1)
+    layers["uk"].boundary.plot(ax=ax, color=CHROME["outline"], linewidth=0.6, zorder=3)
 
 
 def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
     ax = drawing.fig.add_axes((0.02, 0.46, 0.47, 0.45))
-    ax.set_facecolor(SEA)
+    ax.set_facecolor(CHROME["sea"])
     if drawing.layers is not None:
         _draw_areas(ax, drawing)
     else:
@@ -244,8 +238,8 @@ def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
             ha="center",
             va="center",
             fontsize=FONT_LEGEND,
-            color="#7a1f00",
-            bbox={"facecolor": "#fff4d6", "edgecolor": "#E69F00", "boxstyle": "round,pad=0.5"},
+            color=CHROME["warning"],
+            bbox={"facecolor": CHROME["highlight"], "edgecolor": CHROME["highlight-edge"], "boxstyle": "round,pad=0.5"},
             zorder=6,
         )
     if points.empty:
@@ -256,16 +250,16 @@ def _draw_uk(drawing: _Drawing, points: pd.DataFrame) -> None:
             transform=ax.transAxes,
             ha="center",
             fontsize=FONT_LEGEND,
-            color="#222222",
+            color=CHROME["ink"],
             zorder=6,
-            bbox={"facecolor": "#ffffff", "edgecolor": "#999999", "boxstyle": "round,pad=0.5"},
+            bbox={"facecolor": CHROME["paper"], "edgecolor": CHROME["frame"], "boxstyle": "round,pad=0.5"},
         )
     _draw_markers(ax, drawing, points, size=9)
     ax.set_aspect("equal", adjustable="box", anchor="C")
     ax.set_xlim(-20_000, 670_000)
     ax.set_ylim(0, 1_230_000)
     x0, y0, x1, y1 = LONDON_FRAME
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#111111", linewidth=1.4, zorder=7))
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=CHROME["ink"], linewidth=1.4, zorder=7))
     _bare(ax)
 
 
@@ -273,7 +267,7 @@ def _draw_london(drawing: _Drawing, points: pd.DataFrame) -> None:
     """London's boroughs, large enough to read: the inset beside the UK map."""
     x0, y0, x1, y1 = LONDON_FRAME
     ax = drawing.fig.add_axes((0.52, 0.705, 0.46, 0.185))
-    ax.set_facecolor(SEA)
+    ax.set_facecolor(CHROME["sea"])
     if drawing.layers is not None:
         _draw_areas(ax, drawing, frame=LONDON_FRAME)
     inside = points[(points["x"].between(x0, x1)) & (points["y"].between(y0, y1))]
@@ -281,7 +275,7 @@ def _draw_london(drawing: _Drawing, points: pd.DataFrame) -> None:
     ax.set_aspect("equal", adjustable="box", anchor="W")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_title("London", fontsize=FONT_LEGEND, loc="left", color="#222222")
+    ax.set_title("London", fontsize=FONT_LEGEND, loc="left", color=CHROME["ink"])
     _bare(ax)
 
 
@@ -292,18 +286,19 @@ def _draw_hexes(drawing: _Drawing) -> None:
     from geo.places.hexes import hex_cartogram
 
     ax = drawing.fig.add_axes((0.02, 0.46, 0.48, 0.45))
-    ax.set_facecolor("#ffffff")
+    ax.set_facecolor(CHROME["paper"])
     centres = {}
     for feature in hex_cartogram()["features"]:
         code = feature["properties"]["code"]
         colour, opacity = _area_fill(drawing, code)
         ring = feature["geometry"]["coordinates"][0]
         ax.add_patch(
-            PolygonPatch(ring, closed=True, facecolor=_blend(colour, opacity), edgecolor="#ffffff", linewidth=0.6)
+            PolygonPatch(ring, closed=True, facecolor=_blend(colour, opacity), edgecolor=CHROME["paper"], linewidth=0.6)
         )
         centres[code] = (feature["properties"]["x"], feature["properties"]["y"])
     # A site that stands for a council's area has no marker here: its hexagon's colour says it.
-    points = drawing.selection.sites[drawing.selection.sites["precision"] != "area"].drop_duplicates("lad_code")
+    areas = drawing.vocabulary.keys_with("precisions", "area")
+    points = drawing.selection.sites[~drawing.selection.sites["precision"].isin(areas)].drop_duplicates("lad_code")
     hexes = pd.DataFrame(
         [
             {
@@ -331,19 +326,102 @@ def _draw_hexes(drawing: _Drawing) -> None:
         "One hexagon per council area",
         transform=ax.transAxes,
         fontsize=FONT_LEGEND - 2,
-        color="#333333",
+        color=CHROME["muted"],
         va="top",
     )
 
 
-def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
-    """The counts by nation as a small table between ``top`` and ``bottom`` (figure fractions)."""
-    from geo.evidence.counts import COUNT_COLUMNS, bodies, status_counts, unknown_councils
+SOFT_HYPHEN = "\u00ad"  # where a heading in the vocabulary may break a word ("Remov\u00ading")
 
-    found = bodies(drawing.selection.sites, drawing.selection.claims, drawing.vocabulary)
+
+def _heading_options(text: str, width) -> list[tuple[float, bool, str]]:
+    """Ways to set a heading in at most two lines: (width, hyphenated, text), narrowest first.
+
+    A heading breaks at a space, or inside a word at a soft hyphen, which then
+    shows as "-"; soft hyphens that do not break are not drawn.
+    """
+    plain = text.replace(SOFT_HYPHEN, "")
+    options = {(plain, False)}
+    for k, char in enumerate(text):
+        if char == " ":
+            options.add((text[:k].replace(SOFT_HYPHEN, "") + "\n" + text[k + 1 :].replace(SOFT_HYPHEN, ""), False))
+        elif char == SOFT_HYPHEN:
+            options.add((text[:k].replace(SOFT_HYPHEN, "") + "-\n" + text[k + 1 :].replace(SOFT_HYPHEN, ""), True))
+    measured = [(max(width(line) for line in option.split("\n")), hyphenated, option) for option, hyphenated in options]
+    return sorted(measured)
+
+
+def _count_columns(
+    fig: Figure, headings: list[str], places: list[str], numbers: list[str], table_px: float
+) -> tuple[list[str], list[float], float]:
+    """The count columns' headings (at most two lines each), their right edges (fractions of the table's
+    width, the last at 1) and the headings' font size.
+
+    Each column is as wide as its heading or its widest number, the last at the
+    table's right edge; a heading may reach over the places' column (there is
+    nothing above the names), a number may not. Headings break at spaces;
+    only if they do not fit so are words broken at their soft hyphens, and
+    only if they still do not fit are the headings made smaller. So the table
+    takes whatever number of statuses the vocabulary lists.
+    """
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas the module selects
+    gap = 16.0  # px between two columns
+    rows_font = FontProperties(size=FONT_TABLE - 1, weight="bold")
+
+    def measure(text: str, font: FontProperties) -> float:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+
+    names = max(measure(p, rows_font) for p in places) + gap
+    number = max(measure(n, rows_font) for n in numbers)
+
+    def layout(chosen: list[tuple[float, bool, str]]) -> tuple[list[float], bool]:
+        """Right edges in px from the table's left, and whether they fit."""
+        edges, right = [], table_px
+        for width, _, _ in reversed(chosen):
+            edges.append(right)
+            right -= max(width, number) + gap
+        edges.reverse()
+        return edges, edges[0] - number >= names and edges[0] - chosen[0][0] >= 0
+
+    size = FONT_TABLE - 3.5
+    while True:
+        font = FontProperties(size=size)
+        options = [_heading_options(h, lambda s, font=font: measure(s, font)) for h in headings]
+        chosen = [min((o for o in opts if not o[1]), default=opts[0]) for opts in options]
+        edges, fits = layout(chosen)
+        while not fits:  # break a word where the widest heading allows it
+            wider = [
+                (chosen[j][0], j, min(o for o in opts if o[1]))
+                for j, opts in enumerate(options)
+                if any(o[1] and o[0] < chosen[j][0] for o in opts)
+            ]
+            if not wider:
+                break
+            _, j, option = max(wider)
+            chosen[j] = option
+            edges, fits = layout(chosen)
+        if fits or size <= 6:
+            break
+        size -= 0.5
+    return [text for _, _, text in chosen], [e / table_px for e in edges], size
+
+
+def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
+    """The counts by nation as a small table between ``top`` and ``bottom`` (figure fractions).
+
+    One column per count of the vocabulary (each body status, then the councils
+    unknown), headed by each status's ``heading``.
+    """
+    from geo.evidence.counts import UNITED_KINGDOM, bodies, status_counts, unknown_councils
+
+    vocabulary = drawing.vocabulary
+    found = bodies(drawing.selection.sites, drawing.selection.claims, vocabulary)
     unknown = unknown_councils(drawing.areas, _authorities(), drawing.filters)
-    table = status_counts(found, unknown, by="nation")
-    ax = drawing.fig.add_axes((0.52, bottom, 0.46, top - bottom))
+    table = status_counts(found, unknown, "nation", vocabulary)
+    box = (0.52, bottom, 0.46, top - bottom)
+    ax = drawing.fig.add_axes(box)
     ax.axis("off")
     ax.text(
         0,
@@ -354,32 +432,44 @@ def _draw_counts(drawing: _Drawing, top: float, bottom: float) -> None:
         va="top",
         transform=ax.transAxes,
     )
-    columns = ["nation", *COUNT_COLUMNS]
-    xs = [0.0, 0.44, 0.575, 0.70, 0.815, 1.0]
+    columns = vocabulary.count_columns
     rows = table.to_dict("records")
+    headings, edges, size = _count_columns(
+        drawing.fig,
+        [vocabulary.heading(c, breaks=True) for c in columns],
+        [row["nation"] for row in rows],
+        [str(row[c]) for row in rows for c in columns],
+        box[2] * WIDTH_PX,
+    )
     step = min(0.95 / (len(rows) + 2.6), 0.11)
-    for j, column in enumerate(columns[1:], start=1):
+    for x, heading in zip(edges, headings):
         ax.text(
-            xs[j],
+            x,
             1 - step * 1.2,
-            COUNT_HEADINGS[column],
-            fontsize=FONT_TABLE - 3.5,
+            heading,
+            fontsize=size,
             va="top",
             ha="right",
             transform=ax.transAxes,
-            color="#333333",
+            color=CHROME["muted"],
             linespacing=1.0,
         )
     for i, row in enumerate(rows):
         y = 1 - step * (2.9 + i)
-        weight = "bold" if row["nation"] == "United Kingdom" else "normal"
-        label = "Not placed yet" if row["nation"].startswith("Not placed") else row["nation"]
+        weight = "bold" if row["nation"] == UNITED_KINGDOM else "normal"
         ax.text(
-            xs[0], y, label, fontsize=FONT_TABLE - 1, va="top", ha="left", transform=ax.transAxes, fontweight=weight
+            0.0,
+            y,
+            row["nation"],
+            fontsize=FONT_TABLE - 1,
+            va="top",
+            ha="left",
+            transform=ax.transAxes,
+            fontweight=weight,
         )
-        for j, column in enumerate(columns[1:], start=1):
+        for x, column in zip(edges, columns):
             ax.text(
-                xs[j],
+                x,
                 y,
                 str(row[column]),
                 fontsize=FONT_TABLE - 1,
@@ -399,7 +489,7 @@ def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
     vocabulary = drawing.vocabulary
     present = set(drawing.selection.sites["kind"]) if len(drawing.selection.sites) else set()
     kinds = [
-        (t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": "#ffffff"})
+        (t.label, {"marker": _marker_path(SHAPES[t.shape]), "markersize": 10, "markerfacecolor": CHROME["paper"]})
         for t in vocabulary.kinds
         if t.key in present
     ]
@@ -411,15 +501,15 @@ def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
                 {
                     "marker": "o",
                     "markersize": 10,
-                    "markerfacecolor": "#ffffff",
-                    "markeredgecolor": "#555555",
+                    "markerfacecolor": CHROME["paper"],
+                    "markeredgecolor": CHROME["outline"],
                     "markeredgewidth": 2.2,
                 },
             )
         )
     columns = [("Kind of body", kinds), ("Strongest evidence", grades)]
     if drawing.layers is not None:
-        shown = {state.status for state in drawing.areas.values()} | {"unknown"}
+        shown = {state.status for state in drawing.areas.values()} | {vocabulary.unknown_area_status}
         columns.append(
             (
                 "Council areas (paler: county)",
@@ -458,7 +548,7 @@ def _legend_column(fig, heading: str, rows: list, box: tuple[float, float, float
     ax.text(0, 1 - 0.5 * step, heading, fontsize=FONT_LEGEND, fontweight="bold", va="center", transform=ax.transAxes)
     for i, (label, style) in enumerate(rows, start=1):
         y = 1 - (i + 0.5) * step
-        style = {"markeredgecolor": "#1a1a1a", "markeredgewidth": 1.2, **style}
+        style = {"markeredgecolor": CHROME["ink"], "markeredgewidth": 1.2, **style}
         ax.plot([14 / width_px], [y], linestyle="none", transform=ax.transAxes, clip_on=False, **style)
         ax.text(36 / width_px, y, label, fontsize=FONT_LEGEND - 1, va="center", transform=ax.transAxes)
 
@@ -467,24 +557,19 @@ def _draw_footer(drawing: _Drawing, layout: str, top: float) -> None:
     """Notes on what is drawn, the publishers cited, the data licence and the credits, down from ``top``."""
     sites = drawing.selection.sites
     lines = []
-    headquarters = int((sites["precision"] == "headquarters").sum()) if len(sites) else 0
-    if headquarters:
-        lines.append(
-            f"{headquarters} of these sites stand at the organisation's headquarters, standing in for "
-            "its estate: not where cameras were seen."
-        )
-    if len(sites) and (sites["precision"] == "area").any() and layout == "geo":
-        lines.append("A hollow marker stands for a council's area (its estate or its cameras), not a building.")
-    not_placed = int((sites["precision"] == "not-placed").sum()) if len(sites) else 0
-    if not_placed:
-        lines.append(f"{not_placed} bodies have no published address yet: counted, not drawn.")
+    # What each precision that is not the named building means, for the sites drawn with it.
+    for term in drawing.vocabulary.precisions:
+        count = int((sites["precision"] == term.key).sum()) if len(sites) else 0
+        if not count or term.has("exact") or (term.has("area") and layout != "geo"):
+            continue  # in the hex layout an area's marker is not drawn: its hexagon's colour says it
+        lines.append(f"{term.label} ({count} {'site' if count == 1 else 'sites'}): {term.words or term.definition}.")
     lines.append(publishers_line(drawing.selection.claims, drawing.data.sources))
     lines.append("Data: Hikvision in UK public buildings evidence map, CC BY 4.0.")
     if drawing.layers is None:
         lines.append(NO_BOUNDARIES_MESSAGE)
     lines += settings.credit_lines(boundaries=drawing.layers is not None and layout == "geo", hexes=layout == "hex")
     wrapped = "\n".join(textwrap.fill(line, 100) for line in lines)
-    drawing.fig.text(0.03, top, wrapped, fontsize=FONT_FOOTER, va="top", color="#222222", linespacing=1.2)
+    drawing.fig.text(0.03, top, wrapped, fontsize=FONT_FOOTER, va="top", color=CHROME["ink"], linespacing=1.2)
 
 
 def drawn_texts(fig: Figure) -> list[Text]:
@@ -588,12 +673,12 @@ def render_figure(
 
 def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
     data, selection, fig = drawing.data, drawing.selection, drawing.fig
-    fig.text(0.03, 0.98, settings.SITE_TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color="#111111")
+    fig.text(0.03, 0.98, settings.SITE_TITLE, fontsize=FONT_TITLE, fontweight="bold", va="top", color=CHROME["ink"])
     counts = (
         f"{selection.site_count} of {len(data.sites)} sites · {selection.claim_count} of "
         f"{len(data.claims)} claims · Data as of {data.last_changed or 'unknown'}"
     )
-    fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color="#222222")
+    fig.text(0.03, 0.952, counts, fontsize=FONT_SUBTITLE, va="top", color=CHROME["ink"])
     described = describe_filters(
         filters, {a.gss_code: a.nice_name for a in _authorities().current()}, drawing.vocabulary
     )
@@ -604,5 +689,5 @@ def _draw_heading(drawing: _Drawing, filters: Filters | None) -> None:
             textwrap.shorten("Filtered: " + described, 110, placeholder="…"),
             fontsize=FONT_FOOTER + 1,
             va="top",
-            color="#333333",
+            color=CHROME["muted"],
         )

@@ -10,6 +10,7 @@ function hikmapDraw(map, cfg) {
   "use strict";
   var container = map.getContainer();
   var hexLayout = cfg.layout === "hex";
+  var C = cfg.chrome; // the chrome's colours (geo/settings.py CHROME): none is written here
   var renderer = cfg.canvas ? L.canvas({ padding: 0.5 }) : L.svg({ padding: 0.5 });
 
   // folium's page forbids zooming (maximum-scale=1, user-scalable=no): let people pinch and zoom.
@@ -233,8 +234,8 @@ function hikmapDraw(map, cfg) {
       shape = document.createElementNS(SVG_NS, "circle");
       shape.setAttribute("r", "5.6");
     }
-    shape.setAttribute("fill", ring ? "#ffffff" : colour);
-    shape.setAttribute("stroke", ring ? colour : "#222");
+    shape.setAttribute("fill", ring ? C.paper : colour);
+    shape.setAttribute("stroke", ring ? colour : C.ink);
     shape.setAttribute("stroke-width", ring ? "2.4" : "1.4");
     svg.appendChild(shape);
     return svg;
@@ -253,9 +254,9 @@ function hikmapDraw(map, cfg) {
       }
       return key;
     }
-    var areaPrecision = -1;
+    var areaPrecision = -1; // the precision that stands for an area (its role in the vocabulary)
     V.precisions.forEach(function (p, i) {
-      if (p.key === "area") {
+      if (p.area) {
         areaPrecision = i;
       }
     });
@@ -271,7 +272,7 @@ function hikmapDraw(map, cfg) {
         }
       });
       var badge = el("span", "grade", label(V.grades, gradeIndex));
-      badge.style.background = gradeIndex >= 0 ? V.grades[gradeIndex].colour : "#777";
+      badge.style.background = gradeIndex >= 0 ? V.grades[gradeIndex].colour : C.frame;
       meta.appendChild(badge);
       meta.appendChild(
         document.createTextNode(
@@ -337,7 +338,7 @@ function hikmapDraw(map, cfg) {
         }
         root.appendChild(el("p", "meta", "Location: " + label(V.precisions, S.precision[i])));
         var precision = V.precisions[S.precision[i]];
-        if (precision && precision.key !== "building") {
+        if (precision && !precision.exact) {
           root.appendChild(el("p", "caveat", precision.definition));
         }
         if (S.detail) {
@@ -403,7 +404,7 @@ function hikmapDraw(map, cfg) {
       var shared = indices.length > 1;
       var kind = V.kinds[S.kind[best]];
       var position = hexLayout ? hexCentres[key] : [S.lat[best], S.lon[best]];
-      var colour = S.grade[best] >= 0 ? V.grades[S.grade[best]].colour : "#999999";
+      var colour = S.grade[best] >= 0 ? V.grades[S.grade[best]].colour : C.frame;
       // A marker that stands for a council's area is hollow, outlined in its grade's colour.
       var hollow = indices.every(function (j) {
         return S.precision[j] === areaPrecision;
@@ -412,9 +413,9 @@ function hikmapDraw(map, cfg) {
         renderer: renderer,
         outline: kind ? V.shapes[kind.shape] : null,
         radius: hexLayout ? 6 : shared ? 9 : 7,
-        color: hollow ? colour : "#1a1a1a",
+        color: hollow ? colour : C.ink,
         weight: hollow ? 3 : shared ? 2.5 : 1.2,
-        fillColor: hollow ? "#ffffff" : colour,
+        fillColor: hollow ? C.paper : colour,
         fillOpacity: 0.95,
         className: "hikmap-site"
       });
@@ -487,13 +488,13 @@ function hikmapDraw(map, cfg) {
       }
       body.appendChild(el("div", "hikmap-legend-title", "Kind of body"));
       V.kinds.forEach(function (kind) {
-        row(symbol(V.shapes[kind.shape], "#ffffff"), kind.label);
+        row(symbol(V.shapes[kind.shape], C.paper), kind.label);
       });
       body.appendChild(el("div", "hikmap-legend-title", "Strongest evidence"));
       V.grades.forEach(function (grade) {
         row(symbol(null, grade.colour), grade.label);
       });
-      row(symbol(null, "#555555", true), "Hollow: stands for a council's area");
+      row(symbol(null, C.outline, true), "Hollow: stands for a council's area");
       if (withCouncils) {
         body.appendChild(el("div", "hikmap-legend-title", "Council areas"));
         V.areaStatuses.forEach(function (state) {
@@ -525,13 +526,19 @@ function hikmapDraw(map, cfg) {
       radius: cfg.near.km * 1000,
       renderer: renderer,
       interactive: false,
-      color: "#0072B2",
+      color: C.primary,
       weight: 2,
       dashArray: "6 4",
       fill: false
     }).addTo(map);
   }
 
+  /* The area status of a council of which nothing is known (its role in the vocabulary). */
+  function unknownStatus(V) {
+    return V.areaStatuses.filter(function (state) {
+      return state.unknown;
+    })[0];
+  }
   /* What colours a council area: its own evidence, else (paler) its county council's. */
   function areaStyle(S, code) {
     var V = S.vocab,
@@ -543,7 +550,7 @@ function hikmapDraw(map, cfg) {
     if (county) {
       return { colour: V.areaStatuses[county[0]].colour, opacity: 0.4, state: county, via: S.countyOf[code] };
     }
-    var unknown = V.areaStatuses[V.areaStatuses.length - 1];
+    var unknown = unknownStatus(V);
     return { colour: unknown.colour, opacity: hexLayout ? 0.9 : 0.25, state: null, via: "" };
   }
   function areaTooltip(S, code, name, countyName) {
@@ -557,7 +564,7 @@ function hikmapDraw(map, cfg) {
         lines.push(esc(note));
       });
     } else {
-      lines.push(esc(V.areaStatuses[V.areaStatuses.length - 1].label));
+      lines.push(esc(unknownStatus(V).label));
     }
     return lines.join("<br>");
   }
@@ -580,7 +587,7 @@ function hikmapDraw(map, cfg) {
         L.geoJSON(outline, {
           renderer: renderer,
           interactive: false,
-          style: { color: "#7a7a7a", weight: 1, fillColor: "#fbfbf8", fillOpacity: 1 }
+          style: { color: C["land-edge"], weight: 1, fillColor: C.land, fillOpacity: 1 }
         })
       );
     }
@@ -589,7 +596,7 @@ function hikmapDraw(map, cfg) {
       style: function (feature) {
         var style = areaStyle(S, feature.properties.code);
         return {
-          color: hexLayout ? "#ffffff" : "#6b6b6b",
+          color: hexLayout ? C.paper : C["district-edge"],
           weight: hexLayout ? 1.2 : 0.6,
           // GSS codes are letters and digits only, so they can sit in a class name.
           className: "hikmap-district hikmap-area-" + String(feature.properties.code).replace(/[^A-Za-z0-9]/g, ""),
@@ -617,7 +624,7 @@ function hikmapDraw(map, cfg) {
       ? L.geoJSON(regions, {
           renderer: renderer,
           interactive: false,
-          style: { color: "#333333", weight: 1.3, fill: false, className: "hikmap-region" }
+          style: { color: C["region-edge"], weight: 1.3, fill: false, className: "hikmap-region" }
         })
       : null;
     if (regionLines) {

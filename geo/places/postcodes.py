@@ -52,7 +52,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -685,6 +685,41 @@ class PostcodeDirectory:
 def get_directory() -> PostcodeDirectory:
     """The shared postcode directory, opened on first use (building its index if need be)."""
     return PostcodeDirectory.load()
+
+
+class Remembering:
+    """A geocoder that looks each postcode up once and remembers the answer (a Location or the error).
+
+    Checking a package and then building it both want every site's location;
+    the importer has already looked up the rows' postcodes. Given what is
+    already known (``known``: postcode as written -> result), it asks
+    ``geocode`` only for the others, in one call per batch. ``looked_up``
+    counts the postcodes it had to ask for.
+    """
+
+    def __init__(self, geocode: Callable[[list[str]], list], known: Mapping[str, object] | None = None):
+        self.geocode = geocode
+        self.known: dict[str, object] = dict(known or {})
+        self.looked_up = 0
+
+    def __call__(self, postcodes: Iterable[str]) -> list:
+        postcodes = list(postcodes)
+        wanted = list(dict.fromkeys(p for p in postcodes if p not in self.known))
+        if wanted:
+            self.looked_up += len(wanted)
+            self.known.update(zip(wanted, self.geocode(wanted)))
+        return [self.known[p] for p in postcodes]
+
+
+def remembering(geocode: Callable[[list[str]], list], known: Mapping[str, object] | None = None) -> Remembering:
+    """``geocode``, remembering its answers (and ``known`` ones): see :class:`Remembering`.
+
+    A geocoder that already remembers is returned as it is, with ``known`` added.
+    """
+    if isinstance(geocode, Remembering):
+        geocode.known.update(known or {})
+        return geocode
+    return Remembering(geocode, known)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -384,9 +384,9 @@ def build_site(
     from geo.outputs.mapview import (
         DETAIL_LIMIT,
         FIT_MAX_ZOOM,
-        MAP_CSS,
         county_of_districts,
         layer_config,
+        map_css,
         map_data,
         map_options,
     )
@@ -408,7 +408,8 @@ def build_site(
     for asset in ASSETS_DIR.iterdir():
         shutil.copy2(asset, target / "assets" / asset.name)
     shutil.copy2(SITE_LAYER_JS, target / "assets" / "sitelayer.js")
-    (target / "assets" / "map.css").write_text(MAP_CSS, encoding="utf-8")
+    # The map's style with the chrome's colours (settings.CHROME), which publish.css reads too.
+    (target / "assets" / "map.css").write_text(map_css(), encoding="utf-8")
     shutil.copy2(settings.STATIC_DIR / "favicon.png", target / "assets" / "favicon.png")
 
     try:
