@@ -42,6 +42,7 @@ def test_publish_writes_every_view_with_its_assets(site):
         "vendor/markercluster/leaflet.markercluster.js",
         "vendor/topojson/topojson-client.min.js",
         "assets/sitelayer.js",
+        "assets/filters.js",
         "assets/publish.js",
         "assets/publish.css",
         "assets/map.css",

@@ -114,6 +114,14 @@ def boundary_urls() -> tuple[dict[str, str], str]:
         return {}, error.public
 
 
+@st.cache_resource(show_spinner=False)
+def place_frames() -> dict[str, tuple[float, float, float, float]]:
+    """The frame of every council, region and nation a filter can name (from the boundaries, or the councils' points)."""
+    from geo.places.frames import place_frames as frames
+
+    return frames(authorities())
+
+
 def council_names() -> dict[str, str]:
     """GSS code -> name of every current council (districts, unitaries and county councils)."""
     return {a.gss_code: a.nice_name for a in authorities().current() if a.is_council and a.gss_code}

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from jinja2 import Template
 
 from geo import settings
 from geo.evidence.vocabulary import Vocabulary
+from geo.filters import FRAME_PAD
 from geo.foi.known import AreaState
 from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
@@ -169,21 +169,6 @@ def county_of_districts(authorities: Authorities) -> dict[str, str]:
     return found
 
 
-def view_bounds(sites: pd.DataFrame, places: Sequence[tuple[float, float]] = ()) -> list[list[float]] | None:
-    """The frame a filtered view zooms to: its sites and the places it asked for (None: the whole UK).
-
-    ``places`` are points inside the councils, regions or nations a filter
-    names, so that a filter frames its area even where no site is known yet.
-    """
-    placed = sites.dropna(subset=["lat", "lon"])
-    lats = [float(v) for v in placed["lat"]] + [p[0] for p in places]
-    lons = [float(v) for v in placed["lon"]] + [p[1] for p in places]
-    if not lats:
-        return None
-    frame = pd.DataFrame({"lat": lats, "lon": lons})
-    return selection_bounds(frame)
-
-
 def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     """South-west and north-east corners that frame the sites (the UK if there are none)."""
     sites = sites.dropna(subset=["lat", "lon"])
@@ -192,7 +177,8 @@ def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     south, north = float(sites["lat"].min()), float(sites["lat"].max())
     west, east = float(sites["lon"].min()), float(sites["lon"].max())
     # A single place (or a tight cluster) still gets a street-level frame, not a maximal zoom.
-    pad = 0.01
+    pad = FRAME_PAD
+
     return [[south - pad, west - pad], [north + pad, east + pad]]
 
 

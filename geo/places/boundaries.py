@@ -3,11 +3,12 @@
 The boundaries (districts, counties, regions, nations, the UK outline) come
 from a local copy of the pinned ONS TopoJSON (``python -m geo
 fetch-boundaries`` downloads it, checked by SHA-256), always returned in
-WGS84 (EPSG:4326). :func:`area_extents` frames the councils, regions and
-nations a filter names. :func:`browser_topology` is what the map draws: the
-current districts as one small quantised topology whose shared edges are
-stored once, from which the browser also meshes the regions' lines and the
-coast (``topojson.mesh``).
+WGS84 (EPSG:4326). :func:`area_extents` gives the box of every council,
+region and nation (:func:`geo.places.frames.place_frames` frames the places a
+filter names with them). :func:`browser_topology` is what
+the map draws: the current districts as one small quantised topology whose
+shared edges are stored once, from which the browser also meshes the
+regions' lines and the coast (``topojson.mesh``).
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ Extent = tuple[float, float, float, float]  # south, west, north, east (degrees,
 def area_extents() -> dict[str, Extent]:
     """The bounding box of every current council (by GSS code), region and nation (by name).
 
-    For framing the map on what a filter names. Raises
+    For framing the map on what a filter names (:mod:`geo.places.frames`). Raises
     :class:`BoundariesUnavailable` when the boundary file is missing.
     """
     extents: dict[str, Extent] = {}
