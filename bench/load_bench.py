@@ -16,7 +16,7 @@ Every session is a fresh Playwright browser context (no cache, no cookies), all
 in one headless Debian chromium launched afresh for each level. "Drawn" is from
 just before ``page.goto`` (wall clock, in this process) until the moment,
 recorded in the page (``Date.now()``, same clock), that ``.leaflet-container``
-gets ``data-hikmap-painted="1"`` (``geo/sitelayer.js`` sets it in the animation
+gets ``data-hikmap-painted="1"`` (``geo/outputs/sitelayer.js`` sets it in the animation
 frame after the sites are painted); for the app, in the frame whose URL contains
 ``streamlit_folium``. A MutationObserver on that document (see ``OBSERVER``)
 sees the attribute the moment it is set; Playwright is not polling. A session
@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -83,8 +84,15 @@ sys.path.insert(0, str(ROOT))
 
 from geo import settings  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SETTLE_S = 1.0  # after drawing: bytes still arriving are counted, and the server finishes its work
 REQUEST_TIMEOUT_S = 10  # throughput: a request not answered within this counts as an error
@@ -147,12 +155,13 @@ STATIC_FRAME = "(w) => w === window.top"
 
 # --- processes -----------------------------------------------------------------------------------
 
+
 def _stat_fields(pid: int) -> list[str] | None:
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # fields from 3 (state) on
+    return text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on
 
 
 def _children() -> dict[int, list[int]]:
@@ -248,9 +257,24 @@ def start_app(log: Path) -> tuple[subprocess.Popen, str]:
     """As tests/conftest.py's start_app(): its output goes to a file (a pipe nobody reads can fill up)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=server_env(), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(process, f"{url}/_stcore/health", log, "the app")
     return process, url
@@ -260,7 +284,10 @@ def start_static(site: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)],
-        cwd=site, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        cwd=site,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(process, f"{url}/index.html", log, "http.server")
     return process, url
@@ -276,6 +303,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # --- browser sessions ----------------------------------------------------------------------------
+
 
 class Session:
     """One visitor: a fresh browser context and page, watched for its bytes and errors."""
@@ -308,6 +336,7 @@ class Session:
     def _on_websocket(self, ws) -> None:
         def received(payload):
             self.ws_bytes += len(payload.encode() if isinstance(payload, str) else payload)
+
         ws.on("framereceived", received)
 
     async def _size(self, request) -> None:
@@ -329,7 +358,7 @@ class Session:
         try:
             await self.page.goto(url, wait_until="commit", timeout=max(1.0, deadline - time.monotonic()) * 1000)
             at, data_error = await asyncio.wait_for(asyncio.shield(self.done), max(0.0, deadline - time.monotonic()))
-        except (asyncio.TimeoutError, Exception) as error:
+        except (TimeoutError, Exception) as error:
             if not isinstance(error, asyncio.TimeoutError) and "Timeout" not in type(error).__name__:
                 self.errors.append(f"goto: {error}")
             else:
@@ -347,16 +376,15 @@ class Session:
     async def _stage(self) -> str:
         """How far a session that timed out had got."""
         try:
-            return await asyncio.wait_for(self.page.evaluate(STAGE % (APP_FRAME if self.kind == "app" else STATIC_FRAME)),
-                                          15)
+            return await asyncio.wait_for(
+                self.page.evaluate(STAGE % (APP_FRAME if self.kind == "app" else STATIC_FRAME)), 15
+            )
         except Exception as error:
             return f"unknown ({type(error).__name__})"
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             await self.context.close()
-        except Exception:
-            pass
 
 
 async def one_visit(browser, kind: str, url: str, timeout: float) -> Session:
@@ -371,8 +399,9 @@ def summary(values: list[float]) -> dict:
     return {"median": statistics.median(values), "max": max(values), "min": min(values)} if values else {}
 
 
-async def run_level(playwright, executable: str, kind: str, n: int, timeout: float, site: Path | None,
-                    work: Path) -> tuple[dict, Session | None]:
+async def run_level(
+    playwright, executable: str, kind: str, n: int, timeout: float, site: Path | None, work: Path
+) -> tuple[dict, Session | None]:
     log = work / f"{kind}-{n}.log"
     process, base = start_app(log) if kind == "app" else start_static(site, log)
     url = f"{base}/" if kind == "app" else f"{base}/index.html"
@@ -398,29 +427,33 @@ async def run_level(playwright, executable: str, kind: str, n: int, timeout: flo
         drawn = [s.drawn_s for s in sessions if s.drawn_s is not None]
         visit_bytes = [s.bytes_at_drawn for s in sessions if s.bytes_at_drawn is not None]
         server_cpu = server1 - server0
-        row.update({
-            "finished": len(drawn),
-            "not_finished": n - len(drawn),
-            "drawn_s": summary(drawn),
-            "level_wall_s": wall,
-            "server_idle_after_s": settle,
-            "server_cpu_s": server_cpu,
-            "server_cpu_s_per_visit": server_cpu / n,
-            "server_rss_started_mb": rss_started_kb / 1024 if rss_started_kb else None,
-            "server_rss_after_warmup_mb": rss_warm_kb / 1024 if rss_warm_kb else None,
-            "server_rss_end_mb": (status_kb(process.pid, "VmRSS") or 0) / 1024,
-            "server_peak_rss_mb": (status_kb(process.pid, "VmHWM") or 0) / 1024,
-            "bytes_per_visit": summary(visit_bytes),
-            "ws_bytes_per_visit": summary([s.ws_bytes for s in sessions if s.bytes_at_drawn is not None]),
-            "client_cpu_s": client1 - client0,
-            "other_cpu_s": (busy1 - busy0) - server_cpu - (client1 - client0),
-            "machine_cpu_capacity_s": wall * len(os.sched_getaffinity(0)),
-            "errors": sorted({e for s in sessions for e in s.errors})[:20],
-            "sessions_with_errors": sum(1 for s in sessions if s.errors),
-            "unfinished_with_websocket_data": sum(1 for s in sessions if s.drawn_s is None and s.ws_bytes),
-            "unfinished_stages": {stage: sum(1 for s in sessions if s.stage == stage)
-                                  for stage in sorted({s.stage for s in sessions if s.stage})},
-        })
+        row.update(
+            {
+                "finished": len(drawn),
+                "not_finished": n - len(drawn),
+                "drawn_s": summary(drawn),
+                "level_wall_s": wall,
+                "server_idle_after_s": settle,
+                "server_cpu_s": server_cpu,
+                "server_cpu_s_per_visit": server_cpu / n,
+                "server_rss_started_mb": rss_started_kb / 1024 if rss_started_kb else None,
+                "server_rss_after_warmup_mb": rss_warm_kb / 1024 if rss_warm_kb else None,
+                "server_rss_end_mb": (status_kb(process.pid, "VmRSS") or 0) / 1024,
+                "server_peak_rss_mb": (status_kb(process.pid, "VmHWM") or 0) / 1024,
+                "bytes_per_visit": summary(visit_bytes),
+                "ws_bytes_per_visit": summary([s.ws_bytes for s in sessions if s.bytes_at_drawn is not None]),
+                "client_cpu_s": client1 - client0,
+                "other_cpu_s": (busy1 - busy0) - server_cpu - (client1 - client0),
+                "machine_cpu_capacity_s": wall * len(os.sched_getaffinity(0)),
+                "errors": sorted({e for s in sessions for e in s.errors})[:20],
+                "sessions_with_errors": sum(1 for s in sessions if s.errors),
+                "unfinished_with_websocket_data": sum(1 for s in sessions if s.drawn_s is None and s.ws_bytes),
+                "unfinished_stages": {
+                    stage: sum(1 for s in sessions if s.stage == stage)
+                    for stage in sorted({s.stage for s in sessions if s.stage})
+                },
+            }
+        )
     finally:
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         await browser.close()
@@ -430,6 +463,7 @@ async def run_level(playwright, executable: str, kind: str, n: int, timeout: flo
 
 
 # --- raw throughput ------------------------------------------------------------------------------
+
 
 def throughput(site: Path, paths: list[str], clients: int, seconds: float, work: Path) -> dict:
     process, base = start_static(site, work / f"throughput-{clients}.log")
@@ -507,11 +541,16 @@ def visit_file_sizes(site: Path, paths: list[str]) -> dict:
     files = [site / urllib.request.url2pathname(p.split("?", 1)[0].lstrip("/")) for p in paths]
     raw = sum(f.stat().st_size for f in files)
     squeezed = sum(min(f.stat().st_size, len(gzip.compress(f.read_bytes(), 6))) for f in files)
-    return {"files": len(files), "bytes": raw, "gzip_bytes": squeezed,
-            "note": "python -m http.server does not compress; the app's server (Tornado) gzips its responses"}
+    return {
+        "files": len(files),
+        "bytes": raw,
+        "gzip_bytes": squeezed,
+        "note": "python -m http.server does not compress; the app's server (Tornado) gzips its responses",
+    }
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def _s(value) -> str:
     return "—" if value is None else (f"{value:.2f} s" if value < 10 else f"{value:.1f} s")
@@ -522,9 +561,11 @@ def _mb(value) -> str:
 
 
 def tables(levels: list[dict], rates: list[dict]) -> str:
-    lines = ["| setup | sessions | drawn | time to drawn, median | max | cold first visit "
-             "| server CPU per visit | server peak RSS | bytes per visit | client CPU | others' CPU |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| setup | sessions | drawn | time to drawn, median | max | cold first visit "
+        "| server CPU per visit | server peak RSS | bytes per visit | client CPU | others' CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in levels:
         d = r.get("drawn_s", {})
         lines.append(
@@ -532,16 +573,22 @@ def tables(levels: list[dict], rates: list[dict]) -> str:
             f"| {_s(d.get('max'))} | {_s(r.get('cold_first_visit_s'))} | {1000 * r['server_cpu_s_per_visit']:.0f} ms"
             f"{' (partial)' if r.get('not_finished') else ''} "
             f"| {r['server_peak_rss_mb']:.0f} MB | {_mb(r['bytes_per_visit'].get('median'))} "
-            f"| {r['client_cpu_s']:.0f} s | {max(0.0, r['other_cpu_s']):.0f} s |")
+            f"| {r['client_cpu_s']:.0f} s | {max(0.0, r['other_cpu_s']):.0f} s |"
+        )
     if rates:
-        lines += ["", "| static, plain HTTP clients | visits/s | MB/s | visit time, median | max "
-                      "| server CPU per visit | errors |",
-                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| static, plain HTTP clients | visits/s | MB/s | visit time, median | max "
+            "| server CPU per visit | errors |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for t in rates:
             v = t["visit_s"]
             cpu = t["server_cpu_ms_per_visit"]
-            lines.append(f"| {t['clients']} | {t['visits_per_s']:.1f} | {t['mb_per_s']:.0f} | {_s(v.get('median'))} "
-                         f"| {_s(v.get('max'))} | {'—' if cpu is None else f'{cpu:.0f} ms'} | {t['errors']} |")
+            lines.append(
+                f"| {t['clients']} | {t['visits_per_s']:.1f} | {t['mb_per_s']:.0f} | {_s(v.get('median'))} "
+                f"| {_s(v.get('max'))} | {'—' if cpu is None else f'{cpu:.0f} ms'} | {t['errors']} |"
+            )
     return "\n".join(lines)
 
 
@@ -556,8 +603,13 @@ async def browser_levels(args, executable: str, site: Path | None, work: Path) -
                 row, first = await run_level(playwright, executable, kind, n, args.timeout, site, work)
                 if kind == "static" and first and not paths:
                     base = first.page.url.rsplit("/", 1)[0]
-                    paths = sorted({u[len(base):] for u, status, _ in first.responses
-                                    if u.startswith(base + "/") and status == 200})
+                    paths = sorted(
+                        {
+                            u[len(base) :]
+                            for u, status, _ in first.responses
+                            if u.startswith(base + "/") and status == 200
+                        }
+                    )
                     row["visit_files"] = paths
                 levels.append(row)
                 print(json.dumps({k: v for k, v in row.items() if k != "visit_files"}), flush=True)
@@ -585,8 +637,14 @@ def main() -> int:
     try:
         site = None
         if not args.skip_static:
-            publish = subprocess.run([sys.executable, "-m", "geo", "publish", str(work / "site")], cwd=ROOT,
-                                     env=server_env(), capture_output=True, text=True, check=True)
+            publish = subprocess.run(
+                [sys.executable, "-m", "geo", "publish", str(work / "site")],
+                cwd=ROOT,
+                env=server_env(),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             print(publish.stdout.strip() or publish.stderr.strip(), flush=True)
             site = (work / "site").resolve()
         levels, paths = asyncio.run(browser_levels(args, executable, site, work))
@@ -603,13 +661,19 @@ def main() -> int:
     elapsed = time.perf_counter() - began
 
     report = {
-        "machine": {"nproc": len(os.sched_getaffinity(0)), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "chromium": chromium,
-                    "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
-                    "loadavg_before": loadavg_before, "loadavg_after": os.getloadavg(),
-                    "note": "client (chromium, Playwright) and server share the machine's CPUs, "
-                            "and so do other people's jobs (others' CPU)"},
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "nproc": len(os.sched_getaffinity(0)),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "chromium": chromium,
+            "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+            "loadavg_before": loadavg_before,
+            "loadavg_after": os.getloadavg(),
+            "note": "client (chromium, Playwright) and server share the machine's CPUs, "
+            "and so do other people's jobs (others' CPU)",
+        },
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "elapsed_s": round(elapsed, 1),
         "timeout_s": args.timeout,
@@ -623,10 +687,14 @@ def main() -> int:
     print()
     print(tables(levels, rates))
     if visit_files:
-        print(f"\nstatic visit: {visit_files['files']} files, {visit_files['bytes'] / 1e6:.2f} MB as served "
-              f"(uncompressed), {visit_files['gzip_bytes'] / 1e6:.2f} MB if gzipped by the host")
-    print(f"\n{chromium}; nproc {report['machine']['nproc']}; load average before "
-          f"{loadavg_before[0]:.1f}, after {report['machine']['loadavg_after'][0]:.1f}. Whole run: {elapsed:.0f} s.")
+        print(
+            f"\nstatic visit: {visit_files['files']} files, {visit_files['bytes'] / 1e6:.2f} MB as served "
+            f"(uncompressed), {visit_files['gzip_bytes'] / 1e6:.2f} MB if gzipped by the host"
+        )
+    print(
+        f"\n{chromium}; nproc {report['machine']['nproc']}; load average before "
+        f"{loadavg_before[0]:.1f}, after {report['machine']['loadavg_after'][0]:.1f}. Whole run: {elapsed:.0f} s."
+    )
     return 0
 
 

@@ -2,7 +2,7 @@
 
 For each size, side by side in the same run:
 
-* the app's own code (``geo.mapview.map_data`` + ``publish_json`` + ``build_map`` + render;
+* the app's own code (``geo.outputs.mapview.map_data`` + ``publish_map_data`` + ``build_map`` + render;
   the page and the data file it fetches are counted together),
 * a naive baseline: one ``folium.Marker`` (with a popup and a tooltip) per site,
 * a fair baseline: ONE ``folium.GeoJson`` layer holding every site as a point
@@ -37,7 +37,7 @@ GeoJson baseline paints every point as one plain circle with a name-only popup.
 
 Sites are synthetic: fictional names ("Example Site 000042", "Fictional
 Authority 012") at real postcodes drawn from the ONS directory, with the
-columns of the real built tables (``geo.dataset.BUILT_SITE_COLUMNS`` and
+columns of the real built tables (``geo.evidence.dataset.BUILT_SITE_COLUMNS`` and
 ``BUILT_CLAIM_COLUMNS``) and values from the real vocabulary; one claim per
 site. Every synthetic site is placed (no ``not-placed`` precision), so all
 three maps draw the same points. Nothing here is shown as real data.
@@ -71,14 +71,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo import settings  # noqa: E402
-from geo.assets import LEAFLET_CSS, LEAFLET_JS, ensure_vendor_assets, self_host_folium  # noqa: E402
-from geo.dataset import BUILT_CLAIM_COLUMNS, BUILT_SITE_COLUMNS, load_dataset  # noqa: E402
-from geo.mapview import build_map, map_data, publish_json  # noqa: E402
-from geo.postcodes import get_directory  # noqa: E402
-from geo.vocabulary import Vocabulary  # noqa: E402
+from geo.evidence.dataset import BUILT_CLAIM_COLUMNS, BUILT_SITE_COLUMNS, load_dataset  # noqa: E402
+from geo.evidence.vocabulary import Vocabulary  # noqa: E402
+from geo.outputs.mapview import build_map, map_data, publish_map_data  # noqa: E402
+from geo.outputs.vendor import LEAFLET_CSS, LEAFLET_JS, ensure_vendor_assets, self_host_folium  # noqa: E402
+from geo.places.postcodes import get_directory  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1200, "height": 800}
 SOURCE_ID = "example-source"
 
@@ -100,49 +107,57 @@ def synthetic(size: int, vocabulary: Vocabulary, seed: int = 7) -> tuple[pd.Data
     precision = rng.choice(precisions, n)
     # A site that stands for an authority's area names that authority (here: its district).
     is_area = precision == "area"
-    sites = pd.DataFrame({
-        "id": [f"example-site-{i:06d}" for i in range(n)],
-        "name": [f"Example Site {i:06d}" for i in range(n)],
-        "organisation": organisations,
-        "kind": rng.choice(kinds, n),
-        "authority": np.where(is_area, lad_codes, ""),
-        "authority_name": np.where(is_area, organisations, ""),
-        "address": [""] * n,
-        "postcode": [loc.postcode for loc in located],
-        "precision": precision,
-        "location_source": [""] * n,
-        "note": [""] * n,
-        "lad_code": lad_codes,
-        "lad_name": [loc.lad_name for loc in located],
-        "region": [loc.region for loc in located],
-        "nation": [loc.nation for loc in located],
-        "grade": rng.choice(grades, n),
-        "area_codes": [(code,) if code else () for code in lad_codes],
-        "lat": [loc.lat for loc in located],
-        "lon": [loc.lon for loc in located],
-    }, columns=BUILT_SITE_COLUMNS)
+    sites = pd.DataFrame(
+        {
+            "id": [f"example-site-{i:06d}" for i in range(n)],
+            "name": [f"Example Site {i:06d}" for i in range(n)],
+            "organisation": organisations,
+            "kind": rng.choice(kinds, n),
+            "authority": np.where(is_area, lad_codes, ""),
+            "authority_name": np.where(is_area, organisations, ""),
+            "address": [""] * n,
+            "postcode": [loc.postcode for loc in located],
+            "precision": precision,
+            "location_source": [""] * n,
+            "note": [""] * n,
+            "lad_code": lad_codes,
+            "lad_name": [loc.lad_name for loc in located],
+            "region": [loc.region for loc in located],
+            "nation": [loc.nation for loc in located],
+            "grade": rng.choice(grades, n),
+            "area_codes": [(code,) if code else () for code in lad_codes],
+            "lat": [loc.lat for loc in located],
+            "lon": [loc.lon for loc in located],
+        },
+        columns=BUILT_SITE_COLUMNS,
+    )
     counts = rng.integers(1, 500, n).astype(float)
     counts[rng.random(n) < 0.8] = np.nan  # most claims give no number of devices
-    claims = pd.DataFrame({
-        "id": [f"example-claim-{i:06d}" for i in range(n)],
-        "site": sites["id"],
-        "vendor": rng.choice(vendors, n),
-        "claim": "Synthetic claim for benchmarking.",
-        "grade": sites["grade"],  # one claim per site: the site's strongest grade is its own
-        "reported": "2024",
-        "status": rng.choice(statuses, n),
-        "equipment_count": counts,
-        "sources": [(SOURCE_ID,)] * n,
-        "response": "",
-    }, columns=BUILT_CLAIM_COLUMNS)
+    claims = pd.DataFrame(
+        {
+            "id": [f"example-claim-{i:06d}" for i in range(n)],
+            "site": sites["id"],
+            "vendor": rng.choice(vendors, n),
+            "claim": "Synthetic claim for benchmarking.",
+            "grade": sites["grade"],  # one claim per site: the site's strongest grade is its own
+            "reported": "2024",
+            "status": rng.choice(statuses, n),
+            "equipment_count": counts,
+            "sources": [(SOURCE_ID,)] * n,
+            "response": "",
+        },
+        columns=BUILT_CLAIM_COLUMNS,
+    )
     return sites, claims
 
 
 # --- The three maps ------------------------------------------------------------
 
+
 def build_app_map(sites, claims, sources, vocabulary) -> tuple[str, int]:
     """The page's HTML and the size of the data file it fetches (written under static/generated)."""
-    url = publish_json(map_data(sites, claims, sources, vocabulary), "bench-sites")
+    # What the map loads: the first paint's file (a popup fetches the evidence of up to 1,000 sites later).
+    url = publish_map_data(map_data(sites, claims, sources, vocabulary), "bench-sites")
     # No tiles (as in the baselines); no boundaries, so the outline basemap is not fetched either.
     fmap = build_map(url, site_count=len(sites), boundary_urls={}, tiles=settings.TILE_SOURCES["none"])
     data_bytes = (settings.STATIC_DIR / "generated" / url.rsplit("/", 1)[1]).stat().st_size
@@ -165,8 +180,13 @@ def _baseline_map(prefer_canvas: bool = False):
 
     folium.Map.default_js = [("leaflet", LEAFLET_JS)]
     folium.Map.default_css = [("leaflet_css", LEAFLET_CSS)]
-    return folium.Map(location=list(settings.UK_CENTRE), zoom_start=settings.UK_ZOOM, tiles=None,
-                      max_zoom=18, prefer_canvas=prefer_canvas)
+    return folium.Map(
+        location=list(settings.UK_CENTRE),
+        zoom_start=settings.UK_ZOOM,
+        tiles=None,
+        max_zoom=18,
+        prefer_canvas=prefer_canvas,
+    )
 
 
 def _frame(fmap) -> None:
@@ -203,8 +223,9 @@ def build_geojson(sites) -> tuple[str, str, str]:
     layer = folium.GeoJson(
         collection,
         name="sites",
-        marker=folium.CircleMarker(radius=6, color="#1a1a1a", weight=1.2, fill=True, fill_color="#E69F00",
-                                   fill_opacity=0.95),
+        marker=folium.CircleMarker(
+            radius=6, color="#1a1a1a", weight=1.2, fill=True, fill_color="#E69F00", fill_opacity=0.95
+        ),
         popup=folium.GeoJsonPopup(fields=["name"], labels=False),
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     ).add_to(fmap)
@@ -222,6 +243,7 @@ def timed(function, repeats: int):
 
 
 # --- Drawing in chromium --------------------------------------------------------
+
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # the benchmark prints its own table
@@ -282,10 +304,11 @@ def time_to_draw(browser, url: str, ready_js: str, check_js: str, repeats: int) 
     for _ in range(repeats):
         page = browser.new_page(viewport=VIEWPORT)  # a new context each time: nothing cached
         errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
         # A script error ends the wait at once (and the run, below) instead of timing out.
         page.add_init_script(
-            "window.addEventListener('error', function (e) { window.__benchError = String(e.message); });")
+            "window.addEventListener('error', function (e) { window.__benchError = String(e.message); });"
+        )
         start = time.perf_counter()
         page.goto(url, wait_until="commit", timeout=180_000)
         page.wait_for_function(DRAWN % ready_js, timeout=180_000, polling="raf")
@@ -301,6 +324,7 @@ def time_to_draw(browser, url: str, ready_js: str, check_js: str, repeats: int) 
 
 
 # --- Report ---------------------------------------------------------------------
+
 
 def _s(value) -> str:
     if value is None:
@@ -320,17 +344,41 @@ def _x(value) -> str:
 
 def table(results: list[dict]) -> str:
     """The results as a Markdown table (ratios: baseline time / app time)."""
-    head = ["sites", "app build", "naive build", "GeoJson build", "app page", "naive page", "GeoJson page",
-            "app drawn", "naive drawn", "GeoJson drawn", "build: naive/app", "build: GeoJson/app",
-            "drawn: naive/app", "drawn: GeoJson/app"]
+    head = [
+        "sites",
+        "app build",
+        "naive build",
+        "GeoJson build",
+        "app page",
+        "naive page",
+        "GeoJson page",
+        "app drawn",
+        "naive drawn",
+        "GeoJson drawn",
+        "build: naive/app",
+        "build: GeoJson/app",
+        "drawn: naive/app",
+        "drawn: GeoJson/app",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + " ---: |" * len(head)]
     for r in results:
         g = r.get
-        cells = [f"{r['sites']:,}", _s(g("app_build_s")), _s(g("naive_build_s")), _s(g("geojson_build_s")),
-                 _mb(g("app_page_bytes")), _mb(g("naive_page_bytes")), _mb(g("geojson_page_bytes")),
-                 _s(g("app_draw_s")), _s(g("naive_draw_s")), _s(g("geojson_draw_s")),
-                 _x(g("naive_build_ratio")), _x(g("geojson_build_ratio")),
-                 _x(g("naive_draw_ratio")), _x(g("geojson_draw_ratio"))]
+        cells = [
+            f"{r['sites']:,}",
+            _s(g("app_build_s")),
+            _s(g("naive_build_s")),
+            _s(g("geojson_build_s")),
+            _mb(g("app_page_bytes")),
+            _mb(g("naive_page_bytes")),
+            _mb(g("geojson_page_bytes")),
+            _s(g("app_draw_s")),
+            _s(g("naive_draw_s")),
+            _s(g("geojson_draw_s")),
+            _x(g("naive_build_ratio")),
+            _x(g("geojson_build_ratio")),
+            _x(g("naive_draw_ratio")),
+            _x(g("geojson_draw_ratio")),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -338,10 +386,15 @@ def table(results: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--baseline-max", type=int, default=10_000,
-                        help="largest size at which the naive one-Marker-per-site baseline is run (it is slow)")
-    parser.add_argument("--geojson-max", type=int, default=100_000,
-                        help="largest size at which the GeoJson canvas baseline is run")
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=10_000,
+        help="largest size at which the naive one-Marker-per-site baseline is run (it is slow)",
+    )
+    parser.add_argument(
+        "--geojson-max", type=int, default=100_000, help="largest size at which the GeoJson canvas baseline is run"
+    )
     parser.add_argument("--no-browser", action="store_true", help="build only; do not time drawing")
     args = parser.parse_args()
 
@@ -351,8 +404,9 @@ def main() -> int:
     ensure_vendor_assets()
     dataset = load_dataset()
     vocabulary = dataset.vocabulary
-    sources = pd.DataFrame({"id": [SOURCE_ID], "title": ["Example source"], "publisher": ["Example"],
-                            "url": ["https://example.org/"]})
+    sources = pd.DataFrame(
+        {"id": [SOURCE_ID], "title": ["Example source"], "publisher": ["Example"], "url": ["https://example.org/"]}
+    )
     work = Path(tempfile.mkdtemp(prefix="hikmap-bench-"))
     (work / "app").mkdir()
     (work / "app" / "static").symlink_to(settings.STATIC_DIR)
@@ -372,42 +426,56 @@ def main() -> int:
             repeats = 5 if size <= 10_000 else 3
             row: dict = {"sites": n}
 
-            app_s, (app_html, data_bytes) = timed(lambda: build_app_map(sites, claims, sources, vocabulary), repeats)
+            app_s, (app_html, data_bytes) = timed(
+                lambda sites=sites, claims=claims: build_app_map(sites, claims, sources, vocabulary), repeats
+            )
             self_host_folium()  # leave folium as the app has it
             row.update(app_build_s=app_s, app_page_bytes=len(app_html.encode()) + data_bytes, app_data_bytes=data_bytes)
             (work / f"app-{size}.html").write_text(app_html, encoding="utf-8")
             if browser:
                 row["app_draw_s"], row["app_draw_wall_s"], seen = time_to_draw(
-                    browser, f"{base}/app-{size}.html", APP_READY, APP_CHECK, 3)
-                row.update(app_sites_drawn=seen["sites"], app_markers=seen["markers"],
-                           app_clusters_in_view=seen["clusters"])
+                    browser, f"{base}/app-{size}.html", APP_READY, APP_CHECK, 3
+                )
+                row.update(
+                    app_sites_drawn=seen["sites"], app_markers=seen["markers"], app_clusters_in_view=seen["clusters"]
+                )
 
             if size <= args.geojson_max:
-                gj_s, (gj_html, map_name, layer_name) = timed(lambda: build_geojson(sites), repeats)
+                gj_s, (gj_html, map_name, layer_name) = timed(lambda sites=sites: build_geojson(sites), repeats)
                 self_host_folium()
-                row.update(geojson_build_s=gj_s, geojson_page_bytes=len(gj_html.encode()),
-                           geojson_build_ratio=gj_s / app_s)
+                row.update(
+                    geojson_build_s=gj_s, geojson_page_bytes=len(gj_html.encode()), geojson_build_ratio=gj_s / app_s
+                )
                 (work / f"geojson-{size}.html").write_text(gj_html, encoding="utf-8")
                 del gj_html
                 if browser:
                     names = {"map": map_name, "layer": layer_name, "n": n}
                     row["geojson_draw_s"], row["geojson_draw_wall_s"], seen = time_to_draw(
-                        browser, f"{base}/geojson-{size}.html", GEOJSON_READY % names, GEOJSON_CHECK % names, 3)
-                    row.update(geojson_layers=seen["layers"], geojson_points_in_view=seen["in_view"],
-                               geojson_inked_pixels=seen["inked_pixels"],
-                               geojson_draw_ratio=row["geojson_draw_s"] / row["app_draw_s"])
+                        browser, f"{base}/geojson-{size}.html", GEOJSON_READY % names, GEOJSON_CHECK % names, 3
+                    )
+                    row.update(
+                        geojson_layers=seen["layers"],
+                        geojson_points_in_view=seen["in_view"],
+                        geojson_inked_pixels=seen["inked_pixels"],
+                        geojson_draw_ratio=row["geojson_draw_s"] / row["app_draw_s"],
+                    )
 
             if size <= args.baseline_max:
-                naive_s, naive_html = timed(lambda: build_plain_markers(sites), 1 if size > 1000 else 3)
+                naive_s, naive_html = timed(lambda sites=sites: build_plain_markers(sites), 1 if size > 1000 else 3)
                 self_host_folium()
-                row.update(naive_build_s=naive_s, naive_page_bytes=len(naive_html.encode()),
-                           naive_build_ratio=naive_s / app_s)
+                row.update(
+                    naive_build_s=naive_s, naive_page_bytes=len(naive_html.encode()), naive_build_ratio=naive_s / app_s
+                )
                 (work / f"plain-{size}.html").write_text(naive_html, encoding="utf-8")
                 del naive_html
                 if browser:
                     row["naive_draw_s"], row["naive_draw_wall_s"], seen = time_to_draw(
-                        browser, f"{base}/plain-{size}.html", PLAIN_READY.replace("{n}", str(n)), PLAIN_CHECK,
-                        1 if size > 1000 else 3)
+                        browser,
+                        f"{base}/plain-{size}.html",
+                        PLAIN_READY.replace("{n}", str(n)),
+                        PLAIN_CHECK,
+                        1 if size > 1000 else 3,
+                    )
                     row.update(naive_markers=seen["markers"], naive_draw_ratio=row["naive_draw_s"] / row["app_draw_s"])
             results.append(row)
             print(json.dumps(row), flush=True)
@@ -427,9 +495,14 @@ def main() -> int:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     report = {
-        "machine": {"nproc": len(os.sched_getaffinity(0)), "platform": platform.platform(),
-                    "python": platform.python_version(), "folium": folium.__version__, "chromium": chromium},
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "nproc": len(os.sched_getaffinity(0)),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "folium": folium.__version__,
+            "chromium": chromium,
+        },
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "elapsed_s": round(elapsed, 1),
         "ratios": "baseline time / app time (above 1: the app is faster)",

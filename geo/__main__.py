@@ -22,7 +22,7 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     """
     import os
 
-    from geo.postcodes import PostcodeError, get_directory
+    from geo.places.postcodes import PostcodeError, get_directory
 
     raws: list[str] = []
     for item in args.postcodes:
@@ -53,8 +53,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from geo.datapackage import check_package
-    from geo.postcodes import get_directory
+    from geo.evidence.datapackage import check_package
+    from geo.places.postcodes import get_directory
 
     problems = check_package(Path(args.directory), geocode=get_directory().lookup_many)
     for problem in problems:
@@ -67,7 +67,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from geo.build import BuildError, build
+    from geo.evidence.build import BuildError, build
 
     try:
         collection = build(Path(args.directory), Path(args.output), progress=True)
@@ -81,7 +81,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_districts(args: argparse.Namespace) -> int:
-    from geo.areas import generate_districts
+    from geo.places.districts import generate_districts
 
     rows = generate_districts()
     print(f"wrote {len(rows)} districts to {settings.DISTRICTS_CSV}", file=sys.stderr)
@@ -89,16 +89,19 @@ def cmd_districts(args: argparse.Namespace) -> int:
 
 
 def cmd_authorities(args: argparse.Namespace) -> int:
-    from geo.authorities import generate
+    from geo.places.authorities import generate
 
     authorities, names = generate()
-    print(f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
-          f"{settings.AUTHORITY_NAMES_CSV}", file=sys.stderr)
+    print(
+        f"wrote {authorities} authorities to {settings.AUTHORITIES_CSV} and {names} names to "
+        f"{settings.AUTHORITY_NAMES_CSV}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def cmd_hexes(args: argparse.Namespace) -> int:
-    from geo.areas import generate_hexes
+    from geo.places.hexes import generate_hexes
 
     rows = generate_hexes()
     print(f"wrote {len(rows)} hexes to {settings.HEXES_CSV}", file=sys.stderr)
@@ -106,7 +109,7 @@ def cmd_hexes(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
-    from geo.areas import BoundariesUnavailable, fetch_boundaries
+    from geo.places.boundaries import BoundariesUnavailable, fetch_boundaries
 
     try:
         path = fetch_boundaries()
@@ -118,8 +121,8 @@ def cmd_fetch_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from geo.dataset import load_dataset
-    from geo.publish import PublishError, publish
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish.site import PublishError, publish
 
     try:
         data = load_dataset(Path(args.data), Path(args.data) / "build" / "sites.geojson")
@@ -127,9 +130,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except PublishError as error:
         print(f"publish: {error}", file=sys.stderr)
         return 1
-    print(f"published {report.sites} sites, {report.claims} claims and {report.sources} sources to {report.out_dir} "
-          f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
-          file=sys.stderr)
+    print(
+        f"published {report.sites} sites, {report.claims} claims and {report.sources} sources to {report.out_dir} "
+        f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -155,8 +160,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ApplyError as error:
         print(f"not applied: {error}", file=sys.stderr)
         return 1
-    print(f"applied: version {result.version} ({result.date}); wrote {', '.join(result.files)}; "
-          f"backup in {result.backup}; {result.sites_built} sites built")
+    print(
+        f"applied: version {result.version} ({result.date}); wrote {', '.join(result.files)}; "
+        f"backup in {result.backup}; {result.sites_built} sites built"
+    )
     return 0
 
 
@@ -165,7 +172,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     geocode = commands.add_parser("geocode", help="postcodes to WGS84 and district, one JSON object per line")
-    geocode.add_argument("postcodes", nargs="+", metavar="POSTCODE", help="postcodes, or - to read them from standard input, one a line")
+    geocode.add_argument(
+        "postcodes", nargs="+", metavar="POSTCODE", help="postcodes, or - to read them from standard input, one a line"
+    )
     geocode.set_defaults(run=cmd_geocode)
 
     check = commands.add_parser("check", help="validate a data package; print FILE:LINE: FIELD: message")
@@ -180,21 +189,30 @@ def parser() -> argparse.ArgumentParser:
     districts = commands.add_parser("districts", help="regenerate data/districts.csv from the ONS boundaries")
     districts.set_defaults(run=cmd_districts)
 
-    authorities = commands.add_parser("authorities", help="regenerate data/authorities.csv and authority_names.csv from mySociety's tables")
+    authorities = commands.add_parser(
+        "authorities", help="regenerate data/authorities.csv and authority_names.csv from mySociety's tables"
+    )
     authorities.set_defaults(run=cmd_authorities)
 
     hexes = commands.add_parser("hexes", help="regenerate data/hexes.csv from Open Innovations' hex cartogram")
     hexes.set_defaults(run=cmd_hexes)
 
-    fetch = commands.add_parser("fetch-boundaries", help="download the pinned ONS boundaries, hex cartogram and mySociety tables into the cache (once)")
+    fetch = commands.add_parser(
+        "fetch-boundaries",
+        help="download the pinned ONS boundaries, hex cartogram and mySociety tables into the cache (once)",
+    )
     fetch.set_defaults(run=cmd_fetch_boundaries)
 
-    publisher = commands.add_parser("publish", help="write the public views as static files into OUT_DIR (swapped in whole)")
+    publisher = commands.add_parser(
+        "publish", help="write the public views as static files into OUT_DIR (swapped in whole)"
+    )
     publisher.add_argument("out_dir", metavar="OUT_DIR", help="folder (a link to the newest version) to publish into")
     publisher.add_argument("--data", default=str(settings.DATA_DIR), help="the data package (default: data/)")
     publisher.set_defaults(run=cmd_publish)
 
-    importer = commands.add_parser("import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it")
+    importer = commands.add_parser(
+        "import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it"
+    )
     importer.add_argument("file", metavar="FILE", help="CSV (UTF-8 or Windows-1252) or .xlsx in the import template")
     importer.add_argument("--apply", action="store_true", help="write the import (refused if any row is rejected)")
     importer.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package to import into")

@@ -30,8 +30,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 log = logging.getLogger("hikmap.import")
 
@@ -44,8 +44,10 @@ def token_problem(token: str) -> str:
     if not token:
         return "no import credential is configured for this site"
     if len(token) < MIN_TOKEN_LENGTH:
-        return (f"the import credential is shorter than {MIN_TOKEN_LENGTH} characters, which is too easy to guess; "
-                "configure a longer, random one")
+        return (
+            f"the import credential is shorter than {MIN_TOKEN_LENGTH} characters, which is too easy to guess; "
+            "configure a longer, random one"
+        )
     return ""
 
 
@@ -155,8 +157,13 @@ class SignInThrottle:
                     self._global_until = now + self.global_lock_s
                     self._recent.clear()  # counting starts again when the lock ends
             failures, global_count = state.failures, len(self._recent)
-        log.warning("import sign-in failed from %s (%d in a row; %d from anyone in the last %.0f s)",
-                    client, failures, global_count, self.global_window_s)
+        log.warning(
+            "import sign-in failed from %s (%d in a row; %d from anyone in the last %.0f s)",
+            client,
+            failures,
+            global_count,
+            self.global_window_s,
+        )
         return delay
 
     def succeeded(self, client: str) -> None:

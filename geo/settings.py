@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The map's title, on its pages, the published copy, the press image and the embed snippet.
+SITE_TITLE = "Hikvision cameras in UK public buildings"
 
 
 def _env(name: str, default: str = "") -> str:
@@ -34,8 +36,7 @@ STATIC_URL = "/app/static"
 
 # --- Boundaries (ONS, via ONSvisual/uk-topojson, pinned to one commit) -------
 BOUNDARIES_URL = (
-    "https://raw.githubusercontent.com/ONSvisual/uk-topojson/"
-    "b2fde50cb130908b897de10b65cdc392f9b4ff78/output/topo.json"
+    "https://raw.githubusercontent.com/ONSvisual/uk-topojson/b2fde50cb130908b897de10b65cdc392f9b4ff78/output/topo.json"
 )
 BOUNDARIES_SHA256 = "dc7062d094f5321bc2101a1287d15b4822edadb6432181d2063953ddcd573c8c"
 BOUNDARIES_FILENAME = "ons-uk-topo.json"
@@ -100,10 +101,16 @@ MYSOCIETY_AUTHORITIES_FILENAME = "mysociety-uk-local-authorities.csv"
 MYSOCIETY_NAMES_FILENAME = "mysociety-la-name-lookup.csv"
 MYSOCIETY_ATTRIBUTION = "Local authorities and their names: mySociety (CC BY 4.0)"
 REFERENCE_FILES += (
-    ReferenceFile(MYSOCIETY_AUTHORITIES_FILENAME, MYSOCIETY_BASE_URL + "uk_local_authorities_future.csv",
-                  "78996ce1cb68eeecdde44b6fac57fe072b45212acef2d84323ebc104e5ac398b"),
-    ReferenceFile(MYSOCIETY_NAMES_FILENAME, MYSOCIETY_BASE_URL + "lookup_name_to_registry.csv",
-                  "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa"),
+    ReferenceFile(
+        MYSOCIETY_AUTHORITIES_FILENAME,
+        MYSOCIETY_BASE_URL + "uk_local_authorities_future.csv",
+        "78996ce1cb68eeecdde44b6fac57fe072b45212acef2d84323ebc104e5ac398b",
+    ),
+    ReferenceFile(
+        MYSOCIETY_NAMES_FILENAME,
+        MYSOCIETY_BASE_URL + "lookup_name_to_registry.csv",
+        "4cd1e6b580ca7a34ee559487ec3310d01755d7186a6231d6695c49479ae14eaa",
+    ),
 )
 
 # The statements ONS asks for, in its wording; both of its products carry the OS one.
@@ -193,8 +200,39 @@ def import_token() -> str:
 
 
 # Colours and shapes of the data's coded values live with their labels in data/datapackage.json
-# (x-colours, x-shapes, x-area-statuses), read by geo/vocabulary.py: the Okabe-Ito palette,
+# (x-colours, x-shapes, x-area-statuses), read by geo/evidence/vocabulary.py: the Okabe-Ito palette,
 # distinguishable with the common colour-vision deficiencies.
+#
+# The chrome's colours (text, lines, backgrounds: everything that is not a coded value) are here,
+# once, for every view: the map's CSS and script (geo/outputs/mapview.py, sitelayer.js), the
+# published pages (publish.css reads them as CSS custom properties, see chrome_css), the press
+# image, and the app's Streamlit theme (.streamlit/config.toml, which Streamlit reads before any
+# code runs, so it repeats primary and text; tests/test_vocabulary.py keeps it equal to these).
+CHROME: dict[str, str] = {
+    "ink": "#1a1a1a",  # text and outlines on the map, the published pages and the press image; focus rings
+    "text": "#171614",  # the app's text (theme textColor): captions at 60 % opacity stay 4.7:1 on white
+    "muted": "#3d3d3d",  # secondary text: notes, a popup's details, the press image's small print
+    "paper": "#ffffff",  # backgrounds; the fill of hollow markers and of the legend's kinds
+    "line": "#c8c8c8",  # rules between rows (tables, a popup's claims)
+    "field-edge": "#767676",  # edges of form fields (3:1 on white for WCAG 1.4.11)
+    "header": "#f1f1f1",  # a table's header row
+    "outline": "#555555",  # the UK outline on the press image, the legend's hollow symbol, swatches' edges
+    "frame": "#999999",  # frames of the press image's maps and notes; a marker with no grade
+    "primary": "#0072B2",  # the app's primary colour (theme primaryColor) and the "near me" circle
+    "accent": "#0b5394",  # links and buttons on the published pages
+    "sea": "#dde6ee",  # behind the map
+    "land": "#fbfbf8",  # the land when there are no tiles: the council areas' colours are mixed with it
+    "district-edge": "#6b6b6b",
+    "region-edge": "#333333",
+    "highlight": "#fff4d6",  # a caveat in a popup, the source a visitor asked for, a note on the press image
+    "highlight-edge": "#e69f00",
+    "warning": "#8a1c00",  # text of a warning (values ignored, boundaries missing)
+}
+
+
+def chrome_css() -> str:
+    """The chrome's colours as CSS custom properties (``--hikmap-ink`` ...), for every stylesheet that uses them."""
+    return ":root { " + " ".join(f"--hikmap-{name}: {colour};" for name, colour in CHROME.items()) + " }\n"
 
 
 def _http_url(name: str) -> str:

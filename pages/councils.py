@@ -12,14 +12,17 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo import foi
-from geo.campaign import escape_markdown
+from geo import settings
+from geo.foi import asking, known
+from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
+from geo.outputs.text import escape_markdown
+from ui import council_panel, loading
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
-found = ui.authorities()
-areas = ui.area_statuses(data)
+data = loading.dataset()
+found = loading.authorities()
+areas = loading.area_statuses(data)
 today = dt.date.today()
 
 
@@ -30,7 +33,7 @@ def choose(code: str) -> None:
 
 
 def lookup(postcode: str):
-    return ui.postcode_directory().lookup(postcode)
+    return loading.postcode_directory().lookup(postcode)
 
 
 st.title("Councils: what is known, and who to ask")
@@ -40,80 +43,122 @@ st.markdown(
     "ready freedom of information request; or take a batch of councils still unknown in your nation or region."
 )
 
-query = st.text_input("Find a council by name or postcode", key="councils_search", max_chars=120,
-                      placeholder="e.g. Perth & Kinross, LB Hackney, Cyngor Caerdydd or SW1A 2AA")
+query = st.text_input(
+    "Find a council by name or postcode",
+    key="councils_search",
+    max_chars=120,
+    placeholder="e.g. Perth & Kinross, LB Hackney, Cyngor Caerdydd or SW1A 2AA",
+)
 chosen = st.query_params.get("authority", "")
 if query.strip():
-    search = foi.find_council(query, found, lookup)
+    search = asking.find_council(query, found, lookup)
     if search.councils:
         chosen = search.councils[0].gss_code or search.councils[0].code
         if len(search.councils) > 1:
-            st.markdown(f"{escape_markdown(query.strip())} is in " + " and ".join(
-                f"**{escape_markdown(c.name)}**" for c in search.councils) + ".")
+            st.markdown(
+                f"{escape_markdown(query.strip())} is in "
+                + " and ".join(f"**{escape_markdown(c.name)}**" for c in search.councils)
+                + "."
+            )
     else:
         st.warning(escape_markdown(search.message))
         if search.candidates:
             st.markdown("Did you mean:")
             for candidate in search.candidates:
                 # A button's label is Markdown: the name is escaped like every other label.
-                st.button(escape_markdown(candidate.name) + ("" if candidate.current else " (no longer exists)"),
-                          key=f"councils_candidate_{candidate.code}", on_click=choose,
-                          args=(candidate.gss_code or candidate.code,))
+                st.button(
+                    escape_markdown(candidate.name) + ("" if candidate.current else " (no longer exists)"),
+                    key=f"councils_candidate_{candidate.code}",
+                    on_click=choose,
+                    args=(candidate.gss_code or candidate.code,),
+                )
         chosen = ""
 
 if chosen:
     with st.container(border=True, key="councils_panel"):
-        ui.council_panel(chosen, areas, key="councils_panel")
+        council_panel.council_panel(chosen, areas, key="councils_panel")
 
 st.header("Progress")
 st.markdown(
     "How many councils have been asked, have answered, are overdue, have had equipment reported, say they have "
-    "none, or are still unknown. Overdue is worked out from each request's date sent and the law's 20 working "
-    "days, so it changes without anyone editing the data."
+    "none, or are still unknown. Overdue is worked out from each request's date sent and the law's "
+    f"{WORKING_DAYS_TO_ANSWER} working days, so it changes without anyone editing the data."
 )
-by_nation = foi.progress(areas, data.foi_requests, found, today, by="nation")
-by_region = foi.progress(areas, data.foi_requests, found, today, by="region")
-status_of = {a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else "unknown")
-             for a in found.current() if a.is_council and a.gss_code}
+by_nation = known.progress(areas, data.foi_requests, found, today, by="nation", vocabulary=data.vocabulary)
+by_region = known.progress(areas, data.foi_requests, found, today, by="region", vocabulary=data.vocabulary)
+status_of = {
+    a.gss_code: (areas[a.gss_code].status if a.gss_code in areas else data.vocabulary.unknown_area_status)
+    for a in found.current()
+    if a.is_council and a.gss_code
+}
 nation_of = {a.gss_code: a.nation for a in found.current() if a.is_council and a.gss_code}
 bars = pd.DataFrame(
-    {term.label: [sum(1 for c, s in status_of.items() if s == term.key and nation_of[c] == nation)
-                  for nation in by_nation["nation"][:-1]]
-     for term in data.vocabulary.area_statuses},
+    {
+        term.label: [
+            sum(1 for c, s in status_of.items() if s == term.key and nation_of[c] == nation)
+            for nation in by_nation["nation"][:-1]
+        ]
+        for term in data.vocabulary.area_statuses
+    },
     index=pd.Index(by_nation["nation"][:-1], name="Nation"),
 )
 shown = [term for term in data.vocabulary.area_statuses if bars[term.label].sum() > 0]
 # Altair rather than st.bar_chart, for a legend in one column with whole labels: st.bar_chart
 # lays its legend out in one row, cut off at 320 px wide or at 200 % zoom (WCAG 1.4.10).
-TEXT = "#171614"  # .streamlit/config.toml's textColor
+TEXT = settings.CHROME["text"]  # the theme's textColor (.streamlit/config.toml)
 AXIS_PX, BAR_PX = 110, 32  # the width of the nations' names, the height of a bar: the legend goes below
 counts = bars[[t.label for t in shown]].reset_index().melt("Nation", var_name="Known", value_name="Councils")
 counts["order"] = counts["Known"].map({t.label: i for i, t in enumerate(shown)})
 st.altair_chart(
-    alt.Chart(counts, description="Councils in each nation by what is known of them; the same numbers are "
-                                  "in the table below.").mark_bar().encode(
+    alt.Chart(
+        counts, description="Councils in each nation by what is known of them; the same numbers are in the table below."
+    )
+    .mark_bar()
+    .encode(
         x=alt.X("Councils:Q", stack=True, title="Councils"),
         y=alt.Y("Nation:N", title=None, axis=alt.Axis(minExtent=AXIS_PX, maxExtent=AXIS_PX)),
-        color=alt.Color("Known:N", title=None, scale=alt.Scale(domain=[t.label for t in shown],
-                                                               range=[t.colour for t in shown]),
-                        legend=alt.Legend(orient="none", direction="vertical", labelLimit=0,
-                                          legendX=-AXIS_PX, legendY=BAR_PX * len(bars) + 56)),
-        order=alt.Order("order:Q"), tooltip=["Nation", "Known", "Councils"],
-    ).properties(height=alt.Step(BAR_PX), padding={"left": 5, "top": 5, "right": 5, "bottom": 20 * len(shown) + 30})
+        color=alt.Color(
+            "Known:N",
+            title=None,
+            scale=alt.Scale(domain=[t.label for t in shown], range=[t.colour for t in shown]),
+            legend=alt.Legend(
+                orient="none", direction="vertical", labelLimit=0, legendX=-AXIS_PX, legendY=BAR_PX * len(bars) + 56
+            ),
+        ),
+        order=alt.Order("order:Q"),
+        tooltip=["Nation", "Known", "Councils"],
+    )
+    .properties(height=alt.Step(BAR_PX), padding={"left": 5, "top": 5, "right": 5, "bottom": 20 * len(shown) + 30})
     # The page's text colour: Streamlit's chart theme greys labels to #808495 (3.8:1 on white).
-    .configure_axis(labelColor=TEXT, titleColor=TEXT).configure_legend(labelColor=TEXT),
+    .configure_axis(labelColor=TEXT, titleColor=TEXT)
+    .configure_legend(labelColor=TEXT),
     width="stretch",
 )
-st.caption("Each bar is a nation's councils, coloured by what is known of them (the map's colours). "
-           "The same numbers are in the table below.")
-st.dataframe(by_nation.rename(columns={**foi.PROGRESS_LABELS, "nation": "Nation"}), hide_index=True,
-             width="stretch", key="councils_progress_nation")
+st.caption(
+    "Each bar is a nation's councils, coloured by what is known of them (the map's colours). "
+    "The same numbers are in the table below."
+)
+st.dataframe(
+    by_nation.rename(columns={**known.PROGRESS_LABELS, "nation": "Nation"}),
+    hide_index=True,
+    width="stretch",
+    key="councils_progress_nation",
+)
 with st.expander("By region"):
-    st.dataframe(by_region.rename(columns={**foi.PROGRESS_LABELS, "region": "Region"}), hide_index=True,
-                 width="stretch", key="councils_progress_region")
-st.download_button("Progress by nation and region (CSV)", foi.progress_csv(by_nation, by_region),
-                   file_name="hikvision-foi-progress.csv", mime="text/csv", key="councils_progress_csv",
-                   on_click="ignore")
+    st.dataframe(
+        by_region.rename(columns={**known.PROGRESS_LABELS, "region": "Region"}),
+        hide_index=True,
+        width="stretch",
+        key="councils_progress_region",
+    )
+st.download_button(
+    "Progress by nation and region (CSV)",
+    known.progress_csv(by_nation, by_region),
+    file_name="hikvision-foi-progress.csv",
+    mime="text/csv",
+    key="councils_progress_csv",
+    on_click="ignore",
+)
 
 st.header("Take a batch")
 st.markdown(
@@ -124,9 +169,16 @@ nations = sorted({a.nation for a in found.current() if a.is_council})
 regions = sorted({a.region for a in found.current() if a.is_council and a.region not in nations})
 places = ["United Kingdom"] + nations + regions
 place = st.selectbox("Nation or region", places, key="councils_batch_place")
-batch = foi.councils_to_ask(areas, found, nation=place if place in nations else "",
-                            region=place if place in regions else "")
+batch = known.councils_to_ask(
+    areas, found, nation=place if place in nations else "", region=place if place in regions else ""
+)
 st.markdown(f"**{len(batch)}** councils still unknown in {escape_markdown(place)}.")
-st.download_button(f"Batch of {len(batch)} councils to ask (CSV)", foi.batch_csv(batch),
-                   file_name=f"hikvision-foi-batch-{place.lower().replace(' ', '-')}.csv", mime="text/csv",
-                   key="councils_batch_csv", on_click="ignore", disabled=not batch)
+st.download_button(
+    f"Batch of {len(batch)} councils to ask (CSV)",
+    asking.batch_csv(batch),
+    file_name=f"hikvision-foi-batch-{place.lower().replace(' ', '-')}.csv",
+    mime="text/csv",
+    key="councils_batch_csv",
+    on_click="ignore",
+    disabled=not batch,
+)

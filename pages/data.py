@@ -4,14 +4,17 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from geo import export, press, settings
-from geo.campaign import escape_markdown
+from geo import settings
+from geo.outputs import export, press
+from geo.outputs.share import app_base_url, embed_snippet, view_links
+from geo.outputs.text import escape_markdown, safe_url
+from ui import filter_state, loading
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
-filters = ui.filter_sidebar(data, page="data")
-selection, near, near_error = ui.select(data, filters)
+data = loading.dataset()
+filters = filter_state.filter_sidebar(data, page="data")
+selection, near, near_error = filter_state.select(data, filters)
 vocabulary = data.vocabulary
 
 st.title("The evidence as a table")
@@ -19,30 +22,34 @@ st.caption(
     f"The same filters and the same selection as the map, one row per claim. "
     f"Data last changed {data.last_changed} (version {data.version})."
 )
-counts = f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+counts = (
+    f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+)
 st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
 
 table = export.claims_table(selection.sites, selection.claims, data.sources)
 titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
-urls = {row.id: export.safe_url(row.url) for row in data.sources.itertuples(index=False)}
+urls = {row.id: safe_url(row.url) for row in data.sources.itertuples(index=False)}
 first_url = [next((urls[s] for s in ids.split(";") if urls.get(s)), None) for ids in table["source_ids"]]
-view = pd.DataFrame({
-    "Site": table["site"],
-    "Organisation": table["organisation"],
-    "Kind": table["kind"].map(lambda v: vocabulary.label("kinds", v)),
-    "Evidence grade": table["grade"].map(lambda v: vocabulary.label("grades", v)),
-    "Reported": table["reported"],
-    "Status": table["status"].map(lambda v: vocabulary.label("statuses", v)),
-    "Devices": table["equipment_count"],
-    "Claim": table["claim"],
-    "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
-    "First source": first_url,
-    "Response": table["response"],
-    "Location": table["precision"].map(lambda v: vocabulary.label("precisions", v)),
-    "Council": table["district"],
-})
+view = pd.DataFrame(
+    {
+        "Site": table["site"],
+        "Organisation": table["organisation"],
+        "Kind": table["kind"].map(lambda v: vocabulary.label("kinds", v)),
+        "Evidence grade": table["grade"].map(lambda v: vocabulary.label("grades", v)),
+        "Reported": table["reported"],
+        "Status": table["status"].map(lambda v: vocabulary.label("statuses", v)),
+        "Devices": table["equipment_count"],
+        "Claim": table["claim"],
+        "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
+        "First source": first_url,
+        "Response": table["response"],
+        "Location": table["precision"].map(lambda v: vocabulary.label("precisions", v)),
+        "Council": table["district"],
+    }
+)
 st.dataframe(
     view,
     hide_index=True,
@@ -52,11 +59,14 @@ st.dataframe(
         "Site": st.column_config.TextColumn("Site", width="medium"),
         "Claim": st.column_config.TextColumn("Claim", width="large"),
         "Reported": st.column_config.TextColumn("Reported", help="When the source published the claim"),
-        "Devices": st.column_config.NumberColumn("Devices", help="Number of devices, where the source gives one", format="%d"),
+        "Devices": st.column_config.NumberColumn(
+            "Devices", help="Number of devices, where the source gives one", format="%d"
+        ),
         "Evidence grade": st.column_config.TextColumn("Evidence grade", help="See the method page"),
         "Sources": st.column_config.TextColumn("Sources", width="large"),
         "First source": st.column_config.LinkColumn(
-            "First source", help="Opens the first cited source (http and https links only)",
+            "First source",
+            help="Opens the first cited source (http and https links only)",
             display_text=r"^https?://(?:www\.)?([^/]+)",
         ),
         "Response": st.column_config.TextColumn("Response", width="medium"),
@@ -74,48 +84,68 @@ with column_a:
     st.download_button(
         "Selection as CSV (one row per claim)",
         export.selection_csv(selection.sites, selection.claims, data.sources),
-        file_name="hikvision-evidence-selection.csv", mime="text/csv", key="data_download_csv",
-        on_click="ignore", width="stretch", wrap=True,
+        file_name="hikvision-evidence-selection.csv",
+        mime="text/csv",
+        key="data_download_csv",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
     st.download_button(
         "Selection as GeoJSON (sites with their claims)",
         export.selection_geojson(selection.sites, selection.claims, data.sources),
-        file_name="hikvision-evidence-selection.geojson", mime="application/geo+json",
-        key="data_download_geojson", on_click="ignore", width="stretch", wrap=True,
+        file_name="hikvision-evidence-selection.geojson",
+        mime="application/geo+json",
+        key="data_download_geojson",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
 with column_b:
     st.download_button(
         "Whole data package (zip: data, schema, licences)",
         lambda: export.package_zip(settings.DATA_DIR, data.descriptor),
-        file_name="hikvision-evidence-data-package.zip", mime="application/zip",
-        key="data_download_zip", on_click="ignore", width="stretch", wrap=True,
+        file_name="hikvision-evidence-data-package.zip",
+        mime="application/zip",
+        key="data_download_zip",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
-    areas = ui.area_statuses(data)
+    areas = loading.area_statuses(data)
     st.download_button(
         f"Press image: UK map with London (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
         lambda: press.render_png(data, selection, filters, areas, layout="geo"),
-        file_name="hikvision-evidence-map.png", mime="image/png",
-        key="data_download_png", on_click="ignore", width="stretch", wrap=True,
+        file_name="hikvision-evidence-map.png",
+        mime="image/png",
+        key="data_download_png",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
     st.download_button(
         f"Press image: hex map, one hexagon per council (PNG, {press.WIDTH_PX} × {press.HEIGHT_PX} px)",
         lambda: press.render_png(data, selection, filters, areas, layout="hex"),
-        file_name="hikvision-evidence-hex-map.png", mime="image/png",
-        key="data_download_png_hex", on_click="ignore", width="stretch", wrap=True,
+        file_name="hikvision-evidence-hex-map.png",
+        mime="image/png",
+        key="data_download_png_hex",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
 st.caption(escape_markdown(export.SPREADSHEET_NOTE) + " The data is licensed CC BY 4.0; see the method page.")
 
 st.subheader("Share or embed this view")
 # A published copy (HIKMAP_PUBLISH_URL) takes the readers of a story: static files, not the app.
 published = settings.publish_url()
-base = published or press.app_base_url(st.context.url or "")
+base = published or app_base_url(st.context.url or "")
 if base:
-    share, _ = press.view_links(base, filters, published=bool(published))
+    link, _ = view_links(base, filters, published=bool(published))
     where = "the published map" if published else "the app"
     st.markdown(f"A link to this view, with the current filters, on {where}:")
-    st.code(share, language=None, wrap_lines=True)
+    st.code(link, language=None, wrap_lines=True)
     st.markdown("Copy this code into a web page to show the map with the current filters, with credit:")
     # Plain text: Streamlit colours HTML tags #1c83e1 on #fcfcfb (3.8:1, under WCAG's 4.5:1).
-    st.code(press.embed_snippet(base, filters, published=bool(published)), language=None, wrap_lines=True)
+    st.code(embed_snippet(base, filters, published=bool(published)), language=None, wrap_lines=True)
 else:
     st.info("The app's address is not known here, so no link or embed code can be made.")

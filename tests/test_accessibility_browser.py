@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
@@ -294,7 +293,9 @@ def test_page_reflows_without_horizontal_scrolling(app_url, chromium, name, view
             f"{where} scrolls sideways: the document is {found['scroll']} px wide in a {found['client']} px window; "
             f"past the right edge: {found['pastEdge']}"
         )
-        assert found["sideways"] == [], f"{where}: parts that scroll sideways (outside data tables): {found['sideways']}"
+        assert found["sideways"] == [], (
+            f"{where}: parts that scroll sideways (outside data tables): {found['sideways']}"
+        )
         assert found["pastEdge"] == [], f"{where}: content cut off at the right edge: {found['pastEdge']}"
         assert found["cut"] == [], f"{where}: text cut short with an ellipsis: {found['cut']}"
     finally:

@@ -1,10 +1,10 @@
 """The app's pages run headless (AppTest): logic and widgets, without a browser."""
 
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 
 DATA = load_dataset()
@@ -49,6 +49,39 @@ def test_filters_from_the_url_are_applied(home):
     assert home.sidebar.multiselect(key="map_filter_regions").value == ["Wales"]
 
 
+def test_repeated_url_parameters_mean_a_comma_list(home):
+    """kind=council&kind=police is kind=council,police, as in the published copy (geo/filters.py)."""
+    home.query_params["kind"] = ["council", "police"]
+    home.query_params["from"] = "20230101"  # not YYYY-MM-DD: ignored with a message, in both
+    home.run()
+    assert not home.exception
+    assert counts_line(Filters(kinds=("council", "police"))) + " match the filters." in markdown_text(home)
+    assert home.sidebar.multiselect(key="map_filter_kinds").value == ["council", "police"]
+    assert any("20230101" in t.value and "not a date" in t.value for t in home.toast)  # escaped Markdown
+
+
+def test_the_filters_are_applied_once_per_run(home, monkeypatch):
+    """The map is cached on what it shows (the selection, the frame), not on the filters' URL form re-applied."""
+    import streamlit as st
+
+    import ui.filter_state
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[2])
+        return apply_filters(*args, **kwargs)
+
+    monkeypatch.setattr(ui.filter_state, "apply_filters", counted)
+    st.cache_data.clear()  # a cold map cache: the run builds the map
+    home.query_params["region"] = "Wales"
+    home.run()
+    assert not home.exception
+    assert calls == [Filters(regions=("Wales",))]
+    home.sidebar.multiselect(key="map_filter_kinds").set_value(["council"]).run()
+    assert calls[1:] == [Filters(regions=("Wales",), kinds=("council",))]
+
+
 def test_changing_a_filter_updates_counts_and_url(home):
     home.run()
     home.sidebar.text_input(key="map_filter_text").input("Ministry of Justice").run()
@@ -77,7 +110,7 @@ def test_a_bad_near_postcode_is_a_clear_error(home):
 
 def test_petition_button_only_when_configured(home, monkeypatch):
     home.run()
-    assert not [b for b in home.get("link_button")]
+    assert not list(home.get("link_button"))
     monkeypatch.setenv("HIKMAP_PETITION_URL", "https://petition.example.org/ban-hikvision")
     app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     app.run()
@@ -99,7 +132,7 @@ def test_with_a_published_copy_share_and_embed_point_at_it(home, monkeypatch):
 
 
 def test_the_sentence_in_words_counts_bodies_in_good_english(home):
-    from geo.counts import bodies
+    from geo.evidence.counts import bodies
 
     filters = Filters(text="Ministry of Justice")
     chosen = apply_filters(DATA.sites, DATA.claims, filters)
@@ -114,13 +147,15 @@ def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
     """A button's label is Markdown: a name with **bold** or :red[...] shows as it is written."""
     import dataclasses
 
-    from geo import foi
-    from geo.authorities import load_authorities
-    from geo.campaign import escape_markdown
+    from geo.foi import asking
+    from geo.outputs.text import escape_markdown
+    from geo.places.authorities import load_authorities
 
     real = load_authorities().get("E06000066")
     odd = dataclasses.replace(real, code="FICTION", name="**Fictional** :red[Borough] https://evil.example Council")
-    monkeypatch.setattr(foi, "find_council", lambda *args: foi.CouncilSearch(candidates=(odd,), message="No council"))
+    monkeypatch.setattr(
+        asking, "find_council", lambda *args: asking.CouncilSearch(candidates=(odd,), message="No council")
+    )
     app = AppTest.from_file(str(ROOT / "pages" / "councils.py"), default_timeout=60)
     app.run()
     app.text_input(key="councils_search").input("Fictional").run()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.postcodes import get_directory
+from geo.places.postcodes import get_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = PROJECT / "data"
@@ -29,7 +29,11 @@ UK_LON = (-8.7, 1.8)
 def geo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "geo", *args],
-        cwd=PROJECT, input=stdin, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -80,8 +84,12 @@ def test_geocode_output_matches_the_library(directory):
 
 @pytest.mark.parametrize(
     "raw, words",
-    [("hello", "not a valid UK postcode"), ("ZZ9 9ZZ", "unknown postcode"),
-     ("PA23 9AA", "terminated or unlocated"), ("JE1 0BD", "outside the UK")],
+    [
+        ("hello", "not a valid UK postcode"),
+        ("ZZ9 9ZZ", "unknown postcode"),
+        ("PA23 9AA", "terminated or unlocated"),
+        ("JE1 0BD", "outside the UK"),
+    ],
 )
 def test_geocode_errors_say_why(raw, words):
     result = geo("geocode", raw)
@@ -101,7 +109,7 @@ def test_geocode_reads_standard_input_in_order(directory):
     records = json_lines(result.stdout)
     assert len(records) == len(raws) > 990
     assert records[middle] == {"postcode": "NOT A POSTCODE", "error": records[middle]["error"]}
-    located = records[:middle] + records[middle + 1:]
+    located = records[:middle] + records[middle + 1 :]
     assert all(set(r) == LOCATION_KEYS for r in located)
     assert [r["postcode"] for r in located] == postcodes
 
@@ -129,49 +137,183 @@ def test_geocode_needs_a_postcode():
 TINY = {
     "sources.csv": [
         ["id", "title", "publisher", "published", "kind", "url", "archive_url", "note"],
-        ["example-report", "Cameras at Example Borough Council", "Example Gazette", "2021-11-17", "press",
-         "https://example.org/report", "", ""],
-        ["example-letter", "Letter from Testshire Jobcentre", "Testshire Jobcentre", "2022-03", "foi-response",
-         "https://example.org/letter", "", ""],
+        [
+            "example-report",
+            "Cameras at Example Borough Council",
+            "Example Gazette",
+            "2021-11-17",
+            "press",
+            "https://example.org/report",
+            "",
+            "",
+        ],
+        [
+            "example-letter",
+            "Letter from Testshire Jobcentre",
+            "Testshire Jobcentre",
+            "2022-03",
+            "foi-response",
+            "https://example.org/letter",
+            "",
+            "",
+        ],
     ],
     "sites.csv": [
-        ["id", "name", "organisation", "kind", "authority", "address", "postcode", "precision", "lat", "lon",
-         "location_source", "note"],
-        ["example-town-hall", "Example Borough Council town hall", "Example Borough Council", "council", "",
-         "1 Example Street, Exampleton", "M1 1AE", "building", "", "", "example-report", ""],
-        ["testshire-jobcentre", "Testshire Jobcentre", "Testshire Jobcentre", "jobcentre", "",
-         "", "BT1 5GS", "headquarters", "", "", "", ""],
+        [
+            "id",
+            "name",
+            "organisation",
+            "kind",
+            "authority",
+            "address",
+            "postcode",
+            "precision",
+            "lat",
+            "lon",
+            "location_source",
+            "note",
+        ],
+        [
+            "example-town-hall",
+            "Example Borough Council town hall",
+            "Example Borough Council",
+            "council",
+            "",
+            "1 Example Street, Exampleton",
+            "M1 1AE",
+            "building",
+            "",
+            "",
+            "example-report",
+            "",
+        ],
+        [
+            "testshire-jobcentre",
+            "Testshire Jobcentre",
+            "Testshire Jobcentre",
+            "jobcentre",
+            "",
+            "",
+            "BT1 5GS",
+            "headquarters",
+            "",
+            "",
+            "",
+            "",
+        ],
         # Given by coordinates (Albert Square, Manchester): its district comes from the boundaries.
-        ["example-depot", "Example Borough Council depot", "Example Borough Council", "other-public-body", "",
-         "", "", "building", "53.4794", "-2.2449", "", "Given by coordinates only."],
+        [
+            "example-depot",
+            "Example Borough Council depot",
+            "Example Borough Council",
+            "other-public-body",
+            "",
+            "",
+            "",
+            "building",
+            "53.4794",
+            "-2.2449",
+            "",
+            "Given by coordinates only.",
+        ],
         # Standing for a county council's area: placed inside the county, about the county and its districts.
-        ["example-county-estate", "Fictional test: a county's estate", "Fictional Test County", "council", "E10000012",
-         "", "", "area", "", "", "", ""],
+        [
+            "example-county-estate",
+            "Fictional test: a county's estate",
+            "Fictional Test County",
+            "council",
+            "E10000012",
+            "",
+            "",
+            "area",
+            "",
+            "",
+            "",
+            "",
+        ],
         # Standing for a council merged since: about its successor too.
-        ["example-merged-estate", "Fictional test: a merged council's estate", "Fictional Test Borough", "council",
-         "E07000165", "", "", "area", "", "", "", ""],
+        [
+            "example-merged-estate",
+            "Fictional test: a merged council's estate",
+            "Fictional Test Borough",
+            "council",
+            "E07000165",
+            "",
+            "",
+            "area",
+            "",
+            "",
+            "",
+            "",
+        ],
     ],
     "claims.csv": [
         ["id", "site", "vendor", "claim", "grade", "reported", "status", "equipment_count", "response"],
-        ["example-claim-one", "example-town-hall", "hikvision", "The Example Gazette reported cameras.",
-         "reported", "2021-11-17", "reported", "", ""],
-        ["example-claim-two", "example-town-hall", "hikvision", "Example Borough Council confirmed them.",
-         "official", "2022-03", "confirmed", "12", "It said they are staying."],
-        ["example-claim-three", "testshire-jobcentre", "dahua", "The Example Gazette reported cameras.",
-         "documented", "2022", "reported", "", ""],
+        [
+            "example-claim-one",
+            "example-town-hall",
+            "hikvision",
+            "The Example Gazette reported cameras.",
+            "reported",
+            "2021-11-17",
+            "reported",
+            "",
+            "",
+        ],
+        [
+            "example-claim-two",
+            "example-town-hall",
+            "hikvision",
+            "Example Borough Council confirmed them.",
+            "official",
+            "2022-03",
+            "confirmed",
+            "12",
+            "It said they are staying.",
+        ],
+        [
+            "example-claim-three",
+            "testshire-jobcentre",
+            "dahua",
+            "The Example Gazette reported cameras.",
+            "documented",
+            "2022",
+            "reported",
+            "",
+            "",
+        ],
     ],
     "claim_sources.csv": [
         ["claim", "source", "quote", "checked", "quote_note"],
         ["example-claim-one", "example-report", "Hikvision cameras at Example Borough Council.", "2026-11-30", ""],
         ["example-claim-two", "example-report", "Example Borough Council confirmed the cameras.", "2026-11-30", ""],
-        ["example-claim-two", "example-letter", "The council confirms 12 cameras.", "2026-11-30",
-         "The letter is the council's own and names it in its heading only."],
+        [
+            "example-claim-two",
+            "example-letter",
+            "The council confirms 12 cameras.",
+            "2026-11-30",
+            "The letter is the council's own and names it in its heading only.",
+        ],
         ["example-claim-three", "example-report", "Dahua cameras at Testshire Jobcentre.", "2026-11-30", ""],
     ],
     "figures.csv": [["id", "statement", "value", "unit", "scope", "date"]],
     "figure_sources.csv": [["figure", "source"]],
-    "foi_requests.csv": [["id", "organisation", "authority", "site", "law", "sent", "answered", "url", "status",
-                          "finding", "outcome", "note"]],
+    "foi_requests.csv": [
+        [
+            "id",
+            "organisation",
+            "authority",
+            "site",
+            "law",
+            "sent",
+            "answered",
+            "url",
+            "status",
+            "finding",
+            "outcome",
+            "note",
+        ]
+    ],
     "corrections.csv": [["id", "date", "subject", "was", "now", "why"]],
 }
 REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
@@ -199,8 +341,13 @@ def test_build_writes_a_feature_collection(package, tmp_path, directory):
     collection = json.loads(output.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection"
     features = {f["id"]: f for f in collection["features"]}
-    assert set(features) == {"example-town-hall", "testshire-jobcentre", "example-depot", "example-county-estate",
-                             "example-merged-estate"}
+    assert set(features) == {
+        "example-town-hall",
+        "testshire-jobcentre",
+        "example-depot",
+        "example-county-estate",
+        "example-merged-estate",
+    }
     for feature in features.values():
         assert feature["type"] == "Feature"
         assert feature["geometry"]["type"] == "Point"
@@ -216,12 +363,21 @@ def test_build_writes_a_feature_collection(package, tmp_path, directory):
     assert features["example-depot"]["geometry"]["coordinates"] == [-2.2449, 53.4794]
 
     props = {site: f["properties"] for site, f in features.items()}
-    assert (props["example-town-hall"]["lad_code"], props["example-town-hall"]["region"], props["example-town-hall"]["nation"]) == (
-        "E08000003", "North West", "England")
-    assert (props["testshire-jobcentre"]["lad_name"], props["testshire-jobcentre"]["nation"]) == ("Belfast", "Northern Ireland")
+    assert (
+        props["example-town-hall"]["lad_code"],
+        props["example-town-hall"]["region"],
+        props["example-town-hall"]["nation"],
+    ) == ("E08000003", "North West", "England")
+    assert (props["testshire-jobcentre"]["lad_name"], props["testshire-jobcentre"]["nation"]) == (
+        "Belfast",
+        "Northern Ireland",
+    )
     # The site given by coordinates gets its district from the boundary polygons.
     assert (props["example-depot"]["lad_code"], props["example-depot"]["region"], props["example-depot"]["nation"]) == (
-        "E08000003", "North West", "England")
+        "E08000003",
+        "North West",
+        "England",
+    )
 
     # Claims are joined to their site, newest first, with their sources as a list.
     assert [c["id"] for c in props["example-town-hall"]["claims"]] == ["example-claim-two", "example-claim-one"]
@@ -290,7 +446,7 @@ def test_failed_build_leaves_the_old_output_untouched(package, tmp_path, file, r
 
 
 def test_failed_build_creates_no_output(package, tmp_path):
-    (package / "claims.csv").write_bytes("id,site\n".encode("utf-8"))
+    (package / "claims.csv").write_bytes(b"id,site\n")
     output = tmp_path / "never" / "sites.geojson"
     result = geo("build", str(package), "--output", str(output))
     assert result.returncode == 1

@@ -7,16 +7,17 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.authorities import load_authorities
-from geo.counts import COUNT_COLUMNS, NOT_PLACED, bodies, status_counts, unknown_councils
-from geo.dataset import load_dataset
+from geo.evidence.counts import bodies, not_placed, status_counts, unknown_councils
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.foi import area_statuses
+from geo.foi.known import area_statuses
+from geo.places.authorities import load_authorities
 
 DATA = load_dataset()
 AUTHORITIES = load_authorities()
-AREAS = area_statuses(DATA.sites, DATA.claims, DATA.foi_requests, AUTHORITIES, DATA.vocabulary,
-                      today=dt.date(2026, 11, 27))
+AREAS = area_statuses(
+    DATA.sites, DATA.claims, DATA.foi_requests, AUTHORITIES, DATA.vocabulary, today=dt.date(2026, 11, 27)
+)
 COUNCILS = [a for a in AUTHORITIES.current() if a.is_council and a.gss_code]
 
 
@@ -26,10 +27,13 @@ def test_unknown_councils_are_the_current_councils_with_nothing_known():
     assert len(unknown) == len(COUNCILS) - len(set(AREAS) & {a.gss_code for a in COUNCILS})
 
 
-@pytest.mark.parametrize("filters, column, chosen", [
-    (Filters(regions=("London",)), "region", {"London"}),
-    (Filters(nations=("Scotland", "Wales")), "nation", {"Scotland", "Wales"}),
-])
+@pytest.mark.parametrize(
+    "filters, column, chosen",
+    [
+        (Filters(regions=("London",)), "region", {"London"}),
+        (Filters(nations=("Scotland", "Wales")), "nation", {"Scotland", "Wales"}),
+    ],
+)
 def test_unknown_councils_follow_the_places_the_filters_select(filters, column, chosen):
     unknown = unknown_councils(AREAS, AUTHORITIES, filters)
     everywhere = unknown_councils(AREAS, AUTHORITIES)
@@ -46,27 +50,40 @@ def test_a_council_filter_counts_that_council_alone():
 
 def test_filters_about_evidence_do_not_change_the_councils_unknown():
     assert len(unknown_councils(AREAS, AUTHORITIES, Filters(kinds=("police",), text="anything"))) == len(
-        unknown_councils(AREAS, AUTHORITIES))
+        unknown_councils(AREAS, AUTHORITIES)
+    )
 
 
 def test_the_uk_row_is_the_sum_of_the_nations_and_the_not_placed():
     chosen = apply_filters(DATA.sites, DATA.claims, Filters())
     found = bodies(chosen.sites, chosen.claims, DATA.vocabulary)
-    table = status_counts(found, unknown_councils(AREAS, AUTHORITIES), by="nation").set_index("nation")
+    table = status_counts(found, unknown_councils(AREAS, AUTHORITIES), "nation", DATA.vocabulary).set_index("nation")
     uk = table.loc["United Kingdom"]
     rest = table.drop(index="United Kingdom")
-    for column in COUNT_COLUMNS:
+    for column in DATA.vocabulary.count_columns:
         assert int(rest[column].sum()) == int(uk[column]), column
     assert int(uk["unknown"]) == len(COUNCILS) - len(set(AREAS) & {a.gss_code for a in COUNCILS})
     if (found["nation"] == "").any():
-        assert NOT_PLACED in table.index and int(table.loc[NOT_PLACED, "unknown"]) == 0
+        assert not_placed(DATA.vocabulary) in table.index
+        assert int(table.loc[not_placed(DATA.vocabulary), "unknown"]) == 0
 
 
 def _tiny(claims: list[tuple[str, str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sites = pd.DataFrame([{"id": "s1", "kind": "police", "authority": "", "organisation": "Example Fictional Police",
-                           "nation": "England", "region": "London"}])
-    return sites, pd.DataFrame([{"site": "s1", "status": status, "reported": reported, "id": key}
-                                for key, status, reported in claims])
+    sites = pd.DataFrame(
+        [
+            {
+                "id": "s1",
+                "kind": "police",
+                "authority": "",
+                "organisation": "Example Fictional Police",
+                "nation": "England",
+                "region": "London",
+            }
+        ]
+    )
+    return sites, pd.DataFrame(
+        [{"site": "s1", "status": status, "reported": reported, "id": key} for key, status, reported in claims]
+    )
 
 
 def test_a_body_takes_the_status_of_its_latest_claim():

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from geo.build import build
-from geo.campaign import CITATION_RE
-from geo.dataset import load_dataset, read_changelog
+
+from geo.evidence.build import build
+from geo.evidence.dataset import load_dataset, read_changelog
+from geo.outputs.campaign import CITATION_RE
 
 
 @pytest.mark.boundaries
@@ -37,10 +37,12 @@ def test_change_log_names_the_package_version():
 
 @pytest.mark.boundaries
 def test_district_table_is_what_the_script_generates(tmp_path):
-    from geo.areas import NATIONS, generate_districts
+    from geo.places.districts import NATIONS, generate_districts
 
     rows = generate_districts(tmp_path / "districts.csv")
-    assert (tmp_path / "districts.csv").read_text(encoding="utf-8") == (ROOT / "data" / "districts.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "districts.csv").read_text(encoding="utf-8") == (ROOT / "data" / "districts.csv").read_text(
+        encoding="utf-8"
+    )
     assert len(rows) == 361
     assert {r.nation for r in rows} == set(NATIONS)
     assert len({r.region for r in rows}) == 12  # nine English regions + Scotland, Wales, Northern Ireland
@@ -53,8 +55,9 @@ def test_district_table_is_what_the_script_generates(tmp_path):
 def frictionless(package: Path) -> subprocess.CompletedProcess:
     """The standard validator (Frictionless 5, pinned), as a user would run it."""
     command = Path(sys.executable).parent / "frictionless"
-    return subprocess.run([str(command), "validate", str(package / "datapackage.json")], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [str(command), "validate", str(package / "datapackage.json")], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_package_passes_the_standard_validator():
@@ -73,20 +76,23 @@ def test_the_standard_validator_catches_a_broken_link_between_tables(tmp_path):
 
 @pytest.mark.boundaries
 def test_authority_tables_are_what_the_script_generates(tmp_path):
-    from geo.authorities import generate, load_authorities
+    from geo.places.authorities import generate, load_authorities
 
     rows, names = generate(path=tmp_path / "authorities.csv", names_path=tmp_path / "authority_names.csv")
     for name in ("authorities.csv", "authority_names.csv"):
         assert (tmp_path / name).read_text(encoding="utf-8") == (ROOT / "data" / name).read_text(encoding="utf-8")
-    current = [a for a in load_authorities().current()]
+    current = list(load_authorities().current())
     assert len(current) == 397 and rows > len(current) and names > rows
 
 
 @pytest.mark.boundaries
 def test_hex_table_is_what_the_script_generates(tmp_path):
-    from geo.areas import generate_hexes, load_districts
+    from geo.places.districts import load_districts
+    from geo.places.hexes import generate_hexes
 
     hexes = generate_hexes(path=tmp_path / "hexes.csv")
-    assert (tmp_path / "hexes.csv").read_text(encoding="utf-8") == (ROOT / "data" / "hexes.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "hexes.csv").read_text(encoding="utf-8") == (ROOT / "data" / "hexes.csv").read_text(
+        encoding="utf-8"
+    )
     assert {h.code for h in hexes} == {d.lad_code for d in load_districts()}
     assert len({(h.q, h.r) for h in hexes}) == len(hexes) == 361  # one cell each, none shared

@@ -18,10 +18,10 @@ import io
 import re
 
 import pytest
+from conftest import map_frame, scratch_data, start_app, stop_app, wait_for_text
 from PIL import Image
 
-from conftest import map_frame, scratch_data, start_app, stop_app, wait_for_text
-from geo import export, press
+from geo.outputs import export, press
 
 pytestmark = pytest.mark.browser
 
@@ -55,10 +55,10 @@ def test_the_table_and_the_map_count_the_same(app_url, watched_page, query):
     page = watched_page.page
     open_app(page, app_url)
     page.goto(app_url + "/" + query)  # the map is the default page, served at /
-    frame, state = map_frame(page, min_sites=0)
+    map_frame(page, min_sites=0)
     for _ in range(40):  # the map may still show the previous selection for a moment
         wanted = counts(page)[0]
-        frame, state = map_frame(page, min_sites=0)
+        _frame, state = map_frame(page, min_sites=0)
         if int(state["hikmapSites"]) == wanted:
             break
         page.wait_for_timeout(250)
@@ -84,12 +84,31 @@ def formula_app(tmp_path_factory):
     """The app over a scratch copy of the data with a fictional claim whose text is a formula."""
     data = scratch_data(
         tmp_path_factory.mktemp("formula"),
-        sites=[{"id": "fictional-formula-site", "name": "Fictional Formula Test Hall",
-                "organisation": "@Fictional Test Body", "kind": "other-public-body", "address": "1 Fictional Street",
-                "postcode": "CF10 3NQ", "precision": "building", "note": "Fictional test record"}],
-        claims=[{"id": "fictional-formula-claim", "site": "fictional-formula-site", "vendor": "other",
-                 "claim": FORMULA_CLAIM, "grade": "reported", "reported": "2024", "status": "reported",
-                 "sources": ["intercept-2019-hikvision-uk-parliament"], "response": "+1 fictional response"}],
+        sites=[
+            {
+                "id": "fictional-formula-site",
+                "name": "Fictional Formula Test Hall",
+                "organisation": "@Fictional Test Body",
+                "kind": "other-public-body",
+                "address": "1 Fictional Street",
+                "postcode": "CF10 3NQ",
+                "precision": "building",
+                "note": "Fictional test record",
+            }
+        ],
+        claims=[
+            {
+                "id": "fictional-formula-claim",
+                "site": "fictional-formula-site",
+                "vendor": "other",
+                "claim": FORMULA_CLAIM,
+                "grade": "reported",
+                "reported": "2024",
+                "status": "reported",
+                "sources": ["intercept-2019-hikvision-uk-parliament"],
+                "response": "+1 fictional response",
+            }
+        ],
     )
     process, url = start_app(data_dir=data)
     yield url
@@ -142,7 +161,7 @@ def test_the_press_png_is_a_valid_image_of_the_promised_size(app_url, watched_pa
 def popup_source_link(page, base: str):
     """The first "about this source" link of a marker's popup, and the source id it names."""
     page.goto(base + "/?kind=parliament")
-    frame, state = map_frame(page, min_sites=1)
+    frame, _state = map_frame(page, min_sites=1)
     frame.locator("path.hikmap-site").first.click()
     link = frame.locator(".hikmap-popup a.source-ref").first
     link.wait_for()
@@ -151,7 +170,7 @@ def popup_source_link(page, base: str):
 
 
 def assert_lands_on_source(page, source_id: str) -> None:
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     box = page.locator(".st-key-sources_requested")
     box.wait_for(timeout=30_000)
@@ -176,7 +195,7 @@ def test_the_address_of_a_popup_source_link_lands_on_that_source(app_url, watche
 
 def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page):
     page = watched_page.page
-    link, href, source_id = popup_source_link(page, app_url)
+    link, _href, source_id = popup_source_link(page, app_url)
     context = page.context
     before = len(context.pages)
     link.click()
@@ -198,7 +217,7 @@ def test_clicking_a_popup_source_link_lands_on_that_source(app_url, watched_page
 def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     page = watched_page.page
     open_app(page, app_url)
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset()
     total = len(data.sources)
@@ -213,8 +232,18 @@ def test_sources_filter_by_kind_and_method_page(app_url, watched_page):
     wait_for_text(page, f"{expected} of {total} sources")
     page.goto(app_url + "/method")
     wait_for_text(page, "Evidence grades")
-    for phrase in ("Official", "Documented", "Reported", "Organisation headquarters", "CC BY 4.0", "MIT License",
-                   "Royal Mail", "Office for National Statistics", f"version {data.version}", "Says it does not use it"):
+    for phrase in (
+        "Official",
+        "Documented",
+        "Reported",
+        "Organisation headquarters",
+        "CC BY 4.0",
+        "MIT License",
+        "Royal Mail",
+        "Office for National Statistics",
+        f"version {data.version}",
+        "Says it does not use it",
+    ):
         wait_for_text(page, phrase)  # the page streams in; each phrase must appear
     watched_page.assert_clean()
 

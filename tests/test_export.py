@@ -9,9 +9,10 @@ import zipfile
 import pandas as pd
 import pytest
 
-from geo import export
-from geo.campaign import escape_markdown
-from geo.dataset import load_dataset
+from geo.evidence import citations, licences
+from geo.evidence.dataset import load_dataset
+from geo.outputs import export
+from geo.outputs.text import changelog_markdown, markdown_link
 
 
 @pytest.fixture(scope="module")
@@ -20,44 +21,116 @@ def data():
 
 
 def _one_claim(text: str, response: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    sites = pd.DataFrame([{
-        "id": "fictional-site", "name": "Fictional Town Hall", "organisation": "+Fictional Council",
-        "kind": "council", "authority": "", "authority_name": "", "area_codes": (),
-        "address": "1 Nowhere Street", "postcode": "", "precision": "building",
-        "location_source": "", "note": "", "lad_code": "E09000033", "lad_name": "Westminster",
-        "region": "London", "nation": "England", "grade": "reported", "lat": 51.5, "lon": -0.13,
-    }])
-    claims = pd.DataFrame([{
-        "id": "fictional-claim", "site": "fictional-site", "vendor": "hikvision", "claim": text,
-        "grade": "reported", "reported": "2024-01", "status": "reported", "equipment_count": None,
-        "sources": ("fictional-source", "no-url-source"), "response": response,
-    }])
-    sources = pd.DataFrame([
-        {"id": "fictional-source", "title": "A title", "publisher": "A publisher", "published": "2024",
-         "kind": "press", "url": "https://example.org/a(b)", "archive_url": "", "note": ""},
-        {"id": "no-url-source", "title": "Unpublished", "publisher": "Someone", "published": "2024",
-         "kind": "press", "url": "javascript:alert(1)", "archive_url": "", "note": ""},
-    ])
+    sites = pd.DataFrame(
+        [
+            {
+                "id": "fictional-site",
+                "name": "Fictional Town Hall",
+                "organisation": "+Fictional Council",
+                "kind": "council",
+                "authority": "",
+                "authority_name": "",
+                "area_codes": (),
+                "address": "1 Nowhere Street",
+                "postcode": "",
+                "precision": "building",
+                "location_source": "",
+                "note": "",
+                "lad_code": "E09000033",
+                "lad_name": "Westminster",
+                "region": "London",
+                "nation": "England",
+                "grade": "reported",
+                "lat": 51.5,
+                "lon": -0.13,
+            }
+        ]
+    )
+    claims = pd.DataFrame(
+        [
+            {
+                "id": "fictional-claim",
+                "site": "fictional-site",
+                "vendor": "hikvision",
+                "claim": text,
+                "grade": "reported",
+                "reported": "2024-01",
+                "status": "reported",
+                "equipment_count": None,
+                "sources": ("fictional-source", "no-url-source"),
+                "response": response,
+            }
+        ]
+    )
+    sources = pd.DataFrame(
+        [
+            {
+                "id": "fictional-source",
+                "title": "A title",
+                "publisher": "A publisher",
+                "published": "2024",
+                "kind": "press",
+                "url": "https://example.org/a(b)",
+                "archive_url": "",
+                "note": "",
+            },
+            {
+                "id": "no-url-source",
+                "title": "Unpublished",
+                "publisher": "Someone",
+                "published": "2024",
+                "kind": "press",
+                "url": "javascript:alert(1)",
+                "archive_url": "",
+                "note": "",
+            },
+        ]
+    )
     return sites, claims, sources
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_formula_starts_are_neutralised(start):
-    cell = start + "HYPERLINK(\"http://evil.example\",\"x\")"
+    cell = start + 'HYPERLINK("http://evil.example","x")'
     assert export.neutralise_cell(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["Plain text", "2021-11-17", "", "a=b", "'quoted already", "12", "x\n=1",
-                                  "\u2212 minus sign", "（＝ in brackets）"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Plain text",
+        "2021-11-17",
+        "",
+        "a=b",
+        "'quoted already",
+        "12",
+        "x\n=1",
+        "\u2212 minus sign",
+        "（＝ in brackets）",
+    ],
+)
 def test_safe_cells_are_unchanged(cell):
     assert export.neutralise_cell(cell) == cell
 
 
 # Shapes an outside review found passing the old guard: a leading line break or blank before the
 # formula character, and the full-width forms that NFKC folds into = + - @.
-@pytest.mark.parametrize("cell", ["\n=HYPERLINK(\"http://evil.example\")", "\r\n+1+1", " =sum(1)", "\u3000=1",
-                                  "\xa0@SUM(1)", "＝HYPERLINK(\"http://evil.example\")", "＋1", "－1", "＠SUM(1)",
-                                  " \n ＝1", "﹦1"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '\n=HYPERLINK("http://evil.example")',
+        "\r\n+1+1",
+        " =sum(1)",
+        "\u3000=1",
+        "\xa0@SUM(1)",
+        '＝HYPERLINK("http://evil.example")',
+        "＋1",
+        "－1",
+        "＠SUM(1)",
+        " \n ＝1",
+        "﹦1",
+    ],
+)
 def test_formulas_behind_blanks_or_in_full_width_are_neutralised(cell):
     assert export.neutralise_cell(cell) == "'" + cell
 
@@ -70,21 +143,38 @@ def _cells(raw: bytes) -> list[str]:
 
 def test_every_spreadsheet_csv_the_project_writes_neutralises_every_shape():
     """The claims export, the councils' batch and the progress table: one writer, one rule."""
-    from geo import foi
-    from geo.authorities import Authority
+    from geo.foi import asking, known
+    from geo.places.authorities import Authority
 
-    hostile = ["\n=1+1", "＝HYPERLINK(\"http://evil.example\")", " ＋1", "＠SUM(1)", "\t-1"]
+    hostile = ["\n=1+1", '＝HYPERLINK("http://evil.example")', " ＋1", "＠SUM(1)", "\t-1"]
     sites, claims, sources = _one_claim(hostile[0], response=hostile[1])
     sites["name"] = hostile[2]
     outputs = {"selection": export.selection_csv(sites, claims, sources)}
-    council = Authority(code="FIC", gss_code="E07999999", name=hostile[3], nice_name=hostile[3],
-                        type="Non-metropolitan district", county="", nation="England", region=hostile[4],
-                        current=True, end_date="", replaced_by=(), wdtk_id="", lat=None, lon=None)
-    outputs["batch"] = foi.batch_csv([council])
-    progress = pd.DataFrame([{"nation": hostile[1], **{c: 1 for c in foi.PROGRESS_COLUMNS}},
-                             {"nation": "United Kingdom", **{c: 1 for c in foi.PROGRESS_COLUMNS}}])
+    council = Authority(
+        code="FIC",
+        gss_code="E07999999",
+        name=hostile[3],
+        nice_name=hostile[3],
+        type="Non-metropolitan district",
+        county="",
+        nation="England",
+        region=hostile[4],
+        current=True,
+        end_date="",
+        replaced_by=(),
+        wdtk_id="",
+        lat=None,
+        lon=None,
+    )
+    outputs["batch"] = asking.batch_csv([council])
+    progress = pd.DataFrame(
+        [
+            {"nation": hostile[1], **dict.fromkeys(known.PROGRESS_COLUMNS, 1)},
+            {"nation": "United Kingdom", **dict.fromkeys(known.PROGRESS_COLUMNS, 1)},
+        ]
+    )
     regions = progress.rename(columns={"nation": "region"})
-    outputs["progress"] = foi.progress_csv(progress, regions)
+    outputs["progress"] = known.progress_csv(progress, regions)
     for name, raw in outputs.items():
         cells = _cells(raw)
         assert raw.startswith(b"\xef\xbb\xbf"), name
@@ -113,7 +203,7 @@ def test_csv_neutralises_a_formula_claim_and_organisation():
     raw = export.selection_csv(sites, claims, sources)
     table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     row = table.iloc[0]
-    assert row["claim"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert row["claim"] == '\'=HYPERLINK("http://evil.example","click")'
     assert row["response"] == "'@SUM(1)"
     assert row["organisation"] == "'+Fictional Council"
     # no cell of the file begins with a formula character
@@ -167,17 +257,17 @@ def test_package_zip_holds_the_whole_package(data):
 
 
 def test_code_licence_name(tmp_path):
-    assert export.code_licence_name(tmp_path / "missing") == "see the LICENSE file in the code repository"
+    assert licences.code_licence_name(tmp_path / "missing") == "see the LICENSE file in the code repository"
     mit = tmp_path / "LICENSE"
     mit.write_text("MIT License\n\nCopyright (c) 2026 someone\n\nPermission is hereby granted, free of charge, ...")
-    assert export.code_licence_name(mit) == "MIT License"
+    assert licences.code_licence_name(mit) == "MIT License"
     other = tmp_path / "OTHER"
     other.write_text("\n  Apache License\n  Version 2.0\n")
-    assert export.code_licence_name(other) == "Apache License"
+    assert licences.code_licence_name(other) == "Apache License"
 
 
 def test_citations_by_source_finds_claims_figures_and_sites(data):
-    found = export.citations_by_source(data.sites, data.claims, data.figures)
+    found = citations.citations_by_source(data.sites, data.claims, data.figures)
     for claim in data.claims.itertuples(index=False):
         for source_id in claim.sources:
             assert claim.id in [c["id"] for c in found[source_id].claims]
@@ -190,32 +280,35 @@ def test_citations_by_source_finds_claims_figures_and_sites(data):
 
 
 def test_filter_sources_by_kind_and_publisher_puts_the_requested_first(data):
-    press = export.filter_sources(data.sources, kinds=["press"])
+    press = citations.filter_sources(data.sources, kinds=["press"])
     assert len(press) and set(press["kind"]) == {"press"}
     publisher = data.sources["publisher"].iloc[0]
-    by_publisher = export.filter_sources(data.sources, publishers=[publisher])
+    by_publisher = citations.filter_sources(data.sources, publishers=[publisher])
     assert set(by_publisher["publisher"]) == {publisher}
-    last = export.filter_sources(data.sources).iloc[-1]["id"]
-    assert export.filter_sources(data.sources, first=last).iloc[0]["id"] == last
-    assert len(export.filter_sources(data.sources, first=last)) == len(data.sources)
+    last = citations.filter_sources(data.sources).iloc[-1]["id"]
+    assert citations.filter_sources(data.sources, first=last).iloc[0]["id"] == last
+    assert len(citations.filter_sources(data.sources, first=last)) == len(data.sources)
     # a requested source that the filters exclude is not added back
     not_press = data.sources[data.sources["kind"] != "press"]["id"].iloc[0]
-    assert not_press not in set(export.filter_sources(data.sources, kinds=["press"], first=not_press)["id"])
+    assert not_press not in set(citations.filter_sources(data.sources, kinds=["press"], first=not_press)["id"])
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://example.org/a(b)", "[A \\[title\\]](https://example.org/a%28b%29)"),
-    ("http://example.org/x y", "[A \\[title\\]](http://example.org/x%20y)"),
-    ("javascript:alert(1)", "A \\[title\\]"),
-    ("", "A \\[title\\]"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://example.org/a(b)", "[A \\[title\\]](https://example.org/a%28b%29)"),
+        ("http://example.org/x y", "[A \\[title\\]](http://example.org/x%20y)"),
+        ("javascript:alert(1)", "A \\[title\\]"),
+        ("", "A \\[title\\]"),
+    ],
+)
 def test_markdown_link_only_for_http_urls(url, expected):
-    assert export.markdown_link("A [title]", url, escape_markdown) == expected
+    assert markdown_link("A [title]", url) == expected
 
 
 def test_changelog_markdown_keeps_bullets_and_escapes_the_rest():
     text = "- First release: 33 sources\n  and more `code` [x](javascript:alert(1))\n\nA <b>paragraph</b>\n- second"
-    out = export.changelog_markdown(text, escape_markdown)
+    out = changelog_markdown(text)
     lines = out.split("\n")
     assert lines[0].startswith("- First release") and "and more" in lines[0]
     assert "\\`code\\`" in lines[0] and "\\[x\\]\\(javascript" in lines[0]

@@ -131,8 +131,9 @@ def test_an_empty_expected_token_accepts_nothing(clock):
     assert not throttle.attempt("a", "", "").accepted
 
 
-@pytest.mark.parametrize("token, ok", [("", False), ("x" * (MIN_TOKEN_LENGTH - 1), False),
-                                       ("x" * MIN_TOKEN_LENGTH, True)])
+@pytest.mark.parametrize(
+    "token, ok", [("", False), ("x" * (MIN_TOKEN_LENGTH - 1), False), ("x" * MIN_TOKEN_LENGTH, True)]
+)
 def test_import_needs_a_credential_long_enough_not_to_be_guessed(token, ok):
     assert (token_problem(token) == "") is ok
 
@@ -140,16 +141,19 @@ def test_import_needs_a_credential_long_enough_not_to_be_guessed(token, ok):
 TRUSTED = parse_networks("198.51.100.10, 10.1.0.0/16")
 
 
-@pytest.mark.parametrize("peer, forwarded, expected", [
-    ("203.0.113.5", [], "203.0.113.5"),  # no proxy
-    ("203.0.113.5", ["192.0.2.66"], "203.0.113.5"),  # anyone can write the header: not believed
-    ("198.51.100.10", ["192.0.2.66"], "192.0.2.66"),  # from the trusted proxy: believed
-    ("198.51.100.10", ["6.6.6.6, 192.0.2.66"], "192.0.2.66"),  # the client's own first entry is not
-    ("198.51.100.10", ["192.0.2.66, 10.1.2.3"], "192.0.2.66"),  # a chain of trusted proxies is skipped
-    ("198.51.100.10", [], "198.51.100.10"),  # the proxy forwarded nothing
-    ("198.51.100.10", ["not-an-address"], "not-an-address"),
-    (None, ["192.0.2.66"], "127.0.0.1"),  # loopback, not trusted here
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, expected",
+    [
+        ("203.0.113.5", [], "203.0.113.5"),  # no proxy
+        ("203.0.113.5", ["192.0.2.66"], "203.0.113.5"),  # anyone can write the header: not believed
+        ("198.51.100.10", ["192.0.2.66"], "192.0.2.66"),  # from the trusted proxy: believed
+        ("198.51.100.10", ["6.6.6.6, 192.0.2.66"], "192.0.2.66"),  # the client's own first entry is not
+        ("198.51.100.10", ["192.0.2.66, 10.1.2.3"], "192.0.2.66"),  # a chain of trusted proxies is skipped
+        ("198.51.100.10", [], "198.51.100.10"),  # the proxy forwarded nothing
+        ("198.51.100.10", ["not-an-address"], "not-an-address"),
+        (None, ["192.0.2.66"], "127.0.0.1"),  # loopback, not trusted here
+    ],
+)
 def test_the_client_address_believes_forwarding_only_from_a_trusted_proxy(peer, forwarded, expected):
     assert client_address(peer, forwarded, TRUSTED) == expected
 

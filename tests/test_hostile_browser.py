@@ -13,7 +13,6 @@ request to ``tracker.invalid`` or any other host, no file made on the server.
 from __future__ import annotations
 
 import pytest
-
 from conftest import map_frame, start_app, stop_app, wait_for_text
 from hostile import hostile_package
 
@@ -25,7 +24,7 @@ def hostile_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-app")
     marker = folder / "server-side-template-ran"
     data_dir, values = hostile_package(folder, marker)
-    from geo.dataset import load_dataset
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
     process, url = start_app(data_dir=data_dir)
@@ -56,7 +55,7 @@ def assert_nothing_ran(watch, dialogs: list[str], marker) -> None:
 
 def main_text(page) -> str:
     """The page's text as a reader sees it (the invisible word joiners that keep bare addresses
-    from becoming links are dropped: see geo.campaign.break_autolinks)."""
+    from becoming links are dropped: see geo.outputs.text.break_autolinks)."""
     return page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
 
 
@@ -65,16 +64,21 @@ def links_to(page, host: str) -> list[str]:
     found = []
     for frame in page.frames:
         try:
-            found += frame.evaluate("host => Array.from(document.querySelectorAll('a[href]'))"
-                                    ".map(a => a.href).filter(h => h.includes(host))", host)
+            found += frame.evaluate(
+                "host => Array.from(document.querySelectorAll('a[href]'))"
+                ".map(a => a.href).filter(h => h.includes(host))",
+                host,
+            )
         except Exception:  # a frame that went away while we looked holds no link
             continue
     return found
 
 
 # Every marker's tooltip and popup, as the browser would show them: the popup built by its own
-# function (markers inside a cluster are not on the page until opened), the tooltip's HTML read as text.
-EVERY_MARKER = """() => {
+# function (markers inside a cluster are not on the page until opened) once the popups' evidence
+# is loaded, the tooltip's HTML read as text.
+EVERY_MARKER = """async () => {
+  await document.querySelector('.leaflet-container').hikmapLoadDetails();
   const layer = document.querySelector('.leaflet-container').hikmapSitesLayer;
   return layer.getLayers().map(marker => {
     const tip = document.createElement('div');
@@ -88,7 +92,7 @@ EVERY_MARKER = """() => {
 
 
 def test_map_tooltips_popups_and_details_show_the_text_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -126,7 +130,7 @@ def test_map_tooltips_popups_and_details_show_the_text_literally(hostile_app, wa
 
 
 def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -144,7 +148,7 @@ def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app
 
 
 def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, _data, values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -158,7 +162,7 @@ def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_p
 
 
 def test_data_page_runs_nothing_and_its_table_offers_no_raw_export(hostile_app, watched_page):
-    url, data, values, marker = hostile_app
+    url, _data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")
@@ -178,7 +182,7 @@ def test_data_page_runs_nothing_and_its_table_offers_no_raw_export(hostile_app, 
 
 def test_addresses_in_untrusted_text_never_become_links(hostile_app, watched_page):
     """A URL parameter, a search typed by a visitor and text in the data: shown, never linked."""
-    url, data, values, marker = hostile_app
+    url, _data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     # A filter value from the URL is repeated in a message (a toast) when it is ignored.

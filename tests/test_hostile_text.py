@@ -16,19 +16,22 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hostile import hostile_package
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from jinja2 import Template
 from PIL import Image
 
-from geo import export, press
-from geo.datapackage import check_package
-from geo.dataset import load_dataset
+from geo.evidence.datapackage import check_package
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.authorities import load_authorities
-from geo.foi import area_statuses
-from geo.campaign import escape_markdown
-from geo.mapview import build_map, map_data, publish_json, safe_script_json
-from hostile import hostile_package
+from geo.foi.known import area_statuses
+from geo.outputs import export, press, share
+from geo.outputs.files import publish_json
+from geo.outputs.mapview import build_map, map_data, safe_script_json
+from geo.outputs.text import escape_markdown
+from geo.places.authorities import load_authorities
 
 TEMPLATE_DELIMITERS = ("{{", "{%", "{#")
 
@@ -76,8 +79,15 @@ def test_the_check_accepts_odd_text_and_the_build_keeps_it_literally(hostile, ho
 
 
 @pytest.mark.parametrize("table, field", [("sources.csv", "url"), ("sources.csv", "archive_url")])
-@pytest.mark.parametrize("address", ["javascript:window.hikmapPwned=1", "data:text/html,<script>1</script>",
-                                     "JAVASCRIPT:alert(1)", " https://example.org/a b"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "javascript:window.hikmapPwned=1",
+        "data:text/html,<script>1</script>",
+        "JAVASCRIPT:alert(1)",
+        " https://example.org/a b",
+    ],
+)
 def test_the_check_refuses_addresses_that_are_not_http(tmp_path, table, field, address):
     data = tmp_path / "data"
     shutil.copytree(Path(__file__).resolve().parent.parent / "data", data, ignore=shutil.ignore_patterns("backups"))
@@ -95,9 +105,14 @@ def test_the_check_refuses_addresses_that_are_not_http(tmp_path, table, field, a
 def test_the_map_page_carries_no_data_text_and_nothing_is_evaluated(hostile, hostile_data, tmp_path):
     from streamlit_folium import _get_map_string
 
-    data_dir, values, marker = hostile
-    payload = map_data(hostile_data.sites, hostile_data.claims, hostile_data.sources, hostile_data.vocabulary,
-                       areas=areas_of(hostile_data))
+    _data_dir, values, marker = hostile
+    payload = map_data(
+        hostile_data.sites,
+        hostile_data.claims,
+        hostile_data.sources,
+        hostile_data.vocabulary,
+        areas=areas_of(hostile_data),
+    )
     url = publish_json(payload, "sites", target=tmp_path)
     fmap = build_map(url, site_count=len(hostile_data.sites), selected=[0, 2], boundary_urls={})
     page = fmap.get_root().render()  # folium's full render: the path that evaluated data before
@@ -136,7 +151,7 @@ class _Attributes(html.parser.HTMLParser):
 
 def test_the_embed_snippet_keeps_filter_text_inside_its_attribute():
     text = '"><script>window.hikmapPwned=1</script>{{ 7*7 }}'
-    snippet = press.embed_snippet("https://maps.example.org/app", Filters(text=text))
+    snippet = share.embed_snippet("https://maps.example.org/app", Filters(text=text))
     parser = _Attributes()
     parser.feed(snippet)
     assert [t for t, _ in parser.tags] == ["iframe", "p", "a"]
@@ -157,9 +172,8 @@ def test_exports_neutralise_formulas_and_keep_text(hostile_data):
 
 
 def test_the_data_page_table_shows_each_value_as_text(hostile, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     import streamlit
+    from streamlit.testing.v1 import AppTest
 
     from geo import settings
 
@@ -183,8 +197,14 @@ def test_the_data_page_table_shows_each_value_as_text(hostile, monkeypatch):
 GFM_WEB_ADDRESS = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE | re.ASCII)
 GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.ASCII)
 ADDRESSES = [
-    "https://evil.example/login", "http://evil.example", "HTTPS://EVIL.EXAMPLE/x", "www.evil.example",
-    "WWW.evil.example/path", "someone@evil.example", "see (https://evil.example) now", "x.https://evil.example",
+    "https://evil.example/login",
+    "http://evil.example",
+    "HTTPS://EVIL.EXAMPLE/x",
+    "www.evil.example",
+    "WWW.evil.example/path",
+    "someone@evil.example",
+    "see (https://evil.example) now",
+    "x.https://evil.example",
     "mailto:someone@evil.example",
 ]
 

@@ -10,7 +10,6 @@ import csv
 import shutil
 
 import pytest
-
 from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
 
 pytestmark = pytest.mark.browser
@@ -18,15 +17,46 @@ pytestmark = pytest.mark.browser
 TOKEN = "fictional-import-test-token-0123456789"
 # Template syntax and HTML in an imported sheet must come out as the same text (issue: data text never runs).
 SITE_NAME = "{{ 7*7 }} Example Test Hospital <b>(fictional)</b>"
-HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor", "claim",
-          "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published",
-          "source_quote", "source_checked"]
-ROW = ["Example Test Trust", "nhs", SITE_NAME, "SW1A 2AA", "2026-10-01", "answered",
-       "Hikvision cameras in use", "hikvision",
-       "{% if true %}Example Test Trust{% endif %} said in a freedom of information answer that it uses Hikvision cameras.",
-       "official", "2026-10-20", "confirmed", "FOI answer on CCTV", "Example Test Trust",
-       "https://www.example.org/foi/example_cctv", "2026-10-20",
-       "Example Test Trust uses Hikvision cameras at the hospital.", "2026-10-21"]
+HEADER = [
+    "organisation",
+    "kind",
+    "site_name",
+    "postcode",
+    "foi_sent",
+    "foi_status",
+    "foi_outcome",
+    "vendor",
+    "claim",
+    "grade",
+    "reported",
+    "status",
+    "source_title",
+    "source_publisher",
+    "source_url",
+    "source_published",
+    "source_quote",
+    "source_checked",
+]
+ROW = [
+    "Example Test Trust",
+    "nhs",
+    SITE_NAME,
+    "SW1A 2AA",
+    "2026-10-01",
+    "answered",
+    "Hikvision cameras in use",
+    "hikvision",
+    "{% if true %}Example Test Trust{% endif %} said in a freedom of information answer that it uses Hikvision cameras.",
+    "official",
+    "2026-10-20",
+    "confirmed",
+    "FOI answer on CCTV",
+    "Example Test Trust",
+    "https://www.example.org/foi/example_cctv",
+    "2026-10-20",
+    "Example Test Trust uses Hikvision cameras at the hospital.",
+    "2026-10-21",
+]
 
 
 @pytest.fixture
@@ -150,8 +180,9 @@ def test_the_server_refuses_an_upload_over_the_import_limit_posted_straight_to_i
 
     def post(size: int) -> int:
         body = {"file": {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * size}}
-        return page.request.put(upload_url.rsplit("/", 1)[0] + f"/fictional-{size}", multipart=body,
-                                headers=xsrf).status
+        return page.request.put(
+            upload_url.rsplit("/", 1)[0] + f"/fictional-{size}", multipart=body, headers=xsrf
+        ).status
 
     assert post(MAX_BYTES + 1) == 413
     assert post(50 * 1024 * 1024) == 413

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import signal
@@ -21,34 +22,77 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from geo.datapackage import check_package, load_package
+from geo.evidence.datapackage import check_package, load_package
 from geo.importing import (
-    MAX_BYTES, MAX_ROWS, TEMPLATE_COLUMNS, ApplyError, apply_import, map_columns, prepare_import, slugify,
+    MAX_BYTES,
+    MAX_ROWS,
+    TEMPLATE_COLUMNS,
+    ApplyError,
+    apply_import,
+    map_columns,
+    prepare_import,
+    slugify,
 )
-from geo.postcodes import Location, PostcodeError, get_directory
+from geo.places.postcodes import Location, PostcodeError, get_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
-HEADER = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_finding", "foi_outcome",
-          "vendor", "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url",
-          "source_published", "source_quote", "source_checked"]
+HEADER = [
+    "organisation",
+    "kind",
+    "site_name",
+    "postcode",
+    "foi_sent",
+    "foi_status",
+    "foi_finding",
+    "foi_outcome",
+    "vendor",
+    "claim",
+    "grade",
+    "reported",
+    "status",
+    "source_title",
+    "source_publisher",
+    "source_url",
+    "source_published",
+    "source_quote",
+    "source_checked",
+]
 # A fictional body that is not a council, at a real postcode.
 CLAIM_ROW = {
-    "organisation": "Example Test Trust", "kind": "nhs", "site_name": "Example Test Hospital",
-    "postcode": "SW1A 2AA", "foi_sent": "2026-10-01", "foi_status": "answered", "foi_finding": "equipment",
-    "foi_outcome": "Hikvision cameras in use at the hospital", "vendor": "hikvision",
+    "organisation": "Example Test Trust",
+    "kind": "nhs",
+    "site_name": "Example Test Hospital",
+    "postcode": "SW1A 2AA",
+    "foi_sent": "2026-10-01",
+    "foi_status": "answered",
+    "foi_finding": "equipment",
+    "foi_outcome": "Hikvision cameras in use at the hospital",
+    "vendor": "hikvision",
     "claim": "Example Test Trust said in an FOI answer that it uses Hikvision cameras.",
-    "grade": "official", "reported": "2026-10-20", "status": "confirmed",
-    "source_title": "FOI answer on CCTV", "source_publisher": "Example Test Trust",
-    "source_url": "https://www.example.org/foi/example_cctv", "source_published": "2026-10-20",
-    "source_quote": "Example Test Trust uses Hikvision cameras at Example Test Hospital.", "source_checked": "21/10/2026",
+    "grade": "official",
+    "reported": "2026-10-20",
+    "status": "confirmed",
+    "source_title": "FOI answer on CCTV",
+    "source_publisher": "Example Test Trust",
+    "source_url": "https://www.example.org/foi/example_cctv",
+    "source_published": "2026-10-20",
+    "source_quote": "Example Test Trust uses Hikvision cameras at Example Test Hospital.",
+    "source_checked": "21/10/2026",
 }
 # A real council (matched by name), with an answer that says it is a fictional test.
-NO_HIKVISION_ROW = {"organisation": "Thurrock Council", "foi_sent": "2026-10-02", "foi_status": "answered",
-                    "foi_finding": "none", "foi_outcome": "Fictional test answer"}
+NO_HIKVISION_ROW = {
+    "organisation": "Thurrock Council",
+    "foi_sent": "2026-10-02",
+    "foi_status": "answered",
+    "foi_finding": "none",
+    "foi_outcome": "Fictional test answer",
+}
 
 
 def csv_bytes(rows: list[dict], header: list[str] = HEADER, encoding: str = "utf-8") -> bytes:
@@ -90,41 +134,71 @@ def test_clean_file_is_accepted_with_what_each_row_adds(geocode):
     report = prepare(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), geocode)
     assert report.fatal == [] and report.package_problems == []
     assert [(r.row, r.accepted, r.records) for r in report.rows] == [
-        (2, True, ["new site example-test-trust-example-test-hospital",
-                   "new source example-test-trust-2026-foi-answer-on-cctv",
-                   "new claim example-test-trust-example-test-hospital-hikvision-2026",
-                   "new FOI request foi-example-test-trust-2026-10-01"]),
+        (
+            2,
+            True,
+            [
+                "new site example-test-trust-example-test-hospital",
+                "new source example-test-trust-2026-foi-answer-on-cctv",
+                "new claim example-test-trust-example-test-hospital-hikvision-2026",
+                "new FOI request foi-example-test-trust-2026-10-01",
+            ],
+        ),
         (3, True, ["new FOI request foi-thurrock-council-2026-10-02"]),
     ]
-    assert report.diff.counts() == {"new sites": 1, "changed sites": 0, "new claims": 1,
-                                    "new FOI requests": 2, "new sources": 1}
+    assert report.diff.counts() == {
+        "new sites": 1,
+        "changed sites": 0,
+        "new claims": 1,
+        "new FOI requests": 2,
+        "new sources": 1,
+    }
     assert report.ok
     # The FOI answer is the claim's source, of kind foi-response, linked in claim_sources.
     source = report.diff.new_sources[0]
     assert source["kind"] == "foi-response"
     # The link carries the source's own words and the day they were read (typed the UK way, stored as ISO).
-    assert report.diff.new_claim_sources == [{"claim": report.diff.new_claims[0]["id"], "source": source["id"],
-                                              "quote": CLAIM_ROW["source_quote"], "checked": "2026-10-21",
-                                              "quote_note": ""}]
+    assert report.diff.new_claim_sources == [
+        {
+            "claim": report.diff.new_claims[0]["id"],
+            "source": source["id"],
+            "quote": CLAIM_ROW["source_quote"],
+            "checked": "2026-10-21",
+            "quote_note": "",
+        }
+    ]
     trust_request, council_request = report.diff.new_foi_requests
     assert trust_request["site"] == "example-test-trust-example-test-hospital"
     assert trust_request["authority"] == ""  # not a council
     # "No Hikvision" is a request with its finding, tied to the council found by its name; no site, no claim.
-    assert council_request == {"id": "foi-thurrock-council-2026-10-02", "organisation": "Thurrock Council",
-                               "authority": "E06000034", "site": "", "law": "", "sent": "2026-10-02", "answered": "",
-                               "url": "", "status": "answered", "finding": "none",
-                               "outcome": "Fictional test answer", "note": ""}
+    assert council_request == {
+        "id": "foi-thurrock-council-2026-10-02",
+        "organisation": "Thurrock Council",
+        "authority": "E06000034",
+        "site": "",
+        "law": "",
+        "sent": "2026-10-02",
+        "answered": "",
+        "url": "",
+        "status": "answered",
+        "finding": "none",
+        "outcome": "Fictional test answer",
+        "note": "",
+    }
     assert report.locations["example-test-trust-example-test-hospital"][2] == "Westminster"
 
 
-@pytest.mark.parametrize("name, code", [
-    ("Perth & Kinross", "S12000048"),
-    ("Cyngor Caerdydd", "W06000015"),
-    ("LB Hammersmith and Fulham", "E09000013"),
-    ("Tonbridge & Malling BC", "E07000115"),
-    ("THE CITY OF EDINBURGH COUNCIL", "S12000036"),
-    ("Kent CC", "E10000016"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("Perth & Kinross", "S12000048"),
+        ("Cyngor Caerdydd", "W06000015"),
+        ("LB Hammersmith and Fulham", "E09000013"),
+        ("Tonbridge & Malling BC", "E07000115"),
+        ("THE CITY OF EDINBURGH COUNCIL", "S12000036"),
+        ("Kent CC", "E10000016"),
+    ],
+)
 def test_council_names_in_any_common_spelling_find_their_code(geocode, name, code):
     row = {**NO_HIKVISION_ROW, "organisation": name}
     report = prepare(csv_bytes([row]), geocode)
@@ -132,10 +206,13 @@ def test_council_names_in_any_common_spelling_find_their_code(geocode, name, cod
     assert report.diff.new_foi_requests[0]["authority"] == code
 
 
-@pytest.mark.parametrize("name, closest", [
-    ("Thurock Council", "Thurrock Council"),
-    ("Newcastle", "Newcastle City Council"),
-])
+@pytest.mark.parametrize(
+    "name, closest",
+    [
+        ("Thurock Council", "Thurrock Council"),
+        ("Newcastle", "Newcastle City Council"),
+    ],
+)
 def test_a_council_name_that_matches_none_is_rejected_with_the_closest_names(geocode, name, closest):
     report = prepare(csv_bytes([{**NO_HIKVISION_ROW, "organisation": name}]), geocode)
     [(row, column, message)] = rejected(report)
@@ -152,16 +229,26 @@ def test_a_body_that_is_not_a_council_says_its_kind(geocode):
 
 
 def test_a_claim_about_a_councils_estate_is_about_its_area(geocode, scratch):
-    row = {**CLAIM_ROW, "organisation": "Essex County Council", "kind": "council", "site_name": "", "postcode": "",
-           "foi_sent": "", "foi_status": "", "foi_finding": "", "foi_outcome": "", "source_kind": "press",
-           "claim": "Fictional test claim about the county council's estate.",
-           "source_quote": "Essex County Council's estate has the cameras (a fictional test)."}
+    row = {
+        **CLAIM_ROW,
+        "organisation": "Essex County Council",
+        "kind": "council",
+        "site_name": "",
+        "postcode": "",
+        "foi_sent": "",
+        "foi_status": "",
+        "foi_finding": "",
+        "foi_outcome": "",
+        "source_kind": "press",
+        "claim": "Fictional test claim about the county council's estate.",
+        "source_quote": "Essex County Council's estate has the cameras (a fictional test).",
+    }
     report = prepare_import(csv_bytes([row], header=HEADER + ["source_kind"]), "a.csv", scratch, geocode=geocode)
     assert rejected(report) == []
     [site] = report.diff.new_sites
     assert (site["precision"], site["authority"], site["postcode"]) == ("area", "E10000012", "")
     assert site["name"] == "Essex County Council: its estate and CCTV"
-    lat, lon, where = report.locations[site["id"]]
+    lat, _lon, where = report.locations[site["id"]]
     assert where == "Essex County Council" and 51.4 < lat < 52.1
     apply_import(report, scratch, today=dt.date(2026, 11, 27))
     assert check_package(scratch) == []
@@ -176,8 +263,10 @@ def test_a_merged_council_is_matched_as_it_was(geocode):
 
 def test_an_authority_code_is_checked(geocode):
     header = HEADER + ["authority_code"]
-    rows = [{**NO_HIKVISION_ROW, "organisation": "Some name the council uses", "authority_code": "e06000034"},
-            {**NO_HIKVISION_ROW, "authority_code": "E06999999"}]
+    rows = [
+        {**NO_HIKVISION_ROW, "organisation": "Some name the council uses", "authority_code": "e06000034"},
+        {**NO_HIKVISION_ROW, "authority_code": "E06999999"},
+    ]
     report = prepare(csv_bytes(rows, header=header), geocode)
     assert rejected(report) == [(3, "authority_code", "'E06999999' is not the GSS code of any UK local authority")]
     assert report.diff.new_foi_requests[0]["authority"] == "E06000034"
@@ -191,12 +280,49 @@ def test_overdue_is_worked_out_not_stored(geocode):
 
 
 def test_column_name_variants_are_read_and_extra_columns_named(geocode):
-    header = ["Organization", "Kind", "Site", "Post code", "Date sent", "FOI Status", "Outcome", "Manufacturer",
-              "Claim", "Evidence grade", "Date reported", "Status", "Source title", "Publisher", "Source URL",
-              "Source date", "Quote", "Date checked", "Colour", "Body", ""]
-    keys = ["organisation", "kind", "site_name", "postcode", "foi_sent", "foi_status", "foi_outcome", "vendor",
-            "claim", "grade", "reported", "status", "source_title", "source_publisher", "source_url", "source_published",
-            "source_quote", "source_checked"]
+    header = [
+        "Organization",
+        "Kind",
+        "Site",
+        "Post code",
+        "Date sent",
+        "FOI Status",
+        "Outcome",
+        "Manufacturer",
+        "Claim",
+        "Evidence grade",
+        "Date reported",
+        "Status",
+        "Source title",
+        "Publisher",
+        "Source URL",
+        "Source date",
+        "Quote",
+        "Date checked",
+        "Colour",
+        "Body",
+        "",
+    ]
+    keys = [
+        "organisation",
+        "kind",
+        "site_name",
+        "postcode",
+        "foi_sent",
+        "foi_status",
+        "foi_outcome",
+        "vendor",
+        "claim",
+        "grade",
+        "reported",
+        "status",
+        "source_title",
+        "source_publisher",
+        "source_url",
+        "source_published",
+        "source_quote",
+        "source_checked",
+    ]
     row = [CLAIM_ROW[k] for k in keys] + ["blue", "ignored body", ""]
     out = io.StringIO(newline="")
     csv.writer(out).writerows([header, row])
@@ -209,8 +335,17 @@ def test_column_name_variants_are_read_and_extra_columns_named(geocode):
 
 
 def test_coded_values_in_other_cases_and_uk_dates_are_understood(geocode):
-    row = {**CLAIM_ROW, "kind": "NHS", "foi_status": "Answered", "vendor": "HIKVISION", "grade": "Official",
-           "status": "Removal in progress", "foi_sent": "01/10/2026", "postcode": "sw1a2aa", "foi_finding": "Not held"}
+    row = {
+        **CLAIM_ROW,
+        "kind": "NHS",
+        "foi_status": "Answered",
+        "vendor": "HIKVISION",
+        "grade": "Official",
+        "status": "Removal in progress",
+        "foi_sent": "01/10/2026",
+        "postcode": "sw1a2aa",
+        "foi_finding": "Not held",
+    }
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     assert report.diff.new_claims[0]["status"] == "removal-in-progress"
@@ -229,7 +364,11 @@ def test_utf8_with_byte_order_mark(geocode):
 
 
 def test_windows_1252_pound_sign_and_accents(geocode):
-    row = {**NO_HIKVISION_ROW, "organisation": "Café Testshire Council", "foi_outcome": "Cameras cost £5,000; none by Hikvision"}
+    row = {
+        **NO_HIKVISION_ROW,
+        "organisation": "Café Testshire Council",
+        "foi_outcome": "Cameras cost £5,000; none by Hikvision",
+    }
     data = csv_bytes([row], encoding="cp1252")
     assert b"\xa3" in data and b"\xe9" in data  # really Windows-1252, not UTF-8
     report = prepare(data, geocode)
@@ -250,8 +389,10 @@ def test_bytes_that_are_no_text_encoding_are_a_file_error(geocode):
 # --- Columns -------------------------------------------------------------------------
 def test_missing_required_column_rejects_the_file(geocode):
     report = prepare(csv_bytes([NO_HIKVISION_ROW], header=["foi_status", "foi_outcome"]), geocode)
-    assert report.fatal == ["required column(s) missing: organisation. Use the template's header row "
-                            "(data/templates/foi-import-template.csv)."]
+    assert report.fatal == [
+        "required column(s) missing: organisation. Use the template's header row "
+        "(data/templates/foi-import-template.csv)."
+    ]
     assert report.rows == [] and not report.ok
 
 
@@ -264,7 +405,9 @@ def test_every_template_column_maps_to_itself():
     mapping = map_columns(list(TEMPLATE_COLUMNS))
     assert mapping.columns == {c: c for c in TEMPLATE_COLUMNS}
     assert mapping.extra == [] and mapping.missing_required == [] and mapping.absent == []
-    assert (DATA / "templates" / "foi-import-template.csv").read_text(encoding="utf-8") == ",".join(TEMPLATE_COLUMNS) + "\n"
+    assert (DATA / "templates" / "foi-import-template.csv").read_text(encoding="utf-8") == ",".join(
+        TEMPLATE_COLUMNS
+    ) + "\n"
 
 
 # --- Hostile text ----------------------------------------------------------------------
@@ -273,8 +416,15 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
     row = {**CLAIM_ROW}
-    for column in ("organisation", "site_name", "foi_outcome", "claim", "source_title", "source_publisher",
-                   "source_quote"):
+    for column in (
+        "organisation",
+        "site_name",
+        "foi_outcome",
+        "claim",
+        "source_title",
+        "source_publisher",
+        "source_quote",
+    ):
         row[column] = f"{SCRIPT} {column}"
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
@@ -290,8 +440,10 @@ def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
 
 
 def test_javascript_and_data_links_are_rejected(geocode):
-    rows = [{**CLAIM_ROW, "source_url": "javascript:alert(1)"},
-            {**NO_HIKVISION_ROW, "foi_status": "sent", "foi_finding": ""}]
+    rows = [
+        {**CLAIM_ROW, "source_url": "javascript:alert(1)"},
+        {**NO_HIKVISION_ROW, "foi_status": "sent", "foi_finding": ""},
+    ]
     header = HEADER + ["foi_url"]
     rows[1]["foi_url"] = "data:text/html,<script>alert(1)</script>"
     report = prepare(csv_bytes(rows, header=header), geocode)
@@ -302,8 +454,13 @@ def test_javascript_and_data_links_are_rejected(geocode):
 
 
 def test_formula_cells_are_stored_as_typed(geocode, scratch):
-    row = {**CLAIM_ROW, "organisation": "=HYPERLINK(\"http://evil.example\",\"x\")",
-           "claim": "+cmd|' /C calc'!A0", "foi_outcome": "-2+3", "site_name": "@SUM(1,1)"}
+    row = {
+        **CLAIM_ROW,
+        "organisation": '=HYPERLINK("http://evil.example","x")',
+        "claim": "+cmd|' /C calc'!A0",
+        "foi_outcome": "-2+3",
+        "site_name": "@SUM(1,1)",
+    }
     report = prepare_import(csv_bytes([row]), "f.csv", scratch, geocode=geocode)
     assert rejected(report) == []
     assert report.diff.new_sites[0]["organisation"] == row["organisation"]
@@ -328,8 +485,10 @@ def test_overlong_fields_are_rejected_naming_row_and_field(geocode):
 
 
 def test_bad_codes_and_dates_are_rejected(geocode):
-    rows = [{**CLAIM_ROW, "vendor": "acme", "grade": "rumour", "reported": "2026-02-30"},
-            {**NO_HIKVISION_ROW, "foi_status": "lost"}]
+    rows = [
+        {**CLAIM_ROW, "vendor": "acme", "grade": "rumour", "reported": "2026-02-30"},
+        {**NO_HIKVISION_ROW, "foi_status": "lost"},
+    ]
     report = prepare(csv_bytes(rows), geocode)
     assert rejected(report) == [
         (2, "vendor", "'acme' is not one of: hikvision, dahua, other"),
@@ -351,8 +510,12 @@ def test_rows_that_are_incomplete_say_what_is_missing(geocode):
     assert rejected(report) == [
         (2, "foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)"),
         (3, "kind", "a new site needs its kind (council, police, nhs, university, government-department, ...)"),
-        (3, "postcode", "a new site needs its postcode (the map places it from the postcode), or, for a council's "
-                        "estate or network, the council (name or authority_code)"),
+        (
+            3,
+            "postcode",
+            "a new site needs its postcode (the map places it from the postcode), or, for a council's "
+            "estate or network, the council (name or authority_code)",
+        ),
         (4, "source_title", "a claim needs its source: give source_title, source_publisher and source_url"),
         (5, "organisation", "required value is missing: name the public body"),
         (5, "foi_status", "required for an FOI request: sent, answered, refused or withdrawn"),
@@ -361,8 +524,7 @@ def test_rows_that_are_incomplete_say_what_is_missing(geocode):
 
 
 def test_a_claim_needs_the_words_of_its_source_and_when_they_were_read(geocode):
-    rows = [{**CLAIM_ROW, "source_quote": "", "source_checked": ""},
-            {**CLAIM_ROW, "source_checked": "31/02/2026"}]
+    rows = [{**CLAIM_ROW, "source_quote": "", "source_checked": ""}, {**CLAIM_ROW, "source_checked": "31/02/2026"}]
     report = prepare(csv_bytes(rows), geocode)
     assert rejected(report) == [
         (2, "source_quote", "required value is missing"),
@@ -377,16 +539,21 @@ def test_generated_ids_never_collide_with_existing_or_each_other(geocode):
     rows = [dict(NO_HIKVISION_ROW) for _ in range(3)]
     report = prepare(csv_bytes(rows), geocode)
     ids = [r["id"] for r in report.diff.new_foi_requests]
-    assert ids == ["foi-thurrock-council-2026-10-02", "foi-thurrock-council-2026-10-02-2",
-                   "foi-thurrock-council-2026-10-02-3"]
+    assert ids == [
+        "foi-thurrock-council-2026-10-02",
+        "foi-thurrock-council-2026-10-02-2",
+        "foi-thurrock-council-2026-10-02-3",
+    ]
     assert not existing & set(ids)
 
 
 def test_site_id_repeated_with_different_details_is_a_duplicate_id(geocode):
     header = HEADER + ["site_id"]
-    rows = [{**CLAIM_ROW, "site_id": "example-hall"},
-            {**CLAIM_ROW, "site_id": "example-hall", "vendor": "dahua"},  # same site, second claim: fine
-            {**CLAIM_ROW, "site_id": "example-hall", "site_name": "Another Hall"}]
+    rows = [
+        {**CLAIM_ROW, "site_id": "example-hall"},
+        {**CLAIM_ROW, "site_id": "example-hall", "vendor": "dahua"},  # same site, second claim: fine
+        {**CLAIM_ROW, "site_id": "example-hall", "site_name": "Another Hall"},
+    ]
     report = prepare(csv_bytes(rows, header=header), geocode)
     assert rejected(report) == [(4, "site_name", "site_id 'example-hall' is used on row 2 with a different site_name")]
     assert [s["id"] for s in report.diff.new_sites] == ["example-hall"]
@@ -395,19 +562,33 @@ def test_site_id_repeated_with_different_details_is_a_duplicate_id(geocode):
 
 def test_existing_site_id_attaches_to_that_site_and_shows_the_change(geocode):
     header = HEADER + ["site_id"]
-    row = {**CLAIM_ROW, "site_id": "moj-102-petty-france", "organisation": "Ministry of Justice", "kind": "",
-           "site_name": "", "postcode": "", "source_url": "https://www.example.org/moj-foi"}
+    row = {
+        **CLAIM_ROW,
+        "site_id": "moj-102-petty-france",
+        "organisation": "Ministry of Justice",
+        "kind": "",
+        "site_name": "",
+        "postcode": "",
+        "source_url": "https://www.example.org/moj-foi",
+    }
     row2 = {**row, "postcode": "SW1H 9AA"}
     report = prepare(csv_bytes([row, row2], header=header), geocode)
     assert report.diff.new_sites == []
-    assert report.diff.changed_sites == [{"id": "moj-102-petty-france", "field": "postcode", "old": "SW1H 9AJ", "new": "SW1H 9AA"}]
+    assert report.diff.changed_sites == [
+        {"id": "moj-102-petty-france", "field": "postcode", "old": "SW1H 9AJ", "new": "SW1H 9AA"}
+    ]
     assert [c["site"] for c in report.diff.new_claims] == ["moj-102-petty-france"] * 2
 
 
 def test_likely_duplicates_of_existing_sites_are_shown_not_merged(geocode):
-    row = {**CLAIM_ROW, "organisation": "Department for Work & Pensions", "kind": "government-department",
-           "site_name": "", "postcode": "sw1h 9na",
-           "source_quote": "The Department for Work & Pensions has the cameras (a fictional test)."}
+    row = {
+        **CLAIM_ROW,
+        "organisation": "Department for Work & Pensions",
+        "kind": "government-department",
+        "site_name": "",
+        "postcode": "sw1h 9na",
+        "source_quote": "The Department for Work & Pensions has the cameras (a fictional test).",
+    }
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     assert [(d.row, d.site_id, d.existing_id) for d in report.duplicates] == [
@@ -430,9 +611,15 @@ def test_malformed_unknown_terminated_and_foreign_postcodes(geocode):
 
 
 def test_northern_ireland_postcode_is_accepted_with_its_district(geocode):
-    row = {**CLAIM_ROW, "organisation": "Belfast City Council", "kind": "council", "postcode": "BT1 5GS",
-           "site_name": "Fictional Test Hall", "claim": "Fictional test claim.",
-           "source_quote": "Belfast City Council's Fictional Test Hall has them."}
+    row = {
+        **CLAIM_ROW,
+        "organisation": "Belfast City Council",
+        "kind": "council",
+        "postcode": "BT1 5GS",
+        "site_name": "Fictional Test Hall",
+        "claim": "Fictional test claim.",
+        "source_quote": "Belfast City Council's Fictional Test Hall has them.",
+    }
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
     lat, lon, district = report.locations[report.diff.new_sites[0]["id"]]
@@ -447,16 +634,78 @@ def test_geocoding_reports_progress_in_batches(geocode, monkeypatch):
     monkeypatch.setattr(rows_module, "GEOCODE_BATCH", 2)
     calls = []
     seen = []
-    rows = [{**NO_HIKVISION_ROW, "postcode": "SW1A 2AA"} for _ in range(5)]
+    postcodes = ["SW1A 2AA", "SW1H 9NA", "M1 1AE", "BT1 5GS", "EH1 1YZ"]
+    rows = [{**NO_HIKVISION_ROW, "postcode": postcode} for postcode in postcodes]
 
     def counting_geocode(batch):
         seen.append(len(batch))
         return geocode(batch)
 
-    prepare_import(csv_bytes(rows, header=HEADER), "p.csv", DATA, geocode=counting_geocode,
-                   progress=lambda done, total: calls.append((done, total)))
+    prepare_import(
+        csv_bytes(rows, header=HEADER),
+        "p.csv",
+        DATA,
+        geocode=counting_geocode,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert seen == [2, 2, 1]
     assert calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
+
+
+def test_each_postcode_is_looked_up_once_from_the_report_to_the_built_file(geocode, scratch):
+    """The rows geocode their postcodes; the check and the build at apply reuse them (and each other's)."""
+    asked: list[str] = []
+
+    def counting_geocode(batch):
+        asked.extend(batch)
+        return geocode(batch)
+
+    rows = [CLAIM_ROW, {**CLAIM_ROW, "site_name": "Example Test Clinic", "claim": "A second fictional claim."}]
+    report = prepare_import(csv_bytes(rows), "twice.csv", scratch, geocode=counting_geocode)
+    assert rejected(report) == [] and report.ok
+    assert asked == ["SW1A 2AA"]  # two rows, one postcode: looked up once, preview included
+    package, _ = load_package(scratch)
+    existing = [s["postcode"] for s in package.table("sites").rows if s["postcode"]]
+    asked.clear()
+    apply_import(report, scratch, geocode=counting_geocode)
+    # The check and the build of the new package looked up each existing site's postcode once, the rows' none.
+    assert sorted(asked) == sorted(set(existing) - {"SW1A 2AA"})
+    from geo.evidence.build import build
+
+    # What apply built is what a build of the written package makes.
+    written = (scratch / "build" / "sites.geojson").read_text(encoding="utf-8")
+    fresh = build(scratch, scratch.parent / "fresh.geojson", geocode=geocode)
+    assert json.loads(written) == fresh
+
+
+def test_the_import_runs_one_way():
+    """rows (making the report) never imports apply (writing it); both use the package's own module."""
+    import ast
+
+    tree = ast.parse((ROOT / "geo" / "importing" / "rows.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "geo.importing.apply" not in imported and "geo.importing" not in imported
+
+
+def test_the_candidate_checked_in_memory_is_the_package_apply_writes(geocode, scratch, tmp_path):
+    """package_from_rows gives the rows and lines load_package reads once write_csv has written them."""
+    from geo.evidence.datapackage import package_from_rows, write_csv
+
+    multiline = {**CLAIM_ROW, "claim": "A fictional claim\nover two lines,\r\nthen three.", "site_name": " Padded "}
+    after = {**CLAIM_ROW, "site_name": "Example Test Clinic", "claim": "A fictional claim on the next line."}
+    report = prepare_import(csv_bytes([multiline, after, NO_HIKVISION_ROW]), "m.csv", scratch, geocode=geocode)
+    assert report.ok, report.text()
+    package, _ = load_package(scratch)
+    in_memory = package_from_rows(package.descriptor, report.tables, tmp_path)
+    for name, table in package.tables.items():
+        write_csv(tmp_path / table.path, [f["name"] for f in table.fields], report.tables[name])
+    (tmp_path / "datapackage.json").write_text(json.dumps(package.descriptor), encoding="utf-8")
+    on_disk, problems = load_package(tmp_path)
+    assert problems == []
+    for name, table in on_disk.tables.items():
+        assert (in_memory.table(name).rows, in_memory.table(name).lines) == (table.rows, table.lines), name
+    assert any(line != k + 2 for k, line in enumerate(on_disk.table("claims").lines))  # a row spanned lines
 
 
 # --- Whole-file limits -------------------------------------------------------------------
@@ -488,12 +737,14 @@ def test_too_big(geocode):
 
 
 def test_blank_and_ragged_rows_are_accounted_for(geocode):
-    text = ("organisation,foi_status,foi_outcome\r\n"
-            "Thurrock Council,answered,Fictional test answer\r\n"
-            "\r\n"
-            ",,\r\n"
-            "Essex County Council,sent\r\n"  # a short row: missing cells are empty
-            "Kent County Council,sent,,surprise\r\n")
+    text = (
+        "organisation,foi_status,foi_outcome\r\n"
+        "Thurrock Council,answered,Fictional test answer\r\n"
+        "\r\n"
+        ",,\r\n"
+        "Essex County Council,sent\r\n"  # a short row: missing cells are empty
+        "Kent County Council,sent,,surprise\r\n"
+    )
     report = prepare(text.encode(), geocode)
     assert report.blank_rows == [3, 4]
     assert [(r.row, r.accepted) for r in report.rows] == [(2, True), (5, True), (6, False)]
@@ -513,7 +764,8 @@ def test_semicolon_separated_file(geocode):
 
 def test_old_excel_and_broken_xlsx_are_file_errors(geocode):
     assert prepare(b"\xd0\xcf\x11\xe0rest", geocode, name="a.xls").fatal == [
-        "old Excel .xls files are not read: save it as .xlsx or as CSV UTF-8"]
+        "old Excel .xls files are not read: save it as .xlsx or as CSV UTF-8"
+    ]
     fatal = prepare(b"PK\x03\x04 not really a zip", geocode, name="a.xlsx").fatal
     assert len(fatal) == 1 and fatal[0].startswith("the file cannot be read as an Excel .xlsx workbook")
 
@@ -523,13 +775,46 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["Organisation", "Post code", "Kind", "Date sent", "FOI status", "Vendor", "Claim", "Grade",
-                  "Reported", "Status", "Source title", "Source publisher", "Source URL", "Source published",
-                  "Source quote", "Source checked"])
-    sheet.append(["Example Test Trust", "SW1A 2AA", "nhs", dt.datetime(2026, 10, 1), "answered", "hikvision",
-                  "=1+2", "documented", 2026, "reported", "FOI answer", "Example Test Trust",
-                  "https://www.example.org/foi", dt.date(2026, 10, 20),
-                  "Example Test Trust has Hikvision cameras.", dt.date(2026, 10, 21)])
+    sheet.append(
+        [
+            "Organisation",
+            "Post code",
+            "Kind",
+            "Date sent",
+            "FOI status",
+            "Vendor",
+            "Claim",
+            "Grade",
+            "Reported",
+            "Status",
+            "Source title",
+            "Source publisher",
+            "Source URL",
+            "Source published",
+            "Source quote",
+            "Source checked",
+        ]
+    )
+    sheet.append(
+        [
+            "Example Test Trust",
+            "SW1A 2AA",
+            "nhs",
+            dt.datetime(2026, 10, 1),
+            "answered",
+            "hikvision",
+            "=1+2",
+            "documented",
+            2026,
+            "reported",
+            "FOI answer",
+            "Example Test Trust",
+            "https://www.example.org/foi",
+            dt.date(2026, 10, 20),
+            "Example Test Trust has Hikvision cameras.",
+            dt.date(2026, 10, 21),
+        ]
+    )
     sheet.append([None] * 5)
     sheet.append(["Thurrock Council", None, None, None, "overdue"])
     buffer = io.BytesIO()
@@ -547,10 +832,25 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
 
 # --- Property: the reader never crashes and accounts for every row -------------------------
 _cells = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12) | st.sampled_from(
-    ["", "answered", "sent", "hikvision", "council", "SW1A 2AA", "BT1 5GS", "2026-10-01", "=cmd", "<b>x</b>",
-     "https://example.org/x", "official", "reported"])
-_headers = st.lists(st.sampled_from(list(TEMPLATE_COLUMNS) + ["Post code", "Body", "junk", "", "Organisation"]),
-                    min_size=1, max_size=10)
+    [
+        "",
+        "answered",
+        "sent",
+        "hikvision",
+        "council",
+        "SW1A 2AA",
+        "BT1 5GS",
+        "2026-10-01",
+        "=cmd",
+        "<b>x</b>",
+        "https://example.org/x",
+        "official",
+        "reported",
+    ]
+)
+_headers = st.lists(
+    st.sampled_from(list(TEMPLATE_COLUMNS) + ["Post code", "Body", "junk", "", "Organisation"]), min_size=1, max_size=10
+)
 
 
 def _fake_geocode(postcodes):
@@ -564,7 +864,11 @@ def _fake_geocode(postcodes):
 
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(header=_headers, body=st.lists(st.lists(_cells, max_size=12), max_size=8), encoding=st.sampled_from(["utf-8", "utf-8-sig"]))
+@given(
+    header=_headers,
+    body=st.lists(st.lists(_cells, max_size=12), max_size=8),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig"]),
+)
 def test_random_tables_never_crash_and_every_row_is_accounted_for(header, body, encoding):
     out = io.StringIO(newline="")
     writer = csv.writer(out)
@@ -591,17 +895,34 @@ def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
     report = prepare_import(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), "results <b>.csv", scratch, geocode=geocode)
     result = apply_import(report, scratch, today=dt.date(2026, 12, 4))
     assert result.version == "2.2.0" and result.date == "2026-12-04"
-    assert result.files == ["sources.csv", "sites.csv", "claims.csv", "claim_sources.csv", "foi_requests.csv",
-                            "CHANGELOG.md", "datapackage.json", "build/sites.geojson"]
+    assert result.files == [
+        "sources.csv",
+        "sites.csv",
+        "claims.csv",
+        "claim_sources.csv",
+        "foi_requests.csv",
+        "CHANGELOG.md",
+        "datapackage.json",
+        "build/sites.geojson",
+    ]
     assert check_package(scratch, geocode=geocode) == []
     # The backup holds the old package, byte for byte.
-    for name in ("sites.csv", "claims.csv", "claim_sources.csv", "sources.csv", "foi_requests.csv", "datapackage.json",
-                 "CHANGELOG.md"):
+    for name in (
+        "sites.csv",
+        "claims.csv",
+        "claim_sources.csv",
+        "sources.csv",
+        "foi_requests.csv",
+        "datapackage.json",
+        "CHANGELOG.md",
+    ):
         assert (result.backup / name).read_bytes() == before[name]
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## 2026-12-04 — 2.2.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, " \
-           "2 new FOI requests, 1 new sources.\n\n## 2026-12-03 — 2.1.0" in changelog
-    from geo.dataset import load_dataset
+    assert (
+        "## 2026-12-04 — 2.2.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, "
+        "2 new FOI requests, 1 new sources.\n\n## 2026-12-03 — 2.1.0" in changelog
+    )
+    from geo.evidence.dataset import load_dataset
 
     data = load_dataset(scratch, scratch / "build" / "sites.geojson")
     assert data.version == "2.2.0" and data.last_changed == "2026-12-04"
@@ -632,10 +953,10 @@ def test_apply_refuses_rejected_rows_and_stale_reports(geocode, scratch):
     assert snapshot(scratch) == changed and changed["sites.csv"] == before["sites.csv"]
 
 
-KILLER = textwrap.dedent('''
+KILLER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import geo.build
+    import geo.evidence.build
     import geo.importing as importing
     import geo.importing.apply as importer
 
@@ -669,7 +990,7 @@ KILLER = textwrap.dedent('''
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text[: len(text) // 2], encoding="utf-8")
             pause()
-        geo.build.write_text_atomically = slow_atomic
+        geo.evidence.build.write_text_atomically = slow_atomic
     elif point == "after-swap":
         real_exchange = importer.exchange_directories
         def exchange_then_pause(a, b):
@@ -678,7 +999,7 @@ KILLER = textwrap.dedent('''
         importer.exchange_directories = exchange_then_pause
     importer.apply_import(report, Path(data_dir))
     print("finished without being killed")
-''')
+""")
 
 
 @pytest.mark.parametrize("point", ["backup", "write", "build", "after-swap"])
@@ -690,8 +1011,13 @@ def test_a_kill_mid_apply_leaves_the_old_or_the_new_package_never_a_mix(geocode,
     script.write_text(KILLER, encoding="utf-8")
     before = snapshot(scratch)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HIKMAP_TILES": "none"}
-    process = subprocess.Popen([sys.executable, str(script), str(scratch), str(upload), point, str(marker)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(scratch), str(upload), point, str(marker)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while not marker.exists():
         if process.poll() is not None:
@@ -713,8 +1039,9 @@ def test_a_kill_mid_apply_leaves_the_old_or_the_new_package_never_a_mix(geocode,
     else:
         assert after == before  # byte-identical, nothing added, nothing missing
     # The next apply clears what the killed one left beside the package, and works.
-    report = prepare_import(csv_bytes([{**NO_HIKVISION_ROW, "organisation": "Essex County Council"}]),
-                            "next.csv", scratch, geocode=geocode)
+    report = prepare_import(
+        csv_bytes([{**NO_HIKVISION_ROW, "organisation": "Essex County Council"}]), "next.csv", scratch, geocode=geocode
+    )
     apply_import(report, scratch)
     assert sorted(p.name for p in scratch.parent.iterdir()) == sorted(["data", "upload.csv", "marker", "killer.py"])
     assert check_package(scratch, geocode=geocode) == []
@@ -723,8 +1050,9 @@ def test_a_kill_mid_apply_leaves_the_old_or_the_new_package_never_a_mix(geocode,
 # --- Command line -------------------------------------------------------------------------
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HIKMAP_TILES": "none"}
-    return subprocess.run([sys.executable, "-m", "geo", "import", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "import", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_cli_exit_codes_and_apply_refusal(tmp_path, scratch):

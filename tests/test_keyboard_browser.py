@@ -7,9 +7,9 @@ other); from there only keys are pressed.
 from __future__ import annotations
 
 import pytest
-
 from conftest import map_frame
-from geo.dataset import load_dataset
+
+from geo.evidence.dataset import load_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
 

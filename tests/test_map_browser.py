@@ -10,9 +10,9 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+from conftest import ARTIFACTS, PageWatch, map_frame, on_land, start_app, stop_app, wait_for_text
 
-from conftest import ARTIFACTS, PageWatch, map_frame, start_app, stop_app, wait_for_text
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
 
 pytestmark = pytest.mark.browser
@@ -50,16 +50,27 @@ def test_the_map_opens_on_the_whole_uk_with_council_areas_coloured(app_url, watc
     assert int(state["hikmapSites"]) == len(DATA.sites)
     assert int(state["hikmapDistricts"]) == 361
     # The whole UK is in view: Shetland and Cornwall both.
-    bounds = frame.evaluate("() => { const b = window.map.getBounds(); return [b.getSouth(), b.getNorth(), b.getWest(), b.getEast()]; }")
+    bounds = frame.evaluate(
+        "() => { const b = window.map.getBounds(); return [b.getSouth(), b.getNorth(), b.getWest(), b.getEast()]; }"
+    )
     assert bounds[0] < 50.1 and bounds[1] > 60.2 and bounds[2] < -6.3 and bounds[3] > 1.7
-    # Council areas take the colours of what is known of them; unknown ones stay pale.
+    # Council areas take the colours of what is known of them; unknown ones stay pale. With no tiles
+    # (as here) the land is the areas' own fill: each colour mixed with the land's at the area's
+    # opacity (a council's own evidence 0.75, nothing known 0.25), opaque.
     fills = set(frame.locator("path.hikmap-district").evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
     colours = {t.key: t.colour for t in DATA.vocabulary.area_statuses}
-    assert {colours["in-use"], colours["unknown"]} <= {f.upper() for f in fills}
+
+    assert {on_land(colours["in-use"], 0.75), on_land(colours["unknown"], 0.25)} <= {f.upper() for f in fills}
+    assert set(
+        frame.locator("path.hikmap-district").evaluate_all("ps => ps.map(p => p.getAttribute('fill-opacity'))")
+    ) == {"1"}
     # Places that crowd together (Westminster) are gathered in numbered clusters.
     clusters = frame.locator(".hikmap-cluster")
     assert clusters.count() >= 1
-    shown = sum(int(t) for t in clusters.locator("span[aria-hidden='true']").all_inner_texts()) + frame.locator("path.hikmap-site").count()
+    shown = (
+        sum(int(t) for t in clusters.locator("span[aria-hidden='true']").all_inner_texts())
+        + frame.locator("path.hikmap-site").count()
+    )
     assert shown == int(state["hikmapMarkers"])
     assert frame.locator(".hikmap-legend").count() == 1
     assert counts(page) == (len(DATA.sites), len(DATA.claims))
@@ -80,7 +91,8 @@ def test_the_hex_map_is_one_click_away_and_shows_every_council(app_url, watched_
     assert int(state["hikmapDistricts"]) == 361
     # Hexagons of councils with their own evidence carry their popup; here is one.
     coloured = DATA.sites[(DATA.sites["precision"] == "area") & (DATA.sites["lad_code"] != "")].iloc[0]
-    opened = frame.evaluate("""code => {
+    opened = frame.evaluate(
+        """code => {
         let text = null;
         window.map.eachLayer(layer => {
             if (layer.feature && layer.feature.properties.code === code && layer.getPopup()) {
@@ -88,7 +100,9 @@ def test_the_hex_map_is_one_click_away_and_shows_every_council(app_url, watched_
             }
         });
         return text;
-    }""", coloured["lad_code"])
+    }""",
+        coloured["lad_code"],
+    )
     assert opened and coloured["name"] in opened
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hex-desktop-1400.png"))
@@ -103,8 +117,10 @@ def hex_frame(page, timeout_s: float = 30.0):
             if "streamlit_folium" not in frame.url:
                 continue
             try:
-                ready = frame.evaluate("() => !!(window.map && window.map.options.crs === L.CRS.Simple"
-                                       " && document.querySelector('.leaflet-container').dataset.hikmapDistricts)")
+                ready = frame.evaluate(
+                    "() => !!(window.map && window.map.options.crs === L.CRS.Simple"
+                    " && document.querySelector('.leaflet-container').dataset.hikmapDistricts)"
+                )
             except Exception:  # a frame that is being replaced
                 ready = False
             if ready:
@@ -121,7 +137,7 @@ def test_choosing_a_region_changes_the_map_and_the_counts(app_url, watched_page)
     page.wait_for_url(re.compile(r"region=Wales"))
     wales = expected(Filters(regions=("Wales",)))
     wait_for_text(page, f"{wales[0]} of {len(DATA.sites)} sites")
-    frame, state = map_frame(page, sites=wales[0])  # the component redraws after the rerun
+    frame, _state = map_frame(page, sites=wales[0])  # the component redraws after the rerun
     # The filter frames Wales.
     centre = frame.evaluate("() => window.map.getCenter()")
     assert 51.3 < centre["lat"] < 53.5 and -5.0 < centre["lng"] < -2.6
@@ -131,18 +147,25 @@ def test_choosing_a_region_changes_the_map_and_the_counts(app_url, watched_page)
     assert watched_page.console_errors == []
 
 
-@pytest.mark.parametrize("query, filters, shown", [
-    ("?region=Wales", Filters(regions=("Wales",)), "Wales"),
-    ("?q=Ministry", Filters(text="Ministry"), "Ministry"),
-    ("?kind=parliament&region=London", Filters(kinds=("parliament",), regions=("London",)), "Parliament or assembly"),
-    ("?grade=official", Filters(grades=("official",)), "Official"),
-    ("?council=E10000016", Filters(councils=("E10000016",)), "Kent"),
-])
+@pytest.mark.parametrize(
+    "query, filters, shown",
+    [
+        ("?region=Wales", Filters(regions=("Wales",)), "Wales"),
+        ("?q=Ministry", Filters(text="Ministry"), "Ministry"),
+        (
+            "?kind=parliament&region=London",
+            Filters(kinds=("parliament",), regions=("London",)),
+            "Parliament or assembly",
+        ),
+        ("?grade=official", Filters(grades=("official",)), "Official"),
+        ("?council=E10000016", Filters(councils=("E10000016",)), "Kent"),
+    ],
+)
 def test_a_url_with_filters_restores_them(app_url, watched_page, query, filters, shown):
     page = watched_page.page
     page.goto(app_url + "/" + query)
     sites, _ = expected(filters)
-    frame, state = map_frame(page, sites=sites)
+    _frame, _state = map_frame(page, sites=sites)
     assert page.locator('[data-testid="stDialog"]').count() == 0  # e.g. no "Page not found"
     assert counts(page)[0] == sites
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -160,8 +183,10 @@ def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
         page.goto(app_url + query)
         map_frame(page)
         page.wait_for_timeout(500)
-        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
-                               " document.querySelector('[data-testid=\"stMain\"]')?.scrollWidth]")
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+            " document.querySelector('[data-testid=\"stMain\"]')?.scrollWidth]"
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}-phone-390.png"), full_page=True)
         assert widths[0] <= 390 and widths[1] <= 390
@@ -174,7 +199,9 @@ def test_phone_width_has_no_horizontal_scroll(chromium, app_url):
 @pytest.mark.boundaries
 @pytest.mark.parametrize("size, width, layout", [("16x9", 1200, "geo"), ("1x1", 1000, "geo"), ("16x9", 1200, "hex")])
 def test_screenshot_mode_shows_the_map_alone_with_date_sources_and_credits(app_url, chromium, size, width, layout):
-    context = chromium.new_context(viewport={"width": width, "height": width * 9 // 16 + 240 if size == "16x9" else width + 200})
+    context = chromium.new_context(
+        viewport={"width": width, "height": width * 9 // 16 + 240 if size == "16x9" else width + 200}
+    )
     page = context.new_page()
     watch = PageWatch(page)
     page.goto(f"{app_url}/?view=screenshot&size={size}&embed=true&layout={layout}")
@@ -220,7 +247,9 @@ def test_one_click_reset_clears_every_filter_and_the_url(app_url, watched_page):
     page = watched_page.page
     page.goto(app_url + "/?q=Ministry&kind=government-department")
     map_frame(page, min_sites=1)
-    wait_for_text(page, f"{expected(Filters(text='Ministry', kinds=('government-department',)))[0]} of {len(DATA.sites)} sites")
+    wait_for_text(
+        page, f"{expected(Filters(text='Ministry', kinds=('government-department',)))[0]} of {len(DATA.sites)} sites"
+    )
     page.get_by_role("button", name="Reset all filters").click()
     wait_for_text(page, f"{len(DATA.sites)} of {len(DATA.sites)} sites")
     page.wait_for_url(re.compile(r"^[^?]*$"))
@@ -234,8 +263,11 @@ def test_without_boundaries_the_app_runs_and_says_what_is_missing(chromium, tmp_
         page = context.new_page()
         watch = PageWatch(page)
         page.goto(url + "/")
-        wait_for_text(page, "Council and region boundaries are not drawn. The council and region boundaries are "
-                            "not installed on this server.")
+        wait_for_text(
+            page,
+            "Council and region boundaries are not drawn. The council and region boundaries are "
+            "not installed on this server.",
+        )
         # What is missing is said in words; the server's paths and commands stay in its log.
         shown = page.locator("body").inner_text()
         for private in (str(tmp_path), "no-boundaries-here", "ons-uk-topo.json", "fetch-boundaries", ".cache"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from geo.mapview import GENERATED_URL, KEEP_GENERATED, publish_json
+from geo.outputs.files import GENERATED_URL, KEEP_GENERATED, publish_json
 
 
 def test_the_same_content_gets_the_same_address_and_new_content_a_new_one(tmp_path):
@@ -31,10 +31,12 @@ def test_old_files_of_a_prefix_are_pruned_and_others_kept(tmp_path):
 
 
 def test_a_click_is_read_from_the_keys_in_the_tooltip():
-    from geo.mapview import clicked_on
+    from geo.outputs.mapview import clicked_on
 
     assert clicked_on("hikmap:site:dwp-caxton-house,dwp-jobcentre-plus-offices:hikmap2 sites: A; B") == (
-        "site", ["dwp-caxton-house", "dwp-jobcentre-plus-offices"])
+        "site",
+        ["dwp-caxton-house", "dwp-jobcentre-plus-offices"],
+    )
     assert clicked_on("hikmap:area:E09000033:hikmapCity of Westminster Nothing known yet") == ("area", ["E09000033"])
     assert clicked_on("A name that says hikmap:site:<b>:hikmap") == ("", [])
     assert clicked_on(None) == ("", [])
@@ -44,7 +46,7 @@ def test_vendor_files_are_copied_whole_when_first_maps_are_built_at_once(tmp_pat
     """Sessions run in threads: several first map builds copy Leaflet at the same time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from geo.assets import _PACKAGES, _data_dir, ensure_vendor_assets
+    from geo.outputs.vendor import _PACKAGES, _data_dir, ensure_vendor_assets
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: ensure_vendor_assets(tmp_path), range(8)))  # raises if any copy failed

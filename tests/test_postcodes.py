@@ -27,10 +27,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-import geo.postcodes as postcodes
+import geo.places.postcodes as postcodes
 from geo import settings
-from geo.areas import districts_by_code
-from geo.postcodes import Location, PostcodeDirectory, PostcodeError, normalise_postcode
+from geo.places.districts import districts_by_code
+from geo.places.postcodes import Location, PostcodeDirectory, PostcodeError, normalise_postcode
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +74,9 @@ def reference() -> Reference:
         keys.append(np.array(data["pcd"], dtype="S7"))
         eastings.append(np.array(data["oseast1m"], dtype="f8"))
         northings.append(np.array(data["osnrth1m"], dtype="f8"))
-        code_index.append(np.array([codes.setdefault(c if isinstance(c, str) else "", len(codes)) for c in data["laua"]]))
+        code_index.append(
+            np.array([codes.setdefault(c if isinstance(c, str) else "", len(codes)) for c in data["laua"]])
+        )
     all_keys = np.concatenate(keys)
     order = np.argsort(all_keys, kind="stable")
     return Reference(
@@ -113,8 +115,13 @@ def reference_answer(reference: Reference, districts: dict, raw) -> tuple:
         return ("error", postcode, f"district {code} is not one of the current UK districts")
     lon, lat = (IRISH_GRID if key.startswith(b"BT") else GB_GRID).transform(easting, northing)
     record = {
-        "postcode": postcode, "lat": round(lat, 6), "lon": round(lon, 6), "lad_code": district.lad_code,
-        "lad_name": district.lad_name, "region": district.region, "nation": district.nation,
+        "postcode": postcode,
+        "lat": round(lat, 6),
+        "lon": round(lon, 6),
+        "lad_code": district.lad_code,
+        "lad_name": district.lad_name,
+        "region": district.region,
+        "nation": district.nation,
     }
     return ("location", json.dumps(record))  # JSON text: -0.0 and 0.0 differ, as in the CLI's output
 
@@ -277,8 +284,16 @@ def test_batch_keeps_input_order_and_mixes_results_and_errors(directory):
     assert len(results) == len(raws)
     kinds = [type(r).__name__ for r in results]
     assert kinds == [
-        "Location", "PostcodeError", "PostcodeError", "Location", "PostcodeError",
-        "PostcodeError", "PostcodeError", "PostcodeError", "Location", "Location",
+        "Location",
+        "PostcodeError",
+        "PostcodeError",
+        "Location",
+        "PostcodeError",
+        "PostcodeError",
+        "PostcodeError",
+        "PostcodeError",
+        "Location",
+        "Location",
     ]
     assert [r.postcode for r in results if isinstance(r, Location)] == ["SW1A 0AA", "EH99 1SP", "BT1 5GS", "SW1A 0AA"]
     assert results[0] == results[-1]
@@ -335,12 +350,19 @@ LANDMARKS = [
 ]
 
 
-@pytest.mark.parametrize("postcode, lat, lon, lad_code, lad_name, region, nation", LANDMARKS, ids=[l[0] for l in LANDMARKS])
+@pytest.mark.parametrize(
+    "postcode, lat, lon, lad_code, lad_name, region, nation", LANDMARKS, ids=[landmark[0] for landmark in LANDMARKS]
+)
 def test_landmark_postcodes_land_within_200_m(directory, postcode, lat, lon, lad_code, lad_name, region, nation):
     location = directory.lookup(postcode)
     distance = haversine_m(location.lat, location.lon, lat, lon)
     assert distance < 200, f"{postcode} lands {distance:.0f} m from where it is"
-    assert (location.lad_code, location.lad_name, location.region, location.nation) == (lad_code, lad_name, region, nation)
+    assert (location.lad_code, location.lad_name, location.region, location.nation) == (
+        lad_code,
+        lad_name,
+        region,
+        nation,
+    )
 
 
 def test_stormont_is_in_belfast(directory):
@@ -352,7 +374,10 @@ def test_stormont_is_in_belfast(directory):
     location = directory.lookup("BT4 3XX")
     assert haversine_m(location.lat, location.lon, 54.6053, -5.8318) < 1000
     assert (location.lad_code, location.lad_name, location.region, location.nation) == (
-        "N09000003", "Belfast", "Northern Ireland", "Northern Ireland",
+        "N09000003",
+        "Belfast",
+        "Northern Ireland",
+        "Northern Ireland",
     )
 
 
@@ -389,11 +414,11 @@ def test_every_located_bt_postcode_lands_in_northern_ireland(directory, referenc
     keys = keys_starting_with(reference, b"BT")
     locations = [r for r in directory.lookup_many(keys) if isinstance(r, Location)]
     assert len(locations) > 50_000
-    lats = np.array([l.lat for l in locations])
-    lons = np.array([l.lon for l in locations])
+    lats = np.array([loc.lat for loc in locations])
+    lons = np.array([loc.lon for loc in locations])
     assert NI_LAT[0] < lats.min() and lats.max() < NI_LAT[1]
     assert NI_LON[0] < lons.min() and lons.max() < NI_LON[1]
-    assert {l.nation for l in locations} == {"Northern Ireland"}
+    assert {loc.nation for loc in locations} == {"Northern Ireland"}
 
 
 @pytest.mark.parametrize(
@@ -437,18 +462,44 @@ def sample_inputs(reference: Reference) -> list:
     """Real postcodes from all over (some respelt), plus terminated, foreign, unknown and malformed ones."""
     rng = np.random.default_rng(20251101)
     keys = [k.decode("ascii") for k in reference.keys[rng.choice(len(reference.keys), 20_000, replace=False)]]
-    for prefix in (b"BT1 5", b"BT486", b"BT747", b"BT933",  # Belfast, Derry, Enniskillen, west Fermanagh
-                   b"EH1 1", b"G1  1", b"ML1 1", b"ZE1 0", b"HS1 2", b"KW151", b"IV2 3", b"AB101", b"DD1 1",
-                   b"PA239", b"JE1 0", b"GY1 1", b"IM1 1", b"E15 1", b"PE210", b"NPT "):
+    for prefix in (
+        b"BT1 5",
+        b"BT486",
+        b"BT747",
+        b"BT933",  # Belfast, Derry, Enniskillen, west Fermanagh
+        b"EH1 1",
+        b"G1  1",
+        b"ML1 1",
+        b"ZE1 0",
+        b"HS1 2",
+        b"KW151",
+        b"IV2 3",
+        b"AB101",
+        b"DD1 1",
+        b"PA239",
+        b"JE1 0",
+        b"GY1 1",
+        b"IM1 1",
+        b"E15 1",
+        b"PE210",
+        b"NPT ",
+    ):
         keys += keys_starting_with(reference, prefix)
     unlocated = [k.decode("ascii") for k in reference.keys[np.isnan(reference.eastings)]]
     keys += list(rng.choice(unlocated, 2_000, replace=False))
     # The directory's spelling, the standard one, and lower case without a space.
-    raws = [k if i % 3 == 0 else normalise_postcode(k) if i % 3 == 1 else k.replace(" ", "").lower()
-            for i, k in enumerate(keys) if not k.startswith("NPT")]
+    raws = [
+        k if i % 3 == 0 else normalise_postcode(k) if i % 3 == 1 else k.replace(" ", "").lower()
+        for i, k in enumerate(keys)
+        if not k.startswith("NPT")
+    ]
     raws += [k for k in keys if k.startswith("NPT")]  # old-style codes: malformed to the normaliser
     # Unknown: a real outward code with a unit that does not exist, and outward codes that do not.
-    made_up = [f"{k[:4].strip()} {k[4]}{a}{b}" for k in keys[:3000] for a, b in [rng.choice(list("ABCDEFGHJKLMNPQRSTUWXYZ"), 2)]]
+    made_up = [
+        f"{k[:4].strip()} {k[4]}{a}{b}"
+        for k in keys[:3000]
+        for a, b in [rng.choice(list("ABCDEFGHJKLMNPQRSTUWXYZ"), 2)]
+    ]
     raws += made_up + ["ZZ9 9ZZ", "SW1A 9ZZ", "QQ1 1AA", "ZZ99 9ZZ", "A1 1AA", "Y1 1AA", "BT99 9ZZ"]
     raws += ["", "   ", "hello", "SW1H-9NA", "SW1H 9NAA", "ＳＷ１Ｈ ９ＮＡ", "12345", None, 123, b"SW1A 0AA"]
     return raws
@@ -463,8 +514,15 @@ def test_index_answers_as_the_reference_does(directory, reference):
     assert not differences, differences[:10]
     # The sample covers every kind of answer, Northern Ireland and Scotland among the located.
     kinds = {e[2].split(":")[0] if e[0] == "error" else "location" for e in expected}
-    assert kinds >= {"location", "unknown postcode", "terminated or unlocated postcode", "outside the UK",
-                     "not a valid UK postcode (expected something like SW1H 9NA)", "empty postcode", "not text"}
+    assert kinds >= {
+        "location",
+        "unknown postcode",
+        "terminated or unlocated postcode",
+        "outside the UK",
+        "not a valid UK postcode (expected something like SW1H 9NA)",
+        "empty postcode",
+        "not text",
+    }
     nations = {json.loads(e[1])["nation"] for e in expected if e[0] == "location"}
     assert nations == {"England", "Scotland", "Wales", "Northern Ireland"}
 
@@ -534,8 +592,10 @@ def test_another_package_version_gets_its_own_build(index_cache, tmp_path, monke
 def tiny_arrays() -> tuple[dict, list[str]]:
     table = postcodes._Table(
         keys=np.array([b"AB1 0AA", b"BT1 5GS", b"M1  1AE"], dtype="S7"),
-        eastings=np.array([1.0, np.nan, 3.0]), northings=np.array([4.0, np.nan, 6.0]),
-        district_index=np.array([0, 1, 0], dtype=np.uint16), district_codes=["E08000003", "N09000003"],
+        eastings=np.array([1.0, np.nan, 3.0]),
+        northings=np.array([4.0, np.nan, 6.0]),
+        district_index=np.array([0, 1, 0], dtype=np.uint16),
+        district_codes=["E08000003", "N09000003"],
     )
     return postcodes._compact(table), table.district_codes
 
@@ -577,7 +637,7 @@ def test_a_failed_build_process_raises_and_leaves_no_index(tmp_path):
 
 @pytest.mark.parametrize("damage", ["no manifest", "truncated array", "missing array", "bad manifest"])
 def test_an_incomplete_index_is_never_opened(index_cache, tmp_path, damage):
-    cache, folder = copy_index(index_cache, tmp_path)
+    _cache, folder = copy_index(index_cache, tmp_path)
     version = postcodes._source_version(None)
     postcodes._open_index(folder, version)  # the copy itself is fine
     if damage == "no manifest":
@@ -606,7 +666,7 @@ def test_leftovers_of_a_killed_build_are_ignored_and_cleared(index_cache, tmp_pa
 BUILD_AND_REPORT = textwrap.dedent("""
     import logging, sys
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    from geo.postcodes import PostcodeDirectory
+    from geo.places.postcodes import PostcodeDirectory
     print(len(PostcodeDirectory.load()), PostcodeDirectory.load().lookup("BT1 5GS").lad_name)
 """)
 
@@ -614,8 +674,14 @@ BUILD_AND_REPORT = textwrap.dedent("""
 def test_processes_starting_together_build_the_index_once(tmp_path):
     env = {**os.environ, "HIKMAP_CACHE_DIR": str(tmp_path / "cache")}
     processes = [
-        subprocess.Popen([sys.executable, "-c", BUILD_AND_REPORT], cwd=PROJECT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", BUILD_AND_REPORT],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
@@ -641,9 +707,12 @@ def test_geocode_stops_quietly_when_its_reader_goes_away(directory, index_cache)
     # not print a traceback; it exits 141 (128 + SIGPIPE), as `cat` killed by SIGPIPE would.
     many = "\n".join(directory.sample_postcodes(20_000, seed=5)) + "\n"  # ~3 MB of output, far over a pipe's buffer
     process = subprocess.Popen(
-        [sys.executable, "-m", "geo", "geocode", "-"], cwd=PROJECT,
+        [sys.executable, "-m", "geo", "geocode", "-"],
+        cwd=PROJECT,
         env={**os.environ, "HIKMAP_CACHE_DIR": str(index_cache)},
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     process.stdin.write(many.encode())
     process.stdin.close()

@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo import press, settings
-from geo.areas import load_boundaries
-from geo.dataset import load_dataset
+from geo import settings
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
-from geo.authorities import load_authorities
-from geo.foi import area_statuses
+from geo.foi.known import area_statuses
+from geo.outputs import press, share
+from geo.places.authorities import load_authorities
+from geo.places.boundaries import load_boundaries
 
 
 @pytest.fixture(scope="module")
 def data():
     return load_dataset()
-
 
     return True
 
@@ -45,7 +45,7 @@ def colour_of(data, group: str, key: str) -> str:
 
 def _has_colour(image: Image.Image, hex_colour: str, tolerance: int = 6) -> bool:
     rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
-    target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    target = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
     return bool((np.abs(rgb - target).max(axis=1) <= tolerance).any())
 
 
@@ -60,7 +60,7 @@ def test_png_of_a_selection_is_a_large_valid_image(data):
     assert image.width >= 1600
     assert (image.width, image.height) == (press.WIDTH_PX, press.HEIGHT_PX)
     text = image.text["Description"]
-    assert press.TITLE in text
+    assert settings.SITE_TITLE in text
     assert f"Data as of {data.last_changed}" in text
     assert "Region: London" in text
     assert settings.BOUNDARY_ATTRIBUTION in text.replace("\n", " ")
@@ -159,7 +159,7 @@ def test_publishers_line_limits_its_length(data):
 
 def test_embed_snippet_carries_the_filters_and_the_view():
     filters = Filters(regions=("London",), grades=("official", "documented"), text="camera")
-    snippet = press.embed_snippet("https://map.example.org/", filters)
+    snippet = share.embed_snippet("https://map.example.org/", filters)
     src = html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1))
     url = urlparse(src)
     assert (url.scheme, url.netloc, url.path) == ("https", "map.example.org", "/")
@@ -172,21 +172,24 @@ def test_embed_snippet_carries_the_filters_and_the_view():
 
 def test_with_a_published_copy_the_links_point_at_it_with_the_same_filters():
     filters = Filters(nations=("Scotland",), kinds=("council",))
-    share, embed = press.view_links("https://news.example.org/hikvision-map/", filters, published=True)
-    assert share == "https://news.example.org/hikvision-map/index.html?nation=Scotland&kind=council"
+    link, embed = share.view_links("https://news.example.org/hikvision-map/", filters, published=True)
+    assert link == "https://news.example.org/hikvision-map/index.html?nation=Scotland&kind=council"
     embed_url = urlparse(embed)
     assert embed_url.path == "/hikvision-map/index.html"
     query = parse_qs(embed_url.query)
     assert query["view"] == ["embed"] and "embed" not in query
     assert Filters.from_params({k: v[0] for k, v in query.items()})[0] == filters
-    snippet = press.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
+    snippet = share.embed_snippet("https://news.example.org/hikvision-map", filters, published=True)
     assert html.unescape(re.search(r'<iframe src="([^"]+)"', snippet).group(1)) == embed
-    assert press.view_links("https://news.example.org/m", Filters(), published=True)[0] == "https://news.example.org/m/index.html"
+    assert (
+        share.view_links("https://news.example.org/m", Filters(), published=True)[0]
+        == "https://news.example.org/m/index.html"
+    )
 
 
 @pytest.mark.parametrize("hostile", ['"><script>alert(1)</script>', "' onload='alert(1)", "a&b<c>"])
 def test_embed_snippet_escapes_attribute_values(hostile):
-    snippet = press.embed_snippet("http://localhost:8501", Filters(text=hostile))
+    snippet = share.embed_snippet("http://localhost:8501", Filters(text=hostile))
     assert "<script" not in snippet
     for value in re.findall(r'(?:src|href)="([^"]*)"', snippet):
         assert not set(value) & set("\"'<>"), value
@@ -197,18 +200,21 @@ def test_embed_snippet_escapes_attribute_values(hostile):
 @pytest.mark.parametrize("base", ["javascript:alert(1)", "ftp://example.org", ""])
 def test_embed_snippet_refuses_non_http_bases(base):
     with pytest.raises(ValueError):
-        press.embed_snippet(base, Filters())
+        share.embed_snippet(base, Filters())
 
 
-@pytest.mark.parametrize("page_url, base", [
-    ("http://127.0.0.1:8501/data?region=London", "http://127.0.0.1:8501"),
-    ("https://example.org/hikmap/data", "https://example.org/hikmap"),
-    ("https://example.org/", "https://example.org"),
-    ("javascript:alert(1)", ""),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "page_url, base",
+    [
+        ("http://127.0.0.1:8501/data?region=London", "http://127.0.0.1:8501"),
+        ("https://example.org/hikmap/data", "https://example.org/hikmap"),
+        ("https://example.org/", "https://example.org"),
+        ("javascript:alert(1)", ""),
+        ("", ""),
+    ],
+)
 def test_app_base_url(page_url, base):
-    assert press.app_base_url(page_url) == base
+    assert share.app_base_url(page_url) == base
 
 
 def _text_boxes(fig):
@@ -220,8 +226,9 @@ def _text_boxes(fig):
 LAYOUT_CASES = [
     pytest.param("geo", Filters(), True, id="geo-all"),
     pytest.param("hex", Filters(), True, id="hex-all"),
-    pytest.param("geo", Filters(regions=("London",), kinds=("council", "government-department")), True,
-                 id="geo-filtered"),
+    pytest.param(
+        "geo", Filters(regions=("London",), kinds=("council", "government-department")), True, id="geo-filtered"
+    ),
     pytest.param("geo", Filters(), False, id="geo-no-boundaries"),
     pytest.param("hex", Filters(), False, id="hex-no-boundaries"),
     pytest.param("geo", Filters(text="no site is described with these words"), True, id="geo-empty"),
@@ -234,8 +241,9 @@ def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layo
     """A credit cut off at the bottom edge, or two headings drawn over each other, is a broken image."""
     selection = apply_filters(data.sites, data.claims, filters)
     with matplotlib.rc_context({"text.parse_math": False}):
-        fig = press.render_figure(data, selection, filters, areas_of(data), layout=layout,
-                                  with_boundaries=with_boundaries)
+        fig = press.render_figure(
+            data, selection, filters, areas_of(data), layout=layout, with_boundaries=with_boundaries
+        )
         try:
             fig.canvas.draw()  # positions as in the saved image
             assert press.text_outside(fig) == []
@@ -249,8 +257,7 @@ def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layo
     assert text.count(settings.OS_STATEMENT) == 1  # said once, whichever ONS products are drawn
     assert ("Open Innovations" in text) == (layout == "hex")
     assert ("Office for National Statistics licensed" in text) == (layout == "geo" and with_boundaries)
-    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
-                   if box_a.overlaps(box_b)]
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1 :] if box_a.overlaps(box_b)]
     assert overlapping == []
 
 

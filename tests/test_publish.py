@@ -12,11 +12,11 @@ import os
 import re
 
 import pytest
-
-from geo import publish as publishing
-from geo import settings
-from geo.dataset import load_dataset
 from hostile import hostile_package
+
+from geo import settings
+from geo.evidence.dataset import load_dataset
+from geo.outputs.publish import site as publishing
 
 pytestmark = pytest.mark.boundaries
 
@@ -37,20 +37,35 @@ def test_publish_writes_every_view_with_its_assets(site):
     assert out.is_symlink() and out.resolve() == report.version_dir.resolve()
     for name in PAGES:
         assert (out / name).is_file()
-    for path in ("vendor/leaflet/leaflet.js", "vendor/markercluster/leaflet.markercluster.js", "assets/sitelayer.js",
-                 "assets/publish.js", "assets/publish.css", "assets/map.css",
-                 "downloads/hikvision-evidence.csv", "downloads/hikvision-evidence.geojson",
-                 "downloads/hikvision-evidence-data-package.zip"):
+    for path in (
+        "vendor/leaflet/leaflet.js",
+        "vendor/markercluster/leaflet.markercluster.js",
+        "vendor/topojson/topojson-client.min.js",
+        "assets/sitelayer.js",
+        "assets/filters.js",
+        "assets/publish.js",
+        "assets/publish.css",
+        "assets/map.css",
+        "downloads/hikvision-evidence.csv",
+        "downloads/hikvision-evidence.geojson",
+        "downloads/hikvision-evidence-data-package.zip",
+    ):
         assert (out / path).is_file(), path
-    # Only what the pages load: Leaflet and its cluster plugin, no jQuery or other leftovers.
-    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster"]
+    # Only what the pages load: Leaflet, its cluster plugin and topojson-client, no jQuery or other leftovers.
+    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster", "topojson"]
     assert sorted(p.name for p in (out / "vendor" / "markercluster").iterdir()) == [
-        "MarkerCluster.Default.css", "MarkerCluster.css", "leaflet.markercluster.js"]
+        "MarkerCluster.Default.css",
+        "MarkerCluster.css",
+        "leaflet.markercluster.js",
+    ]
     assert (report.sites, report.claims, report.sources) == (len(DATA.sites), len(DATA.claims), len(DATA.sources))
     # The map data has every popup's claims, whatever the number of sites.
-    sites_json = next((out / "data").glob("sites-*.json"))
+    # The first paint's file names the file of the popups' evidence, fetched when one opens.
+    sites_json = next((out / "data").glob("sites-" + "[0-9a-f]" * 16 + ".json"))
     payload = json.loads(sites_json.read_text(encoding="utf-8"))
-    assert payload["detail"] is True and len(payload["claims"]) == len(DATA.claims)
+    assert payload["detail"] is True and "claims" not in payload and payload["details"].startswith("data/")
+    details = json.loads((out / payload["details"]).read_text(encoding="utf-8"))
+    assert len(details["claims"]) == len(DATA.claims) and len(details["claims_of"]) == len(DATA.sites)
 
 
 def test_every_link_is_relative_and_every_request_stays_on_the_site(site):
@@ -144,8 +159,14 @@ def test_the_command_publishes_and_says_where(tmp_path):
 
     out = tmp_path / "public"
     env = {**os.environ, "HIKMAP_TILES": "none"}
-    result = subprocess.run([sys.executable, "-m", "geo", "publish", str(out)], cwd=settings.PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "publish", str(out)],
+        cwd=settings.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert f"to {out}" in result.stderr and (out / "index.html").is_file()
 
@@ -184,8 +205,14 @@ def test_the_command_refuses_a_package_the_check_refuses(tmp_path):
     data_dir = _broken_copy(tmp_path)
     out = tmp_path / "public"
     env = {**os.environ, "HIKMAP_TILES": "none"}
-    result = subprocess.run([sys.executable, "-m", "geo", "publish", str(out), "--data", str(data_dir)],
-                            cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "publish", str(out), "--data", str(data_dir)],
+        cwd=settings.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "claim_sources.csv" in result.stderr and "nothing was published" in result.stderr
     assert not out.exists() and not (tmp_path / ".public.versions").exists()
@@ -195,5 +222,5 @@ def test_the_hosting_example_in_security_md_sends_the_pages_own_policy():
     text = (settings.PROJECT_ROOT / "SECURITY.md").read_text(encoding="utf-8")
     policy = publishing.content_security_policy(settings.TILE_SOURCES["osm"])
     assert f'add_header Content-Security-Policy "{policy}" always;' in text
-    for header in ("X-Content-Type-Options \"nosniff\"", "Referrer-Policy \"no-referrer\"", "Content-Disposition"):
+    for header in ('X-Content-Type-Options "nosniff"', 'Referrer-Policy "no-referrer"', "Content-Disposition"):
         assert f"add_header {header}" in text

@@ -12,12 +12,12 @@ import re
 import threading
 
 import pytest
-
 from conftest import PageWatch
-from geo import publish as publishing
+
 from geo import settings
-from geo.dataset import load_dataset
+from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, allowed_values, apply_filters
+from geo.outputs.publish import site as publishing
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
 
@@ -75,10 +75,18 @@ def test_the_published_map_selects_what_the_app_selects(site_url, chromium, quer
     chosen, claims = published_selection(page)
     assert (chosen, claims) == (positions, expected.claim_count)
     text = page.locator("#counts").inner_text()
-    assert COUNTS.search(text).groups() == (str(len(positions)), str(len(DATA.sites)), str(claims), str(len(DATA.claims)))
-    page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'",
-                           timeout=30_000)
-    assert int(page.evaluate("() => document.querySelector('.leaflet-container').dataset.hikmapSites")) == len(positions)
+    assert COUNTS.search(text).groups() == (
+        str(len(positions)),
+        str(len(DATA.sites)),
+        str(claims),
+        str(len(DATA.claims)),
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'", timeout=30_000
+    )
+    assert int(page.evaluate("() => document.querySelector('.leaflet-container').dataset.hikmapSites")) == len(
+        positions
+    )
     assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
     context.close()
 
@@ -133,8 +141,9 @@ def test_the_hex_map_and_the_embed_view(site_url, chromium):
     page = context.new_page()
     watch = PageWatch(page)
     page.goto(f"{site_url}/index.html?layout=hex&view=embed&nation=Scotland")
-    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts", timeout=30_000
+    )
     assert int(page.evaluate("() => document.querySelector('.leaflet-container').dataset.hikmapDistricts")) == 361
     assert page.locator("header.site").is_hidden() and page.locator("#filters").is_hidden()
     assert page.locator(".credits").is_visible() and page.locator("#counts").is_visible()
@@ -163,8 +172,10 @@ def test_published_pages_have_no_wcag_violations(site_url, chromium, name):
     page = context.new_page()
     page.goto(f"{site_url}/{name}")
     if name.startswith("index"):
-        page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
+            timeout=30_000,
+        )
     elif name.startswith("table"):
         page.wait_for_function("() => document.getElementById('evidence').dataset.rows !== undefined", timeout=30_000)
     violations = run_axe(page, iframes=False)
@@ -180,8 +191,9 @@ def test_text_on_the_published_map_controls_meets_contrast(site_url, chromium, n
     context = chromium.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
     page.goto(f"{site_url}/{name}")
-    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapDistricts", timeout=30_000
+    )
     assert low_contrast_map_text(page.main_frame) == []
     context.close()
 
@@ -191,8 +203,9 @@ def test_a_filtered_view_shows_its_filters_open_except_on_a_phone(site_url, chro
     context = chromium.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.goto(f"{site_url}/index.html?region=Scotland")
-    page.wait_for_function("() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapSites",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.leaflet-container') || {dataset: {}}).dataset.hikmapSites", timeout=30_000
+    )
     assert page.locator("#filters details").evaluate("d => d.open") is form_open
     assert page.locator("#f-region").evaluate("s => [...s.selectedOptions].map(o => o.value)") == ["Scotland"]
     assert page.locator(".leaflet-container").bounding_box()["y"] < (2000 if form_open else 800)
@@ -209,12 +222,22 @@ def test_the_content_security_policy_blocks_injected_script(site_url, chromium):
     context.close()
 
 
-CSP_VIOLATIONS = ("document.addEventListener('securitypolicyviolation', e => (window.hikmapCsp = window.hikmapCsp"
-                  " || []).push([e.violatedDirective, e.blockedURI, e.sourceFile + ':' + e.lineNumber].join(' ')));")
+CSP_VIOLATIONS = (
+    "document.addEventListener('securitypolicyviolation', e => (window.hikmapCsp = window.hikmapCsp"
+    " || []).push([e.violatedDirective, e.blockedURI, e.sourceFile + ':' + e.lineNumber].join(' ')));"
+)
 
 
-@pytest.mark.parametrize("path", ["index.html", "index.html?layout=hex", "index.html?view=embed&region=London",
-                                  "table.html?kind=police", "sources.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "index.html?layout=hex",
+        "index.html?view=embed&region=London",
+        "table.html?kind=police",
+        "sources.html",
+    ],
+)
 def test_every_published_page_works_under_its_strict_policy(site_url, chromium, path):
     """No style or script the policy forbids is ever tried: markers, popups, legend, layers, tooltips."""
     context = chromium.new_context(viewport={"width": 1300, "height": 900})
@@ -222,8 +245,9 @@ def test_every_published_page_works_under_its_strict_policy(site_url, chromium, 
     page.add_init_script(CSP_VIOLATIONS)
     page.goto(f"{site_url}/{path}")
     if path.startswith("index"):
-        page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'", timeout=30_000
+        )
         toggle = page.locator(".hikmap-legend-toggle")
         if toggle.count():
             toggle.first.dispatch_event("click")  # close and open it again: its content is built in the page

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import areas, settings
+from geo import settings
+from geo.places import boundaries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,7 @@ def _serving(files: dict[str, bytes]):
     def urlopen(url, timeout=None):
         name = url.rsplit("/", 1)[1]
         return io.BytesIO(files[name])
+
     return urlopen
 
 
@@ -45,8 +47,8 @@ def test_offline_fetch_fails_in_one_line_and_leaves_no_folder(tmp_path, monkeypa
     target = tmp_path / "cache" / "hikmap"
     monkeypatch.setenv("HIKMAP_BOUNDARIES_DIR", str(target))
     monkeypatch.setattr(urllib.request, "urlopen", _offline)
-    with pytest.raises(areas.BoundariesUnavailable) as raised:
-        areas.fetch_boundaries()
+    with pytest.raises(boundaries.BoundariesUnavailable) as raised:
+        boundaries.fetch_boundaries()
     message = str(raised.value)
     assert "\n" not in message and "offline" in message and settings.BOUNDARIES_FILENAME in message
     assert not target.exists()
@@ -56,8 +58,8 @@ def test_a_file_with_the_wrong_checksum_is_not_saved(tmp_path, monkeypatch):
     target = tmp_path / "hikmap"
     monkeypatch.setenv("HIKMAP_BOUNDARIES_DIR", str(target))
     monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"not the pinned file"))
-    with pytest.raises(areas.BoundariesUnavailable, match="expected .*not saved"):
-        areas.fetch_boundaries()
+    with pytest.raises(boundaries.BoundariesUnavailable, match=r"expected .*not saved"):
+        boundaries.fetch_boundaries()
     assert not target.exists()
 
 
@@ -79,14 +81,14 @@ def test_fetch_saves_every_file_whole_and_keeps_good_copies(tmp_path, monkeypatc
         return _serving(contents)(url)
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    assert areas.fetch_boundaries() == target / settings.BOUNDARIES_FILENAME
+    assert boundaries.fetch_boundaries() == target / settings.BOUNDARIES_FILENAME
     for reference in pinned:
         assert (target / reference.filename).read_bytes() == contents[reference.url.rsplit("/", 1)[1]]
     assert len(calls) == len(pinned)
     assert [p.name for p in target.iterdir() if p.name.startswith(".")] == []  # no temporary files left
 
     calls.clear()
-    areas.fetch_boundaries()
+    boundaries.fetch_boundaries()
     assert calls == []  # good copies are kept, nothing downloaded again
 
 
@@ -103,8 +105,14 @@ def test_fetch_boundaries_command_prints_one_line_when_offline(tmp_path):
         "from geo.__main__ import main; sys.exit(main(['fetch-boundaries']))"
     )
     target = tmp_path / "nothing-here"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env={"HIKMAP_BOUNDARIES_DIR": str(target), "PATH": "/usr/bin:/bin"}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"HIKMAP_BOUNDARIES_DIR": str(target), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("fetch-boundaries: cannot download")
     assert "Traceback" not in result.stderr and not target.exists()

@@ -12,9 +12,9 @@ import resource
 import subprocess
 import sys
 
+import hostile
 import pytest
 
-import hostile
 from geo.importing import sheets
 from geo.importing.sheets import ImportFileError, read_table
 
@@ -24,6 +24,7 @@ ROOT = hostile.ROOT
 @pytest.fixture
 def no_child(monkeypatch):
     """Fail if a child process is started: these files must be refused before any parsing."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a child process was started for a file the archive check should refuse")
 
@@ -34,11 +35,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-@pytest.mark.parametrize("build, words", [
-    (hostile.shared_strings_bomb, "expands"),
-    (hostile.wide_row_bomb, "expands"),
-    (hostile.tiny_strings_bomb, "expands"),
-], ids=["shared-strings-400-mb", "row-of-two-million-cells", "five-million-tiny-strings"])
+@pytest.mark.parametrize(
+    "build, words",
+    [
+        (hostile.shared_strings_bomb, "expands"),
+        (hostile.wide_row_bomb, "expands"),
+        (hostile.tiny_strings_bomb, "expands"),
+    ],
+    ids=["shared-strings-400-mb", "row-of-two-million-cells", "five-million-tiny-strings"],
+)
 def test_the_reviews_bombs_are_refused_from_the_archive_directory(build, words, no_child):
     data = build()
     assert len(data) <= sheets.MAX_BYTES  # each passes the upload's size limit
@@ -52,8 +57,10 @@ def test_the_reviews_bombs_are_refused_from_the_archive_directory(build, words, 
 def full_workbook() -> bytes:
     """An ordinary workbook at the row limit, 40 columns wide (about 700 KB)."""
     rows = [["organisation", "claim"] + [f"extra {k}" for k in range(38)]]
-    rows += [[f"Fictional Body {n}", f"Fictional claim {n}"] + [f"cell {n} {k}" for k in range(38)]
-             for n in range(sheets.MAX_ROWS)]
+    rows += [
+        [f"Fictional Body {n}", f"Fictional claim {n}"] + [f"cell {n} {k}" for k in range(38)]
+        for n in range(sheets.MAX_ROWS)
+    ]
     return _xlsx(rows)
 
 
@@ -103,8 +110,9 @@ def test_text_beyond_the_limit_is_refused_while_reading():
 def test_the_command_refuses_a_bomb_the_same_way(tmp_path):
     path = tmp_path / "fictional-results.xlsx"
     path.write_bytes(hostile.shared_strings_bomb(100))
-    result = subprocess.run([sys.executable, "-m", "geo", "import", str(path)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "import", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "expands" in result.stdout + result.stderr
 

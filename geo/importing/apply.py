@@ -1,17 +1,24 @@
 """Applying an import: the whole new package swapped in at once, with a backup and a change-log entry.
 
 :func:`apply_import` writes the new package as one unit: a complete copy is
-made next to the data directory, changed, checked with
-:func:`geo.datapackage.check_package`, rebuilt (``build/sites.geojson``), and
-then exchanged with the live directory in one atomic ``renameat2`` call. A
-kill at any moment leaves the old package or the new one, never a mix. A
-backup of the old package goes to ``backups/`` (git-ignored), and
-``CHANGELOG.md`` gets an entry.
+made next to the data directory; the report's tables are checked in memory
+with :func:`geo.evidence.datapackage.check_package` and placed with
+:func:`geo.evidence.build.site_features`, each postcode geocoded once (the
+rows' postcodes were geocoded when the report was made and are not looked
+up again); the changed tables, the change log, the descriptor and the built
+dataset (``build/sites.geojson``) are written into the copy, which is then
+exchanged with the live directory in one atomic ``renameat2`` call. A kill at
+any moment leaves the old package or the new one, never a mix. A backup of
+the old package goes to ``backups/`` (git-ignored), and ``CHANGELOG.md`` gets
+an entry.
+
+The import runs one way: ``rows`` makes the report, this module writes it;
+what both need about the package (reading, writing a table, its fingerprint)
+is the package's own (:mod:`geo.evidence.datapackage`).
 """
 
 from __future__ import annotations
 
-import csv
 import ctypes
 import datetime as dt
 import fcntl
@@ -21,40 +28,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from geo.datapackage import load_package
+from geo.evidence.datapackage import DESCRIPTOR, fingerprint, package_from_rows, write_csv
 from geo.importing.report import ImportReport
 
 Progress = Callable[[int, int], None]
-
-
-def fingerprint(directory: Path) -> str:
-    """Hash of the package's descriptor and tables (to notice a change between report and apply)."""
-    digest = hashlib.sha256()
-    directory = Path(directory)
-    try:
-        descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    for name in ["datapackage.json", "CHANGELOG.md"] + [r["path"] for r in descriptor.get("resources", [])]:
-        path = directory / name
-        digest.update(name.encode())
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-    return digest.hexdigest()
-
-
-def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    """One table as the package writes it: UTF-8, LF, minimal quoting."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([row.get(h, "") for h in header])
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 class ApplyError(RuntimeError):
@@ -87,7 +68,7 @@ def exchange_directories(a: Path, b: Path) -> None:
 
 
 def _next_version(directory: Path) -> str:
-    from geo.dataset import read_changelog
+    from geo.evidence.dataset import read_changelog
 
     entries = read_changelog(directory / "CHANGELOG.md")
     current = entries[0][1] if entries else "1.0.0"
@@ -106,19 +87,19 @@ def _safe_filename(name: str) -> str:
 def changelog_entry(report: ImportReport, version: str, date: str) -> str:
     counts = report.diff.counts()
     listed = ", ".join(f"{n} {what}" for what, n in counts.items())
-    return (f"## {date} — {version}\n\n"
-            f"- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n")
+    return f"## {date} — {version}\n\n- Imported from `{_safe_filename(report.filename)}`: {listed}.\n\n"
 
 
 def _insert_changelog(text: str, entry: str) -> str:
     match = re.search(r"^## ", text, re.MULTILINE)
     if match is None:
         return text.rstrip("\n") + "\n\n" + entry
-    return text[:match.start()] + entry + text[match.start():]
+    return text[: match.start()] + entry + text[match.start() :]
 
 
 def _copy_package(source: Path, target: Path) -> None:
     """A complete copy of the data directory; existing backups are hard-linked, not copied."""
+
     def ignore(directory: str, names: list[str]) -> list[str]:
         return ["backups"] if Path(directory) == source else []
 
@@ -134,21 +115,32 @@ def _copy_package(source: Path, target: Path) -> None:
                 os.link(path, destination)
 
 
-def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None = None,
-                 progress: Progress | None = None) -> ApplyResult:
+def apply_import(
+    report: ImportReport,
+    package_dir: Path,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    geocode: Callable[[list[str]], list] | None = None,
+) -> ApplyResult:
     """Write the report's changes as one atomic unit; see the module docstring.
 
-    Refuses (:class:`ApplyError`) unless every row was accepted and the package
-    is unchanged since :func:`prepare_import` read it.
+    Refuses (:class:`ApplyError`) unless every row was accepted, the package
+    is unchanged since :func:`prepare_import` read it, and the new package
+    passes the check. ``geocode`` defaults to the postcode directory; the
+    report's own lookups are reused.
     """
-    from geo.build import BuildError, build
+    from geo.evidence.build import site_features, write_built
+    from geo.evidence.datapackage import check_package
+    from geo.places.postcodes import get_directory, remembering
 
     if not report.ok:
         raise ApplyError("nothing is written: the report has rejected rows or problems, or nothing to add")
     package_dir = Path(package_dir).resolve()
     parent = package_dir.parent
     # The lock lives outside the package (which is swapped) and outside the repository.
-    lock_path = Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
+    lock_path = (
+        Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
+    )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if fingerprint(package_dir) != report.package_fingerprint:
@@ -160,34 +152,39 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
         work = parent / f".{package_dir.name}.import-{stamp}"
         try:
             _copy_package(package_dir, work)
-            package, _ = load_package(work)
+            descriptor_path = work / DESCRIPTOR
+            descriptor_text = descriptor_path.read_text(encoding="utf-8")
+            descriptor = json.loads(descriptor_text)
+            paths = {r["name"]: r["path"] for r in descriptor.get("resources", [])}
             backup = work / "backups" / stamp
             backup.mkdir(parents=True)
-            for name in ["datapackage.json", "CHANGELOG.md"] + [t.path for t in package.tables.values()]:
+            for name in [DESCRIPTOR, "CHANGELOG.md"] + list(paths.values()):
                 if (package_dir / name).is_file():
                     shutil.copy2(package_dir / name, backup / name)
-            written = []
-            for name, table in package.tables.items():
-                rows = report.tables[name]
-                if rows != table.rows:
-                    write_csv(work / table.path, [f["name"] for f in table.fields], rows)
-                    written.append(table.path)
             version = _next_version(package_dir)
+            # The new package, checked and placed in memory before anything of it is written.
+            candidate = package_from_rows({**descriptor, "version": version}, report.tables, work)
+            lookup = remembering(geocode or get_directory().lookup_many, report.geocoded)
+            problems = check_package(candidate, geocode=lookup)
+            if problems:
+                raise ApplyError("the new package does not pass the check: " + "; ".join(str(p) for p in problems[:10]))
+            collection = {"type": "FeatureCollection", "features": site_features(candidate, lookup)}
+            written = []
+            for name in report.changed_tables:
+                table = candidate.table(name)
+                write_csv(work / table.path, [f["name"] for f in table.fields], report.tables[name])
+                written.append(table.path)
             changelog = work / "CHANGELOG.md"
             old_text = changelog.read_text(encoding="utf-8") if changelog.exists() else "# Change log\n\n"
             changelog.write_text(_insert_changelog(old_text, changelog_entry(report, version, date)), encoding="utf-8")
-            descriptor_path = work / "datapackage.json"
-            descriptor_text = descriptor_path.read_text(encoding="utf-8")
             descriptor_path.write_text(
-                re.sub(r'("version":\s*")[^"]*(")', lambda m: m.group(1) + version + m.group(2), descriptor_text, count=1),
+                re.sub(
+                    r'("version":\s*")[^"]*(")', lambda m: m.group(1) + version + m.group(2), descriptor_text, count=1
+                ),
                 encoding="utf-8",
             )
-            written += ["CHANGELOG.md", "datapackage.json"]
-            try:
-                collection = build(work, work / "build" / "sites.geojson")
-            except BuildError as error:
-                raise ApplyError("the new package does not pass the check: "
-                                 + "; ".join(str(p) for p in error.problems[:10])) from None
+            written += ["CHANGELOG.md", DESCRIPTOR]
+            write_built(collection, work / "build" / "sites.geojson")
             written.append("build/sites.geojson")
             if fingerprint(package_dir) != report.package_fingerprint:
                 raise ApplyError("the data changed while the import was being written: nothing was changed")
@@ -197,6 +194,10 @@ def apply_import(report: ImportReport, package_dir: Path, today: dt.date | None 
             raise
         shutil.rmtree(work, ignore_errors=True)  # now the old package (its backup is kept)
     return ApplyResult(
-        version=version, date=date, backup=package_dir / "backups" / stamp, files=written,
-        counts=report.diff.counts(), sites_built=len(collection["features"]),
+        version=version,
+        date=date,
+        backup=package_dir / "backups" / stamp,
+        files=written,
+        counts=report.diff.counts(),
+        sites_built=len(collection["features"]),
     )

@@ -81,10 +81,29 @@ class ImportReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     diff: Diff = field(default_factory=Diff)
     package_problems: list[str] = field(default_factory=list)  # problems already in the package
-    locations: dict[str, tuple[float, float, str]] = field(default_factory=dict)  # site id -> lat, lon, lad name
-    # What apply writes: resource name -> complete rows, and the package's fingerprint when read.
+    # The new and changed sites as the build places them (GeoJSON features of
+    # geo.evidence.build.site_features, made from the candidate): what the preview map draws.
+    preview: list[dict] = field(default_factory=list)
+    # What apply writes: resource name -> complete rows, the names of the tables that change,
+    # and the package's fingerprint when read.
     tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    changed_tables: list[str] = field(default_factory=list)
     package_fingerprint: str = ""
+    # Each postcode looked up for the rows (as the package writes it -> Location or the error),
+    # so that applying the report does not look them up again.
+    geocoded: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def locations(self) -> dict[str, tuple[float, float, str]]:
+        """Site id -> latitude, longitude and the place's name (district, else authority) of each site previewed."""
+        found = {}
+        for feature in self.preview:
+            if feature["geometry"] is None:
+                continue
+            lon, lat = feature["geometry"]["coordinates"]
+            props = feature["properties"]
+            found[props["id"]] = (lat, lon, props["lad_name"] or props["authority_name"])
+        return found
 
     @property
     def accepted(self) -> list[RowResult]:
@@ -101,16 +120,23 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         """True when the file can be applied: read, every row accepted, something to write."""
-        return (not self.fatal and not self.package_problems and bool(self.rows)
-                and not self.rejected and not self.diff.empty)
+        return (
+            not self.fatal
+            and not self.package_problems
+            and bool(self.rows)
+            and not self.rejected
+            and not self.diff.empty
+        )
 
     def summary(self) -> str:
         if self.fatal:
             return "File rejected: " + " ".join(self.fatal)
         counts = ", ".join(f"{n} {what}" for what, n in self.diff.counts().items())
-        return (f"{len(self.rows)} row(s): {len(self.accepted)} accepted, {len(self.rejected)} rejected"
-                f"{f', {len(self.blank_rows)} blank row(s) skipped' if self.blank_rows else ''}. "
-                f"{'Would write' if not self.rejected else 'Once every row is accepted, would write'}: {counts}.")
+        return (
+            f"{len(self.rows)} row(s): {len(self.accepted)} accepted, {len(self.rejected)} rejected"
+            f"{f', {len(self.blank_rows)} blank row(s) skipped' if self.blank_rows else ''}. "
+            f"{'Would write' if not self.rejected else 'Once every row is accepted, would write'}: {counts}."
+        )
 
     def text(self) -> str:
         """The whole report as plain text (for the command line)."""

@@ -17,7 +17,7 @@ One row of the template describes one body and what the campaign learnt:
   building.
 
 A council is found from its name with mySociety's table of the spellings
-people use (:meth:`geo.authorities.Authorities.match_name`), or from its GSS
+people use (:meth:`geo.places.authorities.Authorities.match_name`), or from its GSS
 code in ``authority_code``. A name that matches no council is rejected with the
 closest names, never guessed. A row about a body that is not a council says
 its ``kind``.
@@ -32,25 +32,28 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import re
-import tempfile
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-from geo.authorities import Authorities, Authority, load_authorities
-from geo.datapackage import Package, check_package, load_package
-from geo.importing.apply import fingerprint, write_csv
+from geo.evidence.datapackage import Package, check_package, fingerprint, load_package, package_from_rows
+from geo.evidence.vocabulary import Vocabulary, from_descriptor
 from geo.importing.report import Duplicate, ImportReport, Issue, RowResult
 from geo.importing.sheets import (
-    TEMPLATE_CLAIM_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_FOI_COLUMNS, TEMPLATE_SOURCE_COLUMNS, ImportFileError,
-    map_columns, read_table,
+    TEMPLATE_CLAIM_COLUMNS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_FOI_COLUMNS,
+    TEMPLATE_SOURCE_COLUMNS,
+    ImportFileError,
+    map_columns,
+    read_table,
 )
+from geo.places.authorities import Authorities, Authority, load_authorities
+from geo.places.postcodes import Location, remembering
 
 GEOCODE_BATCH = 500
-DEFAULT_PRECISION = "headquarters"
 NEW_TABLES = ("sites", "claims", "claim_sources", "sources", "foi_requests")
 
 Geocoder = Callable[[list[str]], list]
@@ -93,21 +96,62 @@ _TARGET_FIELD = {
 }
 # Package field -> template column, per resource (to pin check problems on the sheet's columns).
 _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
-    "sites": {"id": "site_id", "name": "site_name", "organisation": "organisation", "kind": "kind",
-              "authority": "authority_code", "address": "address", "postcode": "postcode", "precision": "precision",
-              "note": "site_note", "lat": "postcode", "lon": "postcode", "location_source": "source_url"},
-    "claims": {"id": "claim", "site": "site_id", "vendor": "vendor", "claim": "claim", "grade": "grade",
-               "reported": "reported", "status": "status", "equipment_count": "equipment_count",
-               "response": "response"},
-    "claim_sources": {"claim": "claim", "source": "source_title", "quote": "source_quote", "checked": "source_checked",
-                      "quote_note": "source_quote_note"},
-    "foi_requests": {"id": "organisation", "organisation": "organisation", "authority": "authority_code",
-                     "site": "site_id", "law": "organisation", "sent": "foi_sent", "answered": "foi_answered",
-                     "url": "foi_url", "status": "foi_status", "finding": "foi_finding",
-                     "outcome": "foi_outcome", "note": "foi_note"},
-    "sources": {"id": "source_title", "title": "source_title", "publisher": "source_publisher",
-                "published": "source_published", "kind": "source_kind", "url": "source_url",
-                "archive_url": "source_url", "note": "source_note"},
+    "sites": {
+        "id": "site_id",
+        "name": "site_name",
+        "organisation": "organisation",
+        "kind": "kind",
+        "authority": "authority_code",
+        "address": "address",
+        "postcode": "postcode",
+        "precision": "precision",
+        "note": "site_note",
+        "lat": "postcode",
+        "lon": "postcode",
+        "location_source": "source_url",
+    },
+    "claims": {
+        "id": "claim",
+        "site": "site_id",
+        "vendor": "vendor",
+        "claim": "claim",
+        "grade": "grade",
+        "reported": "reported",
+        "status": "status",
+        "equipment_count": "equipment_count",
+        "response": "response",
+    },
+    "claim_sources": {
+        "claim": "claim",
+        "source": "source_title",
+        "quote": "source_quote",
+        "checked": "source_checked",
+        "quote_note": "source_quote_note",
+    },
+    "foi_requests": {
+        "id": "organisation",
+        "organisation": "organisation",
+        "authority": "authority_code",
+        "site": "site_id",
+        "law": "organisation",
+        "sent": "foi_sent",
+        "answered": "foi_answered",
+        "url": "foi_url",
+        "status": "foi_status",
+        "finding": "foi_finding",
+        "outcome": "foi_outcome",
+        "note": "foi_note",
+    },
+    "sources": {
+        "id": "source_title",
+        "title": "source_title",
+        "publisher": "source_publisher",
+        "published": "source_published",
+        "kind": "source_kind",
+        "url": "source_url",
+        "archive_url": "source_url",
+        "note": "source_note",
+    },
 }
 _UK_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$")
@@ -171,13 +215,14 @@ def _enum_value(value: str, allowed: Iterable[str]) -> str:
 
 
 def _default_geocoder() -> Geocoder:
-    from geo.postcodes import get_directory
+    from geo.places.postcodes import get_directory
 
     return get_directory().lookup_many
 
 
-def geocode_in_batches(postcodes: list[str], geocode: Geocoder, progress: Progress | None = None,
-                       batch: int | None = None) -> list:
+def geocode_in_batches(
+    postcodes: list[str], geocode: Geocoder, progress: Progress | None = None, batch: int | None = None
+) -> list:
     """``geocode`` over ``postcodes`` in batches, calling ``progress(done, total)`` after each."""
     batch = batch or GEOCODE_BATCH
     results: list = []
@@ -185,7 +230,7 @@ def geocode_in_batches(postcodes: list[str], geocode: Geocoder, progress: Progre
     if progress:
         progress(0, total)
     for start in range(0, total, batch):
-        results.extend(geocode(postcodes[start:start + batch]))
+        results.extend(geocode(postcodes[start : start + batch]))
         if progress:
             progress(min(start + batch, total), total)
     return results
@@ -199,7 +244,7 @@ class Row:
     number: int
     values: dict[str, str]
     result: RowResult
-    location: object = None  # geo.postcodes.Location of its postcode, if any
+    location: Location | None = None  # of its postcode, if any
     authority: Authority | None = None  # the council it is about, if it is one
 
     @property
@@ -220,6 +265,7 @@ class _Candidate:
 
     package: Package
     authorities: Authorities
+    vocabulary: Vocabulary
     existing_sites: dict[str, dict[str, str]]
     taken: dict[str, set[str]]
     source_by_url: dict[str, str]
@@ -230,12 +276,16 @@ class _Candidate:
     new_sources: dict[str, tuple[dict[str, str], list[int]]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, package: Package, authorities: Authorities) -> "_Candidate":
+    def of(cls, package: Package, authorities: Authorities) -> _Candidate:
         return cls(
             package=package,
             authorities=authorities,
+            vocabulary=from_descriptor(package.descriptor),
             existing_sites={s["id"]: s for s in package.table("sites").rows},
-            taken={name: {r["id"] for r in package.table(name).rows} for name in ("sites", "claims", "sources", "foi_requests")},
+            taken={
+                name: {r["id"] for r in package.table(name).rows}
+                for name in ("sites", "claims", "sources", "foi_requests")
+            },
             source_by_url={s["url"]: s["id"] for s in package.table("sources").rows if s["url"]},
             new_rows={name: [] for name in NEW_TABLES},
         )
@@ -260,7 +310,8 @@ def prepare_import(
     report.columns, report.extra_columns, report.absent_columns = mapping.columns, mapping.extra, mapping.absent
     if mapping.missing_required:
         report.fatal.append(
-            "required column(s) missing: " + ", ".join(mapping.missing_required)
+            "required column(s) missing: "
+            + ", ".join(mapping.missing_required)
             + ". Use the template's header row (data/templates/foi-import-template.csv)."
         )
         return report
@@ -273,23 +324,27 @@ def prepare_import(
     if problems or not package.tables:
         report.package_problems = [str(p) for p in problems] or ["the data package has no tables"]
         return report
-    report.package_problems = [str(p) for p in check_package(package_dir)]
+    report.package_problems = [str(p) for p in check_package(package)]
 
     rows = _read_rows(report, header, body, mapping.index)
     candidate = _Candidate.of(package, authorities or load_authorities())
-    _normalise_values(rows, package)
-    _locate_postcodes(rows, geocode or _default_geocoder(), progress)
-    _find_councils(rows, candidate.authorities)
+    _normalise_values(rows, package, candidate.vocabulary)
+    lookup = remembering(geocode or _default_geocoder())
+    _locate_postcodes(rows, lookup, progress)
+    _find_councils(rows, candidate)
     for row in rows:
         _add_records(row, candidate)
     tables, origins = _candidate_tables(candidate)
     report.tables = tables
+    report.changed_tables = [name for name, table in package.tables.items() if tables[name] != table.rows]
     _check_candidate(report, package, tables, origins, rows)
     order = {column: k for k, column in enumerate(("*",) + TEMPLATE_COLUMNS)}
     for row in rows:
         row.result.issues.sort(key=lambda issue: order.get(issue.field, len(order)))
     _find_duplicates(report, candidate)
-    _fill_diff(report, candidate, rows)
+    _fill_diff(report, candidate)
+    report.preview = _preview(candidate, tables, lookup)
+    report.geocoded = dict(lookup.known)
     return report
 
 
@@ -301,8 +356,10 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
             report.blank_rows.append(number)
             continue
         # A line break in a cell is stored as "\n" (a lone "\r" would end the row in the package's CSV).
-        values = {column: (cells[i].replace("\r\n", "\n").replace("\r", "\n").strip() if i < len(cells) else "")
-                  for column, i in index.items()}
+        values = {
+            column: (cells[i].replace("\r\n", "\n").replace("\r", "\n").strip() if i < len(cells) else "")
+            for column, i in index.items()
+        }
         row = Row(number, values, RowResult(row=number, organisation=values.get("organisation", "")))
         extra_cells = [c for i, c in enumerate(cells) if i >= len(header) and c.strip()]
         if extra_cells:
@@ -312,10 +369,19 @@ def _read_rows(report: ImportReport, header: list[str], body, index: dict[str, i
     return rows
 
 
-def _normalise_values(rows: list[Row], package: Package) -> None:
-    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched."""
-    enums = {column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
-             for column, (resource, name) in _TARGET_FIELD.items()}
+def _normalise_values(rows: list[Row], package: Package, vocabulary: Vocabulary) -> None:
+    """Coded values in the schema's spelling, dates as ISO, codes in capitals; text untouched.
+
+    A request typed as late (``overdue``: a state worked out from the date sent,
+    never stored) is recorded with the status that waits for an answer (``sent``).
+    """
+    late = vocabulary.key_with("request_states", "late")
+    waiting = vocabulary.key_with("request_states", "waiting")
+    waits = next(s for s in vocabulary.keys("request_statuses") if vocabulary.request_state_of(s) == waiting)
+    enums = {
+        column: package.table(resource).field_schema(name).get("constraints", {}).get("enum")
+        for column, (resource, name) in _TARGET_FIELD.items()
+    }
     for row in rows:
         for column, value in list(row.values.items()):
             if not value:
@@ -326,10 +392,9 @@ def _normalise_values(rows: list[Row], package: Package) -> None:
                 row.values[column] = _date_value(value)
             elif column == "authority_code":
                 row.values[column] = value.upper()
-        if row.values.get("foi_status", "").casefold() == "overdue":
-            # Overdue is worked out from the date sent, never stored.
-            row.values["foi_status"] = "sent"
-            row.result.records.append("foi_status overdue recorded as sent (overdue is worked out from foi_sent)")
+        if row.values.get("foi_status", "").casefold() == late:
+            row.values["foi_status"] = waits
+            row.result.records.append(f"foi_status {late} recorded as {waits} ({late} is worked out from foi_sent)")
 
 
 def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | None) -> None:
@@ -342,17 +407,21 @@ def _locate_postcodes(rows: list[Row], geocode: Geocoder, progress: Progress | N
         else:
             row.location = result
             row.values["postcode"] = result.postcode
+            remembering(geocode, {result.postcode: result})  # as the package writes it: never looked up again
 
 
-def _is_about_a_council(row: Row) -> bool:
+def _is_about_a_council(row: Row, vocabulary: Vocabulary) -> bool:
     kind = row.values.get("kind", "")
-    return kind == "council" or (not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim)))
+    return vocabulary.is_council(kind) or (
+        not kind and (bool(row.values.get("authority_code")) or (row.has_foi and not row.has_claim))
+    )
 
 
-def _find_councils(rows: list[Row], authorities: Authorities) -> None:
+def _find_councils(rows: list[Row], candidate: _Candidate) -> None:
     """The council each council row is about: from authority_code, or its name (never guessed)."""
+    authorities = candidate.authorities
     for row in rows:
-        if not _is_about_a_council(row):
+        if not _is_about_a_council(row, candidate.vocabulary):
             continue
         code = row.values.get("authority_code", "")
         if code:
@@ -367,18 +436,22 @@ def _find_councils(rows: list[Row], authorities: Authorities) -> None:
         if match.authority is not None:
             row.authority = match.authority
             continue
-        offered = "; ".join(f"{a.name} ({a.gss_code or a.code}{'' if a.current else ', until ' + a.end_date})"
-                            for a in match.candidates)
+        offered = "; ".join(
+            f"{a.name} ({a.gss_code or a.code}{'' if a.current else ', until ' + a.end_date})" for a in match.candidates
+        )
         if len(match.candidates) > 1 and _names_alike(name, match.candidates):
             row.issue("organisation", f"{name!r} could be more than one council: {offered}. Give its authority_code.")
         else:
-            row.issue("organisation", f"no UK council is called {name!r}"
-                      + (f"; the closest names are: {offered}" if offered else "")
-                      + ". Correct the name, give its authority_code, or give its kind if it is not a council.")
+            row.issue(
+                "organisation",
+                f"no UK council is called {name!r}"
+                + (f"; the closest names are: {offered}" if offered else "")
+                + ". Correct the name, give its authority_code, or give its kind if it is not a council.",
+            )
 
 
 def _names_alike(name: str, candidates: Iterable[Authority]) -> bool:
-    from geo.authorities import normalise_name
+    from geo.places.authorities import normalise_name
 
     key = normalise_name(name)
     return all(key in normalise_name(a.name) or key in normalise_name(a.nice_name) for a in candidates)
@@ -390,15 +463,24 @@ def _add_records(row: Row, candidate: _Candidate) -> None:
     if not values.get("organisation"):
         row.issue("organisation", "required value is missing: name the public body")
     if not row.has_foi and not row.has_claim:
-        row.issue("foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)")
+        row.issue(
+            "foi_status", "the row records nothing: give an FOI request (foi_status) or a claim (vendor, claim, ...)"
+        )
         return
     if row.has_foi and not values.get("foi_status"):
         row.issue("foi_status", "required for an FOI request: sent, answered, refused or withdrawn")
     if not row.has_claim:
-        stray = [c for c in ("site_name", "address", "precision", "site_note") + TEMPLATE_SOURCE_COLUMNS
-                 + ("source_quote", "source_checked", "source_quote_note") if values.get(c)]
+        stray = [
+            c
+            for c in ("site_name", "address", "precision", "site_note")
+            + TEMPLATE_SOURCE_COLUMNS
+            + ("source_quote", "source_checked", "source_quote_note")
+            if values.get(c)
+        ]
         if stray:
-            row.issue(stray[0], "site and source details are used only with a claim; a request with no claim adds no site")
+            row.issue(
+                stray[0], "site and source details are used only with a claim; a request with no claim adds no site"
+            )
     site_id = _row_site(row, candidate) if row.has_claim else values.get("site_id", "")
     if row.has_claim:
         source_id = _row_source(row, candidate)
@@ -423,8 +505,13 @@ def _add_claim(row: Row, candidate: _Candidate, site_id: str, source_id: str) ->
     }
     candidate.new_rows["claims"].append((claim, [row.number]))
     if source_id:
-        link = {"claim": claim["id"], "source": source_id, "quote": values.get("source_quote", ""),
-                "checked": values.get("source_checked", ""), "quote_note": values.get("source_quote_note", "")}
+        link = {
+            "claim": claim["id"],
+            "source": source_id,
+            "quote": values.get("source_quote", ""),
+            "checked": values.get("source_checked", ""),
+            "quote_note": values.get("source_quote_note", ""),
+        }
         candidate.new_rows["claim_sources"].append((link, [row.number]))
     row.result.records.append(f"new claim {claim['id']}")
 
@@ -453,11 +540,13 @@ def _add_request(row: Row, candidate: _Candidate, site_id: str) -> None:
 def _row_site(row: Row, candidate: _Candidate) -> str:
     """Id of the claim's site: an existing one (possibly changed), or a new one."""
     values, number = row.values, row.number
+    vocabulary = candidate.vocabulary
+    area_precision = vocabulary.key_with("precisions", "area")
     given = values.get("site_id", "")
     site_fields = {
         "name": values.get("site_name", ""),
         "organisation": values.get("organisation", ""),
-        "kind": values.get("kind", "") or ("council" if row.authority else ""),
+        "kind": values.get("kind", "") or (vocabulary.keys_with("kinds", "council")[0] if row.authority else ""),
         "address": values.get("address", ""),
         "postcode": values.get("postcode", ""),
         "precision": values.get("precision", ""),
@@ -481,19 +570,27 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         differing = [k for k, v in site_fields.items() if v and v != first.get(k, "")]
         if differing:
             column = {"name": "site_name", "note": "site_note"}.get(differing[0], differing[0])
-            row.issue(column, f"site_id {given!r} is used on row {candidate.site_origin[given][0]} with a different {column}")
+            row.issue(
+                column, f"site_id {given!r} is used on row {candidate.site_origin[given][0]} with a different {column}"
+            )
         candidate.site_origin[given].append(number)
         return given
     area = row.authority is not None and not site_fields["postcode"]
-    if area and site_fields["precision"] not in ("", "area"):
-        row.issue("postcode", "a council's building needs its postcode; without one the claim is about the council's area "
-                              "(leave precision empty or 'area')")
+    if area and site_fields["precision"] not in ("", area_precision):
+        row.issue(
+            "postcode",
+            "a council's building needs its postcode; without one the claim is about the council's area "
+            f"(leave precision empty or {area_precision!r})",
+        )
     elif not area and not site_fields["postcode"] and not any(i.field == "postcode" for i in row.result.issues):
-        row.issue("postcode", "a new site needs its postcode (the map places it from the postcode), "
-                              "or, for a council's estate or network, the council (name or authority_code)")
+        row.issue(
+            "postcode",
+            "a new site needs its postcode (the map places it from the postcode), "
+            "or, for a council's estate or network, the council (name or authority_code)",
+        )
     if not site_fields["kind"]:
         row.issue("kind", "a new site needs its kind (council, police, nhs, university, government-department, ...)")
-    if area:
+    if area and row.authority is not None:
         name = site_fields["name"] or f"{row.authority.name}: its estate and CCTV"
     else:
         name = site_fields["name"] or site_fields["organisation"]
@@ -501,9 +598,12 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         site_id = given
         candidate.taken["sites"].add(given)
     else:
-        base = slugify(f"{site_fields['organisation']}-{site_fields['name']}" if site_fields["name"]
-                       and _normalise_name(site_fields["name"]) != _normalise_name(site_fields["organisation"])
-                       else site_fields["organisation"])
+        base = slugify(
+            f"{site_fields['organisation']}-{site_fields['name']}"
+            if site_fields["name"]
+            and _normalise_name(site_fields["name"]) != _normalise_name(site_fields["organisation"])
+            else site_fields["organisation"]
+        )
         site_id = unique_id(base, candidate.taken["sites"], f"site-row-{number}")
     site = {
         "id": site_id,
@@ -513,7 +613,10 @@ def _row_site(row: Row, candidate: _Candidate) -> str:
         "authority": row.authority.gss_code if row.authority else "",
         "address": site_fields["address"],
         "postcode": site_fields["postcode"],
-        "precision": "area" if area else (site_fields["precision"] or DEFAULT_PRECISION),
+        # Not said: a site given by its postcode stands in for the body (the vocabulary's import default).
+        "precision": area_precision
+        if area
+        else (site_fields["precision"] or vocabulary.key_with("precisions", "import-default")),
         "lat": "",
         "lon": "",
         "location_source": "",
@@ -539,7 +642,10 @@ def _row_source(row: Row, candidate: _Candidate) -> str:
     kind = values.get("source_kind", "") or ("foi-response" if row.has_foi else "")
     if not kind:
         row.issue("source_kind", "required value is missing (foi-response for an FOI answer, press, ngo, ...)")
-    base = slugify(f"{values.get('source_publisher', '')}-{values.get('source_published', '')[:4]}-{values.get('source_title', '')}", 50)
+    base = slugify(
+        f"{values.get('source_publisher', '')}-{values.get('source_published', '')[:4]}-{values.get('source_title', '')}",
+        50,
+    )
     source = {
         "id": unique_id(base, candidate.taken["sources"], f"source-row-{number}"),
         "title": values.get("source_title", ""),
@@ -583,34 +689,31 @@ def _candidate_tables(candidate: _Candidate) -> tuple[dict[str, list[dict[str, s
 
 
 def _check_candidate(report: ImportReport, package: Package, tables, origins, rows: list[Row]) -> None:
-    """Run the package check on the candidate tables and pin each problem on its sheet rows."""
+    """Run the package check on the candidate tables, in memory, and pin each problem on its sheet rows."""
     by_number = {row.number: row.result for row in rows}
-    with tempfile.TemporaryDirectory(prefix="hikmap-import-check-") as scratch:
-        scratch_dir = Path(scratch)
-        (scratch_dir / "datapackage.json").write_text(json.dumps(package.descriptor), encoding="utf-8")
-        for name, table in package.tables.items():
-            write_csv(scratch_dir / table.path, [f["name"] for f in table.fields], tables[name])
-        candidate, _ = load_package(scratch_dir)
-        lines = {table.path: table.lines for table in candidate.tables.values()}
-        problems = check_package(scratch_dir)
+    candidate = package_from_rows(package.descriptor, tables, package.directory)
+    lines = {table.path: table.lines for table in candidate.tables.values()}
+    problems = check_package(candidate)
     path_to_name = {t.path: n for n, t in package.tables.items()}
     known = set(report.package_problems)
     for problem in problems:
-        name = path_to_name.get(problem.file)
+        table_name = path_to_name.get(problem.file, "")
         table_lines = lines.get(problem.file, [])
         position = table_lines.index(problem.line) if problem.line in table_lines else -1
-        origin = origins.get(name, {}).get(position)
+        origin = origins.get(table_name, {}).get(position)
         if origin is None:
             if str(problem) not in known:
                 report.package_problems.append(str(problem))
             continue
-        column = _FIELD_TO_COLUMN.get(name, {}).get(problem.field, problem.field)
-        if name == "claims" and problem.field == "id" and problem.message.startswith("no source"):
+        column = _FIELD_TO_COLUMN.get(table_name, {}).get(problem.field, problem.field)
+        if table_name == "claims" and problem.field == "id" and problem.message.startswith("no source"):
             column = "source_title"  # a claim with no source: said in the sheet's terms already
         message = problem.message
-        if name == "sources" and problem.field == "url" and "unpublished" in message:
-            message = "a claim's source needs its http(s) address (source_url); if it is unpublished, say so in source_note"
-        if name == "sources" and problem.field == "published" and "note" in message:
+        if table_name == "sources" and problem.field == "url" and "unpublished" in message:
+            message = (
+                "a claim's source needs its http(s) address (source_url); if it is unpublished, say so in source_note"
+            )
+        if table_name == "sources" and problem.field == "published" and "note" in message:
             message = "date missing: give source_published, or say in source_note why it is unknown"
         for number in origin:
             issue = Issue(number, column, message)
@@ -627,18 +730,27 @@ def _find_duplicates(report: ImportReport, candidate: _Candidate) -> None:
         for other in seen:
             if not site["postcode"] or other.get("postcode") != site["postcode"]:
                 continue
-            score = max(similarity(site["organisation"], other["organisation"]), similarity(site["name"], other["name"]))
+            score = max(
+                similarity(site["organisation"], other["organisation"]), similarity(site["name"], other["name"])
+            )
             if score >= 0.8:
-                report.duplicates.append(Duplicate(
-                    row=candidate.site_origin[site_id][0], site_id=site_id, name=site["name"],
-                    organisation=site["organisation"], postcode=site["postcode"], existing_id=other["id"],
-                    existing_name=other["name"], existing_organisation=other["organisation"],
-                    similarity=round(score, 2),
-                ))
+                report.duplicates.append(
+                    Duplicate(
+                        row=candidate.site_origin[site_id][0],
+                        site_id=site_id,
+                        name=site["name"],
+                        organisation=site["organisation"],
+                        postcode=site["postcode"],
+                        existing_id=other["id"],
+                        existing_name=other["name"],
+                        existing_organisation=other["organisation"],
+                        similarity=round(score, 2),
+                    )
+                )
         seen.append(site)
 
 
-def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> None:
+def _fill_diff(report: ImportReport, candidate: _Candidate) -> None:
     diff, new_rows = report.diff, candidate.new_rows
     diff.new_sites = [r for r, _ in new_rows["sites"]]
     diff.new_claims = [r for r, _ in new_rows["claims"]]
@@ -647,15 +759,49 @@ def _fill_diff(report: ImportReport, candidate: _Candidate, rows: list[Row]) -> 
     diff.new_sources = [r for r, _ in new_rows["sources"]]
     for site_id, updates in candidate.changed.items():
         for name, value in updates.items():
-            diff.changed_sites.append({"id": site_id, "field": name,
-                                       "old": candidate.existing_sites[site_id].get(name, ""), "new": value})
-    # Where the preview map draws new and changed sites: the postcode, or (an area) the council's point.
-    by_postcode = {row.location.postcode: row.location for row in rows if row.location is not None}
-    for site_id in list(candidate.new_sites) + list(candidate.changed):
-        site = candidate.new_sites.get(site_id) or {**candidate.existing_sites[site_id], **candidate.changed[site_id]}
-        location = by_postcode.get(site.get("postcode", ""))
-        authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
-        if location is not None:
-            report.locations[site_id] = (location.lat, location.lon, location.lad_name)
-        elif site.get("precision") == "area" and authority is not None and authority.lat is not None:
-            report.locations[site_id] = (authority.lat, authority.lon, authority.name)
+            diff.changed_sites.append(
+                {"id": site_id, "field": name, "old": candidate.existing_sites[site_id].get(name, ""), "new": value}
+            )
+
+
+def _preview(candidate: _Candidate, tables: dict[str, list[dict[str, str]]], geocode: Geocoder) -> list[dict]:
+    """The new and changed sites as the build will place them: its own features, from the candidate's rows.
+
+    Only sites that can be placed are drawn: a postcode found (never looked up
+    twice), coordinates, or an area whose authority has a point; a site whose
+    row was rejected for its postcode, or one not placed, has no marker.
+    """
+    from geo.evidence.build import site_features
+
+    wanted = set(candidate.new_sites) | set(candidate.changed)
+    areas = set(candidate.vocabulary.keys_with("precisions", "area"))
+    unplaced = set(candidate.vocabulary.keys_with("precisions", "unplaced"))
+    sites = [s for s in tables["sites"] if s["id"] in wanted and s.get("precision") not in unplaced]
+    found = dict(
+        zip((s["postcode"] for s in sites if s["postcode"]), geocode([s["postcode"] for s in sites if s["postcode"]]))
+    )
+
+    def placeable(site: dict[str, str]) -> bool:
+        if site["postcode"]:
+            return isinstance(found.get(site["postcode"]), Location)
+        if site.get("precision") in areas:
+            authority = candidate.authorities.get(site.get("authority", "")) if site.get("authority") else None
+            return authority is not None and any(
+                a.lat is not None and a.lon is not None
+                for a in [authority, *candidate.authorities.successors(authority)]
+            )
+        return bool(site.get("lat") and site.get("lon"))
+
+    sites = [s for s in sites if placeable(s)]
+    if not sites:
+        return []
+    ids = {s["id"] for s in sites}
+    claims = [c for c in tables["claims"] if c["site"] in ids]
+    claim_ids = {c["id"] for c in claims}
+    links = [link for link in tables["claim_sources"] if link["claim"] in claim_ids]
+    preview = package_from_rows(
+        candidate.package.descriptor,
+        {"sites": sites, "claims": claims, "claim_sources": links},
+        candidate.package.directory,
+    )
+    return site_features(preview, geocode, authorities=candidate.authorities)

@@ -33,9 +33,9 @@ import subprocess
 import sys
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -53,30 +53,90 @@ CHILD_TIMEOUT_S = 40  # wall clock, then the child is killed
 
 # The template, in the order of its columns.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
-    "organisation", "authority_code",
-    "foi_sent", "foi_answered", "foi_url", "foi_status", "foi_finding", "foi_outcome", "foi_note",
-    "site_id", "site_name", "kind", "address", "postcode", "precision", "site_note",
-    "vendor", "claim", "grade", "reported", "status", "equipment_count", "response",
-    "source_title", "source_publisher", "source_published", "source_kind", "source_url", "source_note",
-    "source_quote", "source_checked", "source_quote_note",
+    "organisation",
+    "authority_code",
+    "foi_sent",
+    "foi_answered",
+    "foi_url",
+    "foi_status",
+    "foi_finding",
+    "foi_outcome",
+    "foi_note",
+    "site_id",
+    "site_name",
+    "kind",
+    "address",
+    "postcode",
+    "precision",
+    "site_note",
+    "vendor",
+    "claim",
+    "grade",
+    "reported",
+    "status",
+    "equipment_count",
+    "response",
+    "source_title",
+    "source_publisher",
+    "source_published",
+    "source_kind",
+    "source_url",
+    "source_note",
+    "source_quote",
+    "source_checked",
+    "source_quote_note",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("organisation",)
 TEMPLATE_FOI_COLUMNS = ("foi_sent", "foi_answered", "foi_url", "foi_status", "foi_finding", "foi_outcome", "foi_note")
 TEMPLATE_CLAIM_COLUMNS = ("vendor", "claim", "grade", "reported", "status", "equipment_count", "response")
 TEMPLATE_SITE_COLUMNS = ("site_id", "site_name", "kind", "address", "precision", "site_note")
-TEMPLATE_SOURCE_COLUMNS = ("source_title", "source_publisher", "source_published", "source_kind", "source_url",
-                           "source_note")
+TEMPLATE_SOURCE_COLUMNS = (
+    "source_title",
+    "source_publisher",
+    "source_published",
+    "source_kind",
+    "source_url",
+    "source_note",
+)
 
 # Other spellings of the template's columns. Keys are compared after
 # :func:`_header_key` (lower case, letters and digits only).
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "organisation": ("organisation", "organization", "org", "body", "publicbody", "council", "authority",
-                     "organisationname", "organizationname", "nameofbody", "councilname"),
-    "authority_code": ("authoritycode", "ladcode", "lad", "ladcd", "councilcode", "districtcode", "gsscode",
-                       "lacode", "gss"),
+    "organisation": (
+        "organisation",
+        "organization",
+        "org",
+        "body",
+        "publicbody",
+        "council",
+        "authority",
+        "organisationname",
+        "organizationname",
+        "nameofbody",
+        "councilname",
+    ),
+    "authority_code": (
+        "authoritycode",
+        "ladcode",
+        "lad",
+        "ladcd",
+        "councilcode",
+        "districtcode",
+        "gsscode",
+        "lacode",
+        "gss",
+    ),
     "foi_sent": ("foisent", "datesent", "sent", "requestsent", "foidate", "datefoisent", "foirequestsent"),
-    "foi_answered": ("foianswered", "answered", "dateanswered", "answerdate", "datereplied", "replied",
-                     "responsedate", "dateofanswer"),
+    "foi_answered": (
+        "foianswered",
+        "answered",
+        "dateanswered",
+        "answerdate",
+        "datereplied",
+        "replied",
+        "responsedate",
+        "dateofanswer",
+    ),
     "foi_url": ("foiurl", "requesturl", "requestlink", "foilink", "whatdotheyknow", "wdtk", "wdtkurl"),
     "foi_status": ("foistatus", "requeststatus", "foirequeststatus"),
     "foi_finding": ("foifinding", "foiresultfound", "hashikvision", "equipmentfound"),
@@ -159,8 +219,10 @@ class _Collector:
             raise ImportFileError(f"row {number} has more than {MAX_COLUMNS} columns; the limit is {MAX_COLUMNS}")
         self.chars += sum(len(c) for c in cells)
         if self.chars > MAX_TEXT_CHARS:
-            raise ImportFileError(f"the file holds more than {MAX_TEXT_CHARS:,} characters of text (by row "
-                                  f"{number}); split it into smaller files")
+            raise ImportFileError(
+                f"the file holds more than {MAX_TEXT_CHARS:,} characters of text (by row "
+                f"{number}); split it into smaller files"
+            )
         self.records.append((number, cells))
         return len(self.records) <= MAX_ROWS + 1 + 1000  # header, limit, and room for blank lines
 
@@ -204,11 +266,13 @@ def check_workbook_archive(data: bytes) -> None:
         if member.file_size > RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
             raise ImportFileError(
                 f"the workbook's part {member.filename[:80]!r} expands {ratio:,.0f} times "
-                f"(to {member.file_size / 1024 / 1024:,.0f} MB): this is not an ordinary spreadsheet")
+                f"(to {member.file_size / 1024 / 1024:,.0f} MB): this is not an ordinary spreadsheet"
+            )
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ImportFileError(
             f"the workbook expands to {total / 1024 / 1024:,.0f} MB; the limit is "
-            f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB. Save it as CSV UTF-8, or split it.")
+            f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB. Save it as CSV UTF-8, or split it."
+        )
 
 
 def _read_xlsx(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
@@ -257,12 +321,19 @@ def _child_main() -> int:
     return 0
 
 
-def _read_in_child(data: bytes, kind: str, memory_bytes: int = CHILD_MEMORY_BYTES, cpu_s: int = CHILD_CPU_S,
-                   timeout_s: float = CHILD_TIMEOUT_S) -> tuple[list[tuple[int, list[str]]], str]:
+def _read_in_child(
+    data: bytes,
+    kind: str,
+    memory_bytes: int = CHILD_MEMORY_BYTES,
+    cpu_s: int = CHILD_CPU_S,
+    timeout_s: float = CHILD_TIMEOUT_S,
+) -> tuple[list[tuple[int, list[str]]], str]:
     """Parse ``data`` in a child process with memory and time limits (see the module docstring)."""
-    limits = (f"the file could not be read within the limits set for a spreadsheet "
-              f"({memory_bytes // 1024 // 1024} MB of memory, {cpu_s} s): save it as CSV UTF-8, "
-              "or split it into smaller files")
+    limits = (
+        f"the file could not be read within the limits set for a spreadsheet "
+        f"({memory_bytes // 1024 // 1024} MB of memory, {cpu_s} s): save it as CSV UTF-8, "
+        "or split it into smaller files"
+    )
     command = [sys.executable, "-I", str(Path(__file__).resolve()), kind, str(memory_bytes), str(cpu_s)]
     try:
         # -I: isolated (no user site, no environment, no current folder): the standard library and openpyxl only.
@@ -300,7 +371,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
         records.pop(0)
     if not records:
         raise ImportFileError("the file is empty: it has no header row")
-    header_row, header = records[0]
+    _header_row, header = records[0]
     if len(header) > MAX_COLUMNS:
         raise ImportFileError(f"the header has {len(header)} columns; the limit is {MAX_COLUMNS}")
     body = records[1:]
