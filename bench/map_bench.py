@@ -2,7 +2,7 @@
 
 For each size, side by side in the same run:
 
-* the app's own code (``geo.outputs.mapview.map_data`` + ``publish_json`` + ``build_map`` + render;
+* the app's own code (``geo.outputs.mapview.map_data`` + ``publish_map_data`` + ``build_map`` + render;
   the page and the data file it fetches are counted together),
 * a naive baseline: one ``folium.Marker`` (with a popup and a tooltip) per site,
 * a fair baseline: ONE ``folium.GeoJson`` layer holding every site as a point
@@ -73,8 +73,7 @@ sys.path.insert(0, str(ROOT))
 from geo import settings  # noqa: E402
 from geo.evidence.dataset import BUILT_CLAIM_COLUMNS, BUILT_SITE_COLUMNS, load_dataset  # noqa: E402
 from geo.evidence.vocabulary import Vocabulary  # noqa: E402
-from geo.outputs.files import publish_json  # noqa: E402
-from geo.outputs.mapview import build_map, map_data  # noqa: E402
+from geo.outputs.mapview import build_map, map_data, publish_map_data  # noqa: E402
 from geo.outputs.vendor import LEAFLET_CSS, LEAFLET_JS, ensure_vendor_assets, self_host_folium  # noqa: E402
 from geo.places.postcodes import get_directory  # noqa: E402
 
@@ -157,7 +156,8 @@ def synthetic(size: int, vocabulary: Vocabulary, seed: int = 7) -> tuple[pd.Data
 
 def build_app_map(sites, claims, sources, vocabulary) -> tuple[str, int]:
     """The page's HTML and the size of the data file it fetches (written under static/generated)."""
-    url = publish_json(map_data(sites, claims, sources, vocabulary), "bench-sites")
+    # What the map loads: the first paint's file (a popup fetches the evidence of up to 1,000 sites later).
+    url = publish_map_data(map_data(sites, claims, sources, vocabulary), "bench-sites")
     # No tiles (as in the baselines); no boundaries, so the outline basemap is not fetched either.
     fmap = build_map(url, site_count=len(sites), boundary_urls={}, tiles=settings.TILE_SOURCES["none"])
     data_bytes = (settings.STATIC_DIR / "generated" / url.rsplit("/", 1)[1]).stat().st_size

@@ -274,8 +274,7 @@ CHROME: dict[str, str] = {
     "primary": "#0072B2",  # the app's primary colour (theme primaryColor) and the "near me" circle
     "accent": "#0b5394",  # links and buttons on the published pages
     "sea": "#dde6ee",  # behind the map
-    "land": "#fbfbf8",  # the outline basemap drawn when there are no tiles
-    "land-edge": "#7a7a7a",
+    "land": "#fbfbf8",  # the land when there are no tiles: the council areas' colours are mixed with it
     "district-edge": "#6b6b6b",
     "region-edge": "#333333",
     "highlight": "#fff4d6",  # a caveat in a popup, the source a visitor asked for, a note on the press image

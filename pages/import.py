@@ -45,8 +45,7 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
     """The new and changed sites on a map: the build's own frames of them (``report.preview``), drawn as the map draws."""
     from geo.evidence.dataset import site_frames
-    from geo.outputs.files import publish_json
-    from geo.outputs.mapview import build_map, map_data, selection_bounds
+    from geo.outputs.mapview import build_map, map_data, publish_map_data, selection_bounds
 
     if not report.preview:
         st.caption("No new or changed site to show on a map.")
@@ -55,7 +54,7 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
     sources = pd.DataFrame(report.tables["sources"])
     payload = map_data(sites, claims, sources, data.vocabulary, areas=loading.area_statuses(data))
     fmap = build_map(
-        publish_json(payload, "import-preview"),
+        publish_map_data(payload, "import-preview"),
         site_count=len(sites),
         boundary_urls=boundary_urls,
         bounds=selection_bounds(sites),

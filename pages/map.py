@@ -13,9 +13,9 @@ from streamlit_folium import st_folium
 
 import ui
 from geo import settings
-from geo.filters import Filters
+from geo.filters import view_frame
 from geo.outputs.campaign import render_campaign
-from geo.outputs.mapview import build_map, clicked_on, near_bounds, view_bounds
+from geo.outputs.mapview import build_map, clicked_on, near_bounds
 from geo.outputs.text import escape_markdown, markdown_link
 from ui import council_panel, evidence, filter_state, loading, map_panels
 
@@ -34,31 +34,47 @@ layout = map_panels.map_layout(LAYOUTS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def campaign_map(filter_params: tuple, chosen_layout: str, data_key: str):
-    """The folium map for one selection and layout: a repeat of the same view costs nothing."""
-    chosen, _ = Filters.from_params(dict(filter_params))
-    dataset = loading.dataset()
-    chosen_selection, chosen_near, _ = filter_state.select(dataset, chosen)
+def campaign_map(
+    map_data_url: str,
+    selected: tuple[int, ...] | None,
+    site_count: int,
+    frame: tuple[tuple[float, float], tuple[float, float]] | None,
+    circle: tuple[float, float, float] | None,
+    chosen_layout: str,
+):
+    """The folium map, keyed on what it shows: a repeat of the same view costs nothing.
+
+    ``map_data_url`` names the data file by its content (a new data version or
+    day makes a new one); ``selected`` the positions of the selected sites
+    (None: all); ``frame`` the corners to fit; ``circle`` the postcode's point
+    and radius.
+    """
     boundary_urls, _ = loading.boundary_urls()
-    if chosen_near:
-        bounds = near_bounds(chosen_near.lat, chosen_near.lon, chosen.radius_km)
-    elif chosen.active:
-        bounds = view_bounds(chosen_selection.sites, map_panels.places_named(chosen))
-    else:
-        bounds = None  # the whole UK
-    positions = dataset.sites.index.get_indexer(chosen_selection.sites.index)
     return build_map(
-        loading.map_data_url(),
-        site_count=len(positions),
-        selected=None if len(positions) == len(dataset.sites) else list(positions),
+        map_data_url,
+        site_count=site_count,
+        selected=None if selected is None else list(selected),
         boundary_urls=boundary_urls,
-        bounds=bounds,
-        near=(chosen_near.lat, chosen_near.lon, chosen.radius_km) if chosen_near else None,
+        bounds=None if frame is None else [list(corner) for corner in frame],
+        near=circle,
         layout=chosen_layout,
     )
 
 
-fmap = campaign_map(tuple(sorted(filters.to_params().items())), layout, data.last_changed + data.version)
+# The filters were applied once above; the map is keyed on their result, not on their URL form.
+positions = tuple(int(i) for i in data.sites.index.get_indexer(selection.sites.index))
+if near:
+    frame = near_bounds(near.lat, near.lon, filters.radius_km)
+else:
+    frame = view_frame(filters, selection.sites, loading.place_frames())
+fmap = campaign_map(
+    loading.map_data_url(),
+    None if len(positions) == len(data.sites) else positions,
+    len(positions),
+    None if frame is None else (tuple(frame[0]), tuple(frame[1])),
+    (near.lat, near.lon, filters.radius_km) if near else None,
+    layout,
+)
 boundary_urls, boundary_message = loading.boundary_urls()
 # Credit each source only where it is used: the ONS boundaries are drawn only in the
 # geographic layout and only when the boundary file is there.

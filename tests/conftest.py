@@ -126,7 +126,8 @@ def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), 
     """A copy of data/ under ``folder`` with extra (fictional) sites and claims, rebuilt.
 
     Rows are dicts by column name (missing columns are empty); a claim's
-    ``sources`` (a list of ids) become rows of ``claim_sources.csv``.
+    ``sources`` (a list of ids) become rows of ``claim_sources.csv``, each with
+    a fictional quote, a checked date and a note that says the quote is fictional.
     ``descriptor``, if given, changes the copy's ``datapackage.json`` (a dict) in place first.
     """
     import json
@@ -137,7 +138,17 @@ def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), 
         described = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
         descriptor(described)
         (data / "datapackage.json").write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
-    links = [{"claim": c["id"], "source": s} for c in claims for s in c.get("sources", [])]
+    links = [
+        {
+            "claim": c["id"],
+            "source": s,
+            "quote": "Fictional test quote.",
+            "checked": "2026-11-30",
+            "quote_note": "Fictional test link: the quote is not from the source.",
+        }
+        for c in claims
+        for s in c.get("sources", [])
+    ]
     for name, rows in (
         ("sites.csv", sites),
         ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
@@ -266,8 +277,43 @@ def map_frame(page, timeout_s: float = 30.0, min_sites: int | None = None, sites
     raise AssertionError("the map did not draw within the time limit")
 
 
+def serve_folder(root: Path):
+    """A static file server for ``root`` on a free localhost port (quiet); returns it and its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="session")
+def published_url(tmp_path_factory):
+    """The shipped data published with no tiles (``python -m geo publish``), served from a folder path."""
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish import site as publishing
+
+    root = tmp_path_factory.mktemp("published-host")
+    publishing.publish(root / "map", load_dataset(), tiles=settings.TILE_SOURCES["none"])
+    server, base = serve_folder(root)
+    yield f"{base}/map"
+    server.shutdown()
+
+
+def on_land(colour: str, opacity: float) -> str:
+    """A council area's fill as the map draws it with no tiles: ``colour`` at ``opacity`` over the land, opaque."""
+    over, under = bytes.fromhex(colour[1:]), bytes.fromhex(settings.CHROME["land"][1:])
+    return "#" + "".join(f"{int(a * opacity + b * (1 - opacity) + 0.5):02X}" for a, b in zip(over, under))
+
+
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
-    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
+    # The first match that is shown: text inside a closed expander is on the page but hidden.
+    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -49,6 +49,39 @@ def test_filters_from_the_url_are_applied(home):
     assert home.sidebar.multiselect(key="map_filter_regions").value == ["Wales"]
 
 
+def test_repeated_url_parameters_mean_a_comma_list(home):
+    """kind=council&kind=police is kind=council,police, as in the published copy (geo/filters.py)."""
+    home.query_params["kind"] = ["council", "police"]
+    home.query_params["from"] = "20230101"  # not YYYY-MM-DD: ignored with a message, in both
+    home.run()
+    assert not home.exception
+    assert counts_line(Filters(kinds=("council", "police"))) + " match the filters." in markdown_text(home)
+    assert home.sidebar.multiselect(key="map_filter_kinds").value == ["council", "police"]
+    assert any("20230101" in t.value and "not a date" in t.value for t in home.toast)  # escaped Markdown
+
+
+def test_the_filters_are_applied_once_per_run(home, monkeypatch):
+    """The map is cached on what it shows (the selection, the frame), not on the filters' URL form re-applied."""
+    import streamlit as st
+
+    import ui.filter_state
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[2])
+        return apply_filters(*args, **kwargs)
+
+    monkeypatch.setattr(ui.filter_state, "apply_filters", counted)
+    st.cache_data.clear()  # a cold map cache: the run builds the map
+    home.query_params["region"] = "Wales"
+    home.run()
+    assert not home.exception
+    assert calls == [Filters(regions=("Wales",))]
+    home.sidebar.multiselect(key="map_filter_kinds").set_value(["council"]).run()
+    assert calls[1:] == [Filters(regions=("Wales",), kinds=("council",))]
+
+
 def test_changing_a_filter_updates_counts_and_url(home):
     home.run()
     home.sidebar.text_input(key="map_filter_text").input("Ministry of Justice").run()

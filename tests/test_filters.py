@@ -224,3 +224,116 @@ def test_the_distance_alone_filters_nothing():
     assert not Filters(radius_km=25.0).active
     assert Filters(near="SW1A 2AA").active and Filters(near="SW1A 2AA", radius_km=25.0).to_params()["km"] == "25"
     assert Filters(radius_km=25.0).to_params() == {}
+
+
+# --- The decisions of issue 20 (the published copy follows the same rules: tests/test_filter_parity.py) ---
+@pytest.mark.parametrize(
+    "raw, read",
+    [
+        ("2023-01-01", "2023-01-01"),
+        ("2024-02-29", "2024-02-29"),
+        (" 2023-01-01\n", "2023-01-01"),
+        ("0001-01-01", "0001-01-01"),
+        ("20230101", ""),  # date.fromisoformat takes it; the one form is YYYY-MM-DD
+        ("2023-W52-7", ""),
+        ("2023-02-29", ""),
+        ("0000-01-01", ""),
+        ("2023-1-5", ""),
+        ("２０２３-01-01", ""),  # full-width digits
+        ("2023-01-01T00:00", ""),
+    ],
+)
+def test_a_date_is_only_a_real_calendar_day_written_yyyy_mm_dd(raw, read):
+    filters, messages = Filters.from_params({"from": raw})
+    assert filters.date_from == read
+    assert messages == ([] if read else [f"ignored from={raw.strip()}: not a date (YYYY-MM-DD)"])
+
+
+def test_repeated_parameters_and_comma_lists_mean_the_same():
+    allowed = {"kinds": ["council", "police", "jobcentre"]}
+    repeated, _ = Filters.from_params({"kind": ["council", " police ", "council"]}, allowed)
+    joined, _ = Filters.from_params({"kind": "council, police,,council"}, allowed)
+    mixed, _ = Filters.from_params({"kind": ["council,police", ""]}, allowed)
+    assert repeated == joined == mixed == Filters(kinds=("council", "police"))
+
+
+def test_a_single_value_parameter_given_twice_takes_the_last():
+    filters, messages = Filters.from_params({"q": ["first", " second "], "from": ["bad", "2022-05-01"]})
+    assert (filters.text, filters.date_from, messages) == ("second", "2022-05-01", [])
+
+
+def test_a_list_reads_at_most_its_limit_of_values():
+    from geo.filters import MAX_VALUES
+
+    many = [f"fictional-{i}" for i in range(MAX_VALUES + 7)]
+    filters, messages = Filters.from_params({"kind": ",".join(many)}, {"kinds": many})
+    assert filters.kinds == tuple(many[:MAX_VALUES])
+    assert messages == [f"ignored 7 more kind values: at most {MAX_VALUES} are read"]
+
+
+@pytest.mark.parametrize("raw", ["1e3", "1_000", "inf", "nan", "0", "-4", "５", "0x10", "1000.5", "2,5"])
+def test_a_distance_is_plain_decimal_digits_within_range(raw):
+    filters, messages = Filters.from_params({"near": "SW1A 2AA", "km": raw})
+    assert filters.radius_km == 10.0 and len(messages) == 1
+
+
+def test_text_is_trimmed_of_pythons_whitespace_and_cut_in_characters():
+    from geo.filters import MAX_TEXT, WHITESPACE
+
+    assert set(WHITESPACE) == {chr(i) for i in range(0x110000) if chr(i).isspace()}
+    filters, _ = Filters.from_params({"q": "\u3000\x85 " + "😀" * (MAX_TEXT + 5) + " \ufeff"})
+    assert filters.text == "😀" * MAX_TEXT
+
+
+def test_free_text_folds_case_fully():
+    sites = SITES.assign(address=["1 Teststraße", "", "", ""])
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="TESTSTRASSE")))[0] == ["a"]
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="teststraße")))[0] == ["a"]
+
+
+def test_a_view_frames_its_sites_and_named_places_and_near_alone_frames_nothing():
+    from geo.filters import FRAME_PAD, view_frame
+
+    frames = {"Wales": (51.4, -5.3, 53.4, -2.7)}
+    assert view_frame(Filters(), SITES, frames) is None
+    assert view_frame(Filters(near="SW1A 2AA"), SITES, frames) is None  # the app frames the circle instead
+    chosen = apply_filters(SITES, CLAIMS, Filters(regions=("Wales",)))
+    assert view_frame(Filters(regions=("Wales",)), chosen.sites, frames) == [
+        [51.4 - FRAME_PAD, -5.3 - FRAME_PAD],
+        [53.4 + FRAME_PAD, -2.7 + FRAME_PAD],
+    ]
+    nothing = apply_filters(SITES, CLAIMS, Filters(text="nothing like this"))
+    assert view_frame(Filters(text="nothing like this"), nothing.sites, frames) is None
+
+
+def test_without_boundaries_a_place_is_framed_by_its_councils_points():
+    from geo.places.authorities import load_authorities
+    from geo.places.frames import place_frames
+
+    authorities = load_authorities()
+    frames = place_frames(authorities, extents={})
+    councils = [a for a in authorities.current() if a.is_council and a.gss_code]
+    welsh = [a for a in councils if a.nation == "Wales"]
+    assert frames["Wales"] == (
+        round(min(a.lat for a in welsh), 5),
+        round(min(a.lon for a in welsh), 5),
+        round(max(a.lat for a in welsh), 5),
+        round(max(a.lon for a in welsh), 5),
+    )
+    # A county council's frame takes in its districts' points, not just its own.
+    kent = authorities.get("E10000016")
+    districts = [a for a in councils if a.county == kent.code]
+    assert districts and frames["E10000016"][0] == round(min(a.lat for a in [kent, *districts]), 5)
+    # Every place a filter can name has a frame.
+    assert {a.gss_code for a in councils} | {a.region for a in councils} | {a.nation for a in councils} <= set(frames)
+    # With the boundary file's boxes, a place takes its boundary's box.
+    boxed = place_frames(authorities, extents={"Wales": (51.0, -6.0, 54.0, -2.0)})
+    assert boxed["Wales"] == (51.0, -6.0, 54.0, -2.0) and boxed["Scotland"] == frames["Scotland"]
+
+
+def test_free_text_reads_missing_and_non_text_cells_as_text():
+    # An object column with a missing value and a number: read cell by cell (missing is "").
+    sites = SITES.assign(address=pd.Series([None, 12, "Ünit 3", float("nan")], dtype=object))
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="12")))[0] == ["b"]
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="ünit")))[0] == ["c"]
+    assert ids(apply_filters(sites, CLAIMS, Filters(text="none")))[0] == []

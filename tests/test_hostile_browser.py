@@ -75,8 +75,10 @@ def links_to(page, host: str) -> list[str]:
 
 
 # Every marker's tooltip and popup, as the browser would show them: the popup built by its own
-# function (markers inside a cluster are not on the page until opened), the tooltip's HTML read as text.
-EVERY_MARKER = """() => {
+# function (markers inside a cluster are not on the page until opened) once the popups' evidence
+# is loaded, the tooltip's HTML read as text.
+EVERY_MARKER = """async () => {
+  await document.querySelector('.leaflet-container').hikmapLoadDetails();
   const layer = document.querySelector('.leaflet-container').hikmapSitesLayer;
   return layer.getLayers().map(marker => {
     const tip = document.createElement('div');

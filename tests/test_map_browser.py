@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, PageWatch, map_frame, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, PageWatch, map_frame, on_land, start_app, stop_app, wait_for_text
 
 from geo.evidence.dataset import load_dataset
 from geo.filters import Filters, apply_filters
@@ -54,10 +54,16 @@ def test_the_map_opens_on_the_whole_uk_with_council_areas_coloured(app_url, watc
         "() => { const b = window.map.getBounds(); return [b.getSouth(), b.getNorth(), b.getWest(), b.getEast()]; }"
     )
     assert bounds[0] < 50.1 and bounds[1] > 60.2 and bounds[2] < -6.3 and bounds[3] > 1.7
-    # Council areas take the colours of what is known of them; unknown ones stay pale.
+    # Council areas take the colours of what is known of them; unknown ones stay pale. With no tiles
+    # (as here) the land is the areas' own fill: each colour mixed with the land's at the area's
+    # opacity (a council's own evidence 0.75, nothing known 0.25), opaque.
     fills = set(frame.locator("path.hikmap-district").evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
     colours = {t.key: t.colour for t in DATA.vocabulary.area_statuses}
-    assert {colours["in-use"], colours["unknown"]} <= {f.upper() for f in fills}
+
+    assert {on_land(colours["in-use"], 0.75), on_land(colours["unknown"], 0.25)} <= {f.upper() for f in fills}
+    assert set(
+        frame.locator("path.hikmap-district").evaluate_all("ps => ps.map(p => p.getAttribute('fill-opacity'))")
+    ) == {"1"}
     # Places that crowd together (Westminster) are gathered in numbered clusters.
     clusters = frame.locator(".hikmap-cluster")
     assert clusters.count() >= 1

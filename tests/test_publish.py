@@ -40,7 +40,9 @@ def test_publish_writes_every_view_with_its_assets(site):
     for path in (
         "vendor/leaflet/leaflet.js",
         "vendor/markercluster/leaflet.markercluster.js",
+        "vendor/topojson/topojson-client.min.js",
         "assets/sitelayer.js",
+        "assets/filters.js",
         "assets/publish.js",
         "assets/publish.css",
         "assets/map.css",
@@ -49,8 +51,8 @@ def test_publish_writes_every_view_with_its_assets(site):
         "downloads/hikvision-evidence-data-package.zip",
     ):
         assert (out / path).is_file(), path
-    # Only what the pages load: Leaflet and its cluster plugin, no jQuery or other leftovers.
-    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster"]
+    # Only what the pages load: Leaflet, its cluster plugin and topojson-client, no jQuery or other leftovers.
+    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["leaflet", "markercluster", "topojson"]
     assert sorted(p.name for p in (out / "vendor" / "markercluster").iterdir()) == [
         "MarkerCluster.Default.css",
         "MarkerCluster.css",
@@ -58,9 +60,12 @@ def test_publish_writes_every_view_with_its_assets(site):
     ]
     assert (report.sites, report.claims, report.sources) == (len(DATA.sites), len(DATA.claims), len(DATA.sources))
     # The map data has every popup's claims, whatever the number of sites.
-    sites_json = next((out / "data").glob("sites-*.json"))
+    # The first paint's file names the file of the popups' evidence, fetched when one opens.
+    sites_json = next((out / "data").glob("sites-" + "[0-9a-f]" * 16 + ".json"))
     payload = json.loads(sites_json.read_text(encoding="utf-8"))
-    assert payload["detail"] is True and len(payload["claims"]) == len(DATA.claims)
+    assert payload["detail"] is True and "claims" not in payload and payload["details"].startswith("data/")
+    details = json.loads((out / payload["details"]).read_text(encoding="utf-8"))
+    assert len(details["claims"]) == len(DATA.claims) and len(details["claims_of"]) == len(DATA.sites)
 
 
 def test_every_link_is_relative_and_every_request_stays_on_the_site(site):
@@ -175,7 +180,8 @@ def _broken_copy(tmp_path):
     links = data_dir / "claim_sources.csv"
     lines = links.read_text(encoding="utf-8").splitlines(keepends=True)
     claim = lines[1].split(",")[0]
-    links.write_text("".join(lines + [f"{claim},no-such-source-fictional\n"]), encoding="utf-8")
+    broken = f"{claim},no-such-source-fictional,A fictional quote.,2026-11-30,A fictional test row.\n"
+    links.write_text("".join(lines + [broken]), encoding="utf-8")
     return data_dir
 
 

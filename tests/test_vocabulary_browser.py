@@ -14,7 +14,7 @@ import http.server
 import threading
 
 import pytest
-from conftest import PageWatch
+from conftest import PageWatch, on_land
 
 from geo import settings
 
@@ -58,9 +58,10 @@ def test_the_legend_areas_and_filters_name_the_new_terms(fictional_site, chromiu
     )
     legend = page.locator(".hikmap-legend-body").inner_text()
     assert f.KIND_LABEL in legend and f.AREA_LABEL in legend
-    # The council's area is drawn in the new status's colour.
+    # The council's area is drawn in the new status's colour (with no tiles, mixed with the land's
+    # at the opacity of a council's own evidence).
     area = page.locator(f"path.hikmap-area-{council}").first
-    assert area.get_attribute("fill").lower() == f.AREA_COLOUR.lower()
+    assert area.get_attribute("fill").lower() == on_land(f.AREA_COLOUR, 0.75).lower()
     # The filter form (folded away) offers the new kind and status by their labels.
     assert page.locator(f"#f-kind option[value='{f.KIND}']").text_content() == f.KIND_LABEL
     assert page.locator(f"#f-status option[value='{f.STATUS}']").text_content() == f.STATUS_LABEL

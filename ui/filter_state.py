@@ -12,16 +12,27 @@ import datetime as dt
 import streamlit as st
 
 from geo.evidence.dataset import Dataset
-from geo.filters import MULTI_PARAMS, RADIUS_CHOICES_KM, SCALAR_PARAMS, Filters, Selection, apply_filters
+from geo.filters import (
+    DATE_RANGE_LABEL,
+    MULTI_PARAMS,
+    PARAM_BY_FIELD,
+    PARAM_KEYS,
+    RADIUS_CHOICES_KM,
+    Filters,
+    Selection,
+    apply_filters,
+    strip,
+)
 from geo.outputs.text import escape_markdown
 from geo.places.postcodes import Location
 from ui.loading import allowed_values, authorities, council_names, districts_table, geocode
 
-FILTER_PARAM_KEYS = set(MULTI_PARAMS.values()) | set(SCALAR_PARAMS.values())
+FILTER_PARAM_KEYS = set(PARAM_KEYS)
 
 
 def _url_filters(data: Dataset) -> Filters:
-    params = {k: st.query_params.get(k, "") for k in FILTER_PARAM_KEYS}
+    # Every value of each parameter: kind=a&kind=b means kind=a,b (the published copy reads it so too).
+    params = {k: st.query_params.get_all(k) for k in FILTER_PARAM_KEYS}
     filters, messages = Filters.from_params(params, allowed_values(data))
     for message in messages:
         st.toast(escape_markdown(message))  # the message repeats what the URL said
@@ -70,22 +81,24 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
 
     allowed = allowed_values(data)
     districts = districts_table()
-    labels = {group: data.vocabulary.labels(group) for group in ("kinds", "vendors", "grades", "statuses")}
+    spec = PARAM_BY_FIELD
     names = council_names()
     sidebar = st.sidebar
     sidebar.header("Filter")
-    sidebar.text_input("Search", key=key("text"), placeholder="Organisation, place, claim…", max_chars=200)
-    sidebar.text_input("Near a postcode", key=key("near"), placeholder="e.g. SW1H 9NA", max_chars=16)
+    for name in ("text", "near"):
+        sidebar.text_input(
+            spec[name].label, key=key(name), placeholder=spec[name].placeholder, max_chars=spec[name].max_length
+        )
     # Never disabled: Streamlit greys a disabled widget's label to 2.3:1, under WCAG's 4.5:1.
-    sidebar.select_slider("Distance from the postcode (km)", options=list(RADIUS_CHOICES_KM), key=key("radius_km"))
-    sidebar.multiselect("Nation", allowed["nations"], key=key("nations"))
+    sidebar.select_slider(spec["radius_km"].label, options=list(RADIUS_CHOICES_KM), key=key("radius_km"))
+    sidebar.multiselect(spec["nations"].label, allowed["nations"], key=key("nations"))
     region_options = allowed["regions"]
     if st.session_state[key("nations")]:
         region_options = sorted(
             districts.loc[districts["nation"].isin(st.session_state[key("nations")]), "region"].unique()
         )
     sidebar.multiselect(
-        "Region",
+        spec["regions"].label,
         region_options + [r for r in st.session_state[key("regions")] if r not in region_options],
         key=key("regions"),
     )
@@ -96,15 +109,15 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
         pool = [a for a in pool if a.nation in st.session_state[key("nations")]]
     council_options = sorted((a.gss_code for a in pool if a.gss_code in names), key=lambda c: names[c])
     council_options += [c for c in st.session_state[key("councils")] if c not in council_options]
-    sidebar.multiselect("Council", council_options, key=key("councils"), format_func=lambda c: names.get(c, c))
-    for name, title in (
-        ("kinds", "Kind of body"),
-        ("vendors", "Vendor"),
-        ("grades", "Evidence grade"),
-        ("statuses", "Status"),
-    ):
-        sidebar.multiselect(title, allowed[name], key=key(name), format_func=lambda v, n=name: labels[n].get(v, v))
-    sidebar.date_input("Reported between", key=key("dates"), format="YYYY-MM-DD")
+    sidebar.multiselect(
+        spec["councils"].label, council_options, key=key("councils"), format_func=lambda c: names.get(c, c)
+    )
+    for name in ("kinds", "vendors", "grades", "statuses"):
+        labels = data.vocabulary.labels(spec[name].vocabulary)
+        sidebar.multiselect(
+            spec[name].label, allowed[name], key=key(name), format_func=lambda v, labels=labels: labels.get(v, v)
+        )
+    sidebar.date_input(DATE_RANGE_LABEL, key=key("dates"), format="YYYY-MM-DD")
 
     dates = st.session_state[key("dates")]
     date_from = dates[0].isoformat() if len(dates) > 0 and dates[0] else ""
@@ -113,8 +126,8 @@ def filter_sidebar(data: Dataset, page: str) -> Filters:
         **{name: tuple(st.session_state[key(name)]) for name in MULTI_PARAMS},
         date_from=date_from,
         date_to=date_to,
-        text=st.session_state[key("text")].strip(),
-        near=st.session_state[key("near")].strip(),
+        text=strip(st.session_state[key("text")]),
+        near=strip(st.session_state[key("near")]),
         radius_km=float(st.session_state[key("radius_km")]),
     )
     if sidebar.button("Reset all filters", key=key("reset"), disabled=not chosen.active, width="stretch"):

@@ -72,8 +72,7 @@ def map_data_url() -> str:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _map_data_url(today: str, data_key: str) -> str:
-    from geo.outputs.files import publish_json
-    from geo.outputs.mapview import county_of_districts, map_data
+    from geo.outputs.mapview import county_of_districts, map_data, publish_map_data
 
     data = dataset()
     payload = map_data(
@@ -84,7 +83,7 @@ def _map_data_url(today: str, data_key: str) -> str:
         areas=area_statuses(data),
         county_of=county_of_districts(authorities()),
     )
-    return publish_json(payload, "sites")
+    return publish_map_data(payload)
 
 
 @st.cache_resource(show_spinner=False)
@@ -113,6 +112,14 @@ def boundary_urls() -> tuple[dict[str, str], str]:
     except BoundariesUnavailable as error:
         log.warning("boundaries not drawn: %s", error)
         return {}, error.public
+
+
+@st.cache_resource(show_spinner=False)
+def place_frames() -> dict[str, tuple[float, float, float, float]]:
+    """The frame of every council, region and nation a filter can name (from the boundaries, or the councils' points)."""
+    from geo.places.frames import place_frames as frames
+
+    return frames(authorities())
 
 
 def council_names() -> dict[str, str]:

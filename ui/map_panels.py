@@ -1,4 +1,4 @@
-"""The map page's panels: the layout switch, framing, the sentence in words, the counts."""
+"""The map page's panels: the layout switch, the sentence in words, the counts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import streamlit as st
 
 from geo.filters import Filters, Selection
 from geo.outputs.text import escape_markdown
-from geo.places.boundaries import BoundariesUnavailable
 from ui.loading import authorities, dataset
 
 
@@ -41,33 +40,6 @@ def map_layout_switch(layouts: dict[str, str], key: str) -> None:
         on_change=switch,
         wrap=True,
     )
-
-
-def places_named(filters: Filters) -> list[tuple[float, float]]:
-    """Points that frame the councils, regions and nations a filter names (for framing the map).
-
-    The corners of each named area's boundary; without the boundary file, a
-    point inside each council of those areas.
-    """
-    from geo.places.boundaries import area_extents
-
-    named = [*filters.councils, *filters.regions, *filters.nations]
-    try:
-        extents = area_extents()
-    except BoundariesUnavailable:
-        extents = {}
-    points: list[tuple[float, float]] = []
-    for name in named:
-        if name in extents:
-            south, west, north, east = extents[name]
-            points += [(south, west), (north, east)]
-    unframed = {n for n in named if n not in extents}
-    for authority in authorities().current():
-        if authority.lat is None or not authority.is_council:
-            continue
-        if {authority.gss_code, authority.region, authority.nation} & unframed:
-            points.append((authority.lat, authority.lon))
-    return points
 
 
 def status_line(selection: Selection, areas: dict, filters: Filters) -> str:

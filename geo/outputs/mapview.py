@@ -17,8 +17,9 @@ and no HTML survives in it; the data arrives later, by ``fetch``, as JSON.
 In the browser, popups, tooltips and the legend are built from DOM text
 nodes (tooltips, which Leaflet treats as HTML, are escaped first).
 
-Boundaries (districts, regions, UK outline) are written once as static files
-and fetched from the app itself, so no third-party host is involved.
+Boundaries are written once as one static TopoJSON file (districts; the
+regions' lines and the coast are meshed from the districts' arcs) and
+fetched from the app itself, so no third-party host is involved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,12 @@ from jinja2 import Template
 
 from geo import settings
 from geo.evidence.vocabulary import Vocabulary
+from geo.filters import FRAME_PAD
 from geo.foi.known import AreaState
-from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, self_host_folium
+from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
 
-# Up to this many sites in the data file, popups carry every claim and source;
+# Up to this many sites, popups carry every claim and source (fetched when the first opens);
 # above it, a summary (the side panel and the table give the rest) keeps the file small.
 DETAIL_LIMIT = 1000
 # Above this many sites, markers are drawn on one canvas rather than as SVG elements.
@@ -67,12 +68,13 @@ def map_data(
 
     Coded columns (kind, grade, precision) are indices into the vocabulary's
     lists (``vocab``: labels, shapes as outlines, colours); when there are at
-    most ``detail_limit`` sites, every claim and its sources come too, so
-    popups are complete without another request. ``areas`` maps a current
+    most ``detail_limit`` sites, every claim and its sources come too (for
+    the popups: :func:`publish_map_data` serves them as a file of their own,
+    fetched when the first popup opens). ``areas`` maps a current
     council code to ``[area status index, notes]`` (see
     :func:`geo.foi.known.area_statuses`); ``countyOf`` maps a district to the county
-    council above it. Serve it with :func:`publish_json`: it is plain data,
-    never markup.
+    council above it. Serve it with :func:`publish_map_data` (two files: the
+    first paint's and the popups'): it is plain data, never markup.
     """
     kinds, grades, precisions = vocabulary.keys("kinds"), vocabulary.keys("grades"), vocabulary.keys("precisions")
     area_keys = vocabulary.keys("area_statuses")
@@ -132,6 +134,31 @@ def map_data(
     return payload
 
 
+# What only a popup needs: written to a file of its own, fetched when the first popup opens.
+DETAIL_KEYS = ("address", "district", "claims_of", "claims", "sources")
+
+
+def publish_map_data(
+    payload: dict, prefix: str = "sites", target: Path | None = None, url_prefix: str | None = None
+) -> str:
+    """Serve :func:`map_data` as static files; return the URL of the one the map loads first.
+
+    That file holds what the first paint needs (positions, names, codes, the
+    vocabulary, the council areas' states); the evidence behind the popups
+    (:data:`DETAIL_KEYS`), when there is any, goes into a second file whose
+    URL the first carries as ``details``. Both are named by their content
+    (:func:`geo.outputs.files.publish_json`).
+    """
+    from geo.outputs.files import GENERATED_DIR, GENERATED_URL, publish_json
+
+    folder, address = target or GENERATED_DIR, url_prefix or GENERATED_URL
+    first = {key: value for key, value in payload.items() if key not in DETAIL_KEYS}
+    if payload.get("detail"):
+        details = {key: payload[key] for key in DETAIL_KEYS}
+        first["details"] = publish_json(details, f"{prefix}-details", folder, address)
+    return publish_json(first, prefix, folder, address)
+
+
 def county_of_districts(authorities: Authorities) -> dict[str, str]:
     """District code -> code of the current county council above it (two-tier areas only)."""
     found = {}
@@ -142,21 +169,6 @@ def county_of_districts(authorities: Authorities) -> dict[str, str]:
     return found
 
 
-def view_bounds(sites: pd.DataFrame, places: Sequence[tuple[float, float]] = ()) -> list[list[float]] | None:
-    """The frame a filtered view zooms to: its sites and the places it asked for (None: the whole UK).
-
-    ``places`` are points inside the councils, regions or nations a filter
-    names, so that a filter frames its area even where no site is known yet.
-    """
-    placed = sites.dropna(subset=["lat", "lon"])
-    lats = [float(v) for v in placed["lat"]] + [p[0] for p in places]
-    lons = [float(v) for v in placed["lon"]] + [p[1] for p in places]
-    if not lats:
-        return None
-    frame = pd.DataFrame({"lat": lats, "lon": lons})
-    return selection_bounds(frame)
-
-
 def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     """South-west and north-east corners that frame the sites (the UK if there are none)."""
     sites = sites.dropna(subset=["lat", "lon"])
@@ -165,7 +177,8 @@ def selection_bounds(sites: pd.DataFrame) -> list[list[float]]:
     south, north = float(sites["lat"].min()), float(sites["lat"].max())
     west, east = float(sites["lon"].min()), float(sites["lon"].max())
     # A single place (or a tight cluster) still gets a street-level frame, not a maximal zoom.
-    pad = 0.01
+    pad = FRAME_PAD
+
     return [[south - pad, west - pad], [north + pad, east + pad]]
 
 
@@ -206,19 +219,22 @@ class SiteLayer(JSCSSMixin, MacroElement):
 <style>{{ this.css }}</style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
-{{ this.library }}
 hikmapDraw({{ this._parent.get_name() }}, {{ this.config }});
 {% endmacro %}
 """)
 
     def __init__(self, config_json: str):
+        from geo.outputs.files import publish_text
+
         super().__init__()
-        # JSCSSMixin renders these (per instance: a class-level list would be shared).
-        self.default_js = [("markercluster", MARKERCLUSTER_JS)]
+        # JSCSSMixin renders these (per instance: a class-level list would be shared). The layer's
+        # own script is a static file named by its content, like the data: the browser caches it,
+        # and the page (sent again on every rerun) carries only the configuration.
+        library = publish_text(_SITE_LAYER_JS, "sitelayer", suffix=".js")
+        self.default_js = [("markercluster", MARKERCLUSTER_JS), ("topojson", TOPOJSON_JS), ("sitelayer", library)]
         self.default_css = [(f"markerclustercss{i}", url) for i, url in enumerate(MARKERCLUSTER_CSS)]
         self._name = "SiteLayer"
         self.config = config_json
-        self.library = _SITE_LAYER_JS
         self.css = map_css()
 
 
@@ -239,6 +255,7 @@ MAP_CSS = """
   box-shadow: 0 1px 3px rgba(0,0,0,0.35); }
 .hikmap-popup p { overflow-wrap: anywhere; }
 .hikmap-legend.collapsed .hikmap-legend-body { display: none; }
+.hikmap-legend-body { overflow-y: auto; overscroll-behavior: contain; }
 .hikmap-legend-toggle { display: block; background: none; border: 0; color: inherit; border-radius: 0;
   font: inherit; font-weight: 600; padding: 0; cursor: pointer; }
 .hikmap-popup h3 { font-size: 15px; margin: 0 0 2px; }

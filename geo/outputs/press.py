@@ -33,7 +33,7 @@ from matplotlib.text import Text
 from geo import settings
 from geo.evidence.dataset import Dataset
 from geo.evidence.vocabulary import SHAPES, Vocabulary
-from geo.filters import Filters, Selection
+from geo.filters import CHOICE_PARAMS, Filters, Selection
 from geo.settings import CHROME
 
 BNG = "EPSG:27700"
@@ -91,21 +91,17 @@ def describe_filters(
         return ""
     council_names = council_names or {}
     parts = []
-    for name, title in (
-        ("nations", "Nation"),
-        ("regions", "Region"),
-        ("kinds", "Kind"),
-        ("vendors", "Vendor"),
-        ("grades", "Grade"),
-        ("statuses", "Status"),
-    ):
-        values = getattr(filters, name)
-        if values:
-            coded = vocabulary is not None and name not in ("nations", "regions")
-            labels = [vocabulary.label(name, v) for v in values] if vocabulary is not None and coded else list(values)
-            parts.append(f"{title}: {', '.join(labels)}")
-    if filters.councils:
-        parts.append("Council: " + ", ".join(council_names.get(c, c) for c in filters.councils))
+    for p in CHOICE_PARAMS:
+        values = getattr(filters, p.field)
+        if not values:
+            continue
+        if p.field == "councils":
+            labels = [council_names.get(c, c) for c in values]
+        elif p.vocabulary and vocabulary is not None:
+            labels = [vocabulary.label(p.vocabulary, v) for v in values]
+        else:
+            labels = list(values)
+        parts.append(f"{p.short}: {', '.join(labels)}")
     if filters.date_from or filters.date_to:
         parts.append(f"Reported {filters.date_from or '…'} to {filters.date_to or '…'}")
     if filters.text:

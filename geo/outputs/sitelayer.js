@@ -292,7 +292,7 @@ function hikmapDraw(map, cfg) {
       }
       var list = el("ol");
       claim[6].forEach(function (id) {
-        var source = S.sources[id],
+        var source = D.sources[id],
           item = el("li");
         var url = source ? safeUrl(source[2]) : "";
         if (url) {
@@ -320,8 +320,40 @@ function hikmapDraw(map, cfg) {
       return box;
     }
 
-    function popupFor(indices) {
+    /* The evidence behind the popups (addresses, claims, sources) is a file of its own, fetched
+       when the first popup opens: the first paint needs none of it. */
+    var D = null,
+      loadingDetails = null;
+    function loadDetails() {
+      loadingDetails =
+        loadingDetails ||
+        getJson(S.details).then(function (details) {
+          D = details;
+        });
+      return loadingDetails;
+    }
+    // For tests: the popups' evidence, loaded (the popups are complete once this resolves).
+    container.hikmapLoadDetails = function () {
+      return S.detail ? loadDetails() : Promise.resolve();
+    };
+    function popupFor(indices, layer) {
       var root = el("div", "hikmap-popup");
+      var waiting = S.detail && !D;
+      if (waiting) {
+        loadDetails().then(
+          function () {
+            if (layer && layer.isPopupOpen()) {
+              layer.setPopupContent(popupFor(indices, layer));
+            }
+          },
+          function (error) {
+            var note = root.querySelector(".more");
+            if (note) {
+              note.textContent = "The evidence could not be loaded: " + error.message;
+            }
+          }
+        );
+      }
       if (indices.length > 1) {
         root.appendChild(
           el("p", "meta", indices.length + (hexLayout ? " sites in this council area:" : " sites share this location:"))
@@ -333,18 +365,20 @@ function hikmapDraw(map, cfg) {
         }
         root.appendChild(el("h3", null, S.name[i]));
         root.appendChild(el("p", "org", S.orgs[S.org[i]] + " · " + label(V.kinds, S.kind[i])));
-        if (S.detail && (S.address[i] || S.district[i])) {
-          root.appendChild(el("p", "where", [S.address[i], S.district[i]].filter(Boolean).join(" · ")));
+        if (D && (D.address[i] || D.district[i])) {
+          root.appendChild(el("p", "where", [D.address[i], D.district[i]].filter(Boolean).join(" · ")));
         }
         root.appendChild(el("p", "meta", "Location: " + label(V.precisions, S.precision[i])));
         var precision = V.precisions[S.precision[i]];
         if (precision && !precision.exact) {
           root.appendChild(el("p", "caveat", precision.definition));
         }
-        if (S.detail) {
-          S.claims_of[i].forEach(function (c) {
-            root.appendChild(claimElement(S.claims[c]));
+        if (D) {
+          D.claims_of[i].forEach(function (c) {
+            root.appendChild(claimElement(D.claims[c]));
           });
+        } else if (waiting) {
+          root.appendChild(el("p", "more", S.nclaims[i] + " claim(s): loading the evidence…"));
         } else {
           root.appendChild(
             el(
@@ -439,8 +473,8 @@ function hikmapDraw(map, cfg) {
             .join(",")
         ) + esc(tip)
       );
-      marker.bindPopup(function () {
-        return popupFor(indices);
+      marker.bindPopup(function (layer) {
+        return popupFor(indices, layer);
       }, popupOptions());
       // The popup opens after the click has reached the group (see openAfterClick below).
       marker.off("click", marker._openPopup, marker);
@@ -466,10 +500,6 @@ function hikmapDraw(map, cfg) {
     hexPopup = popupFor;
     container.dataset.hikmapSites = String(chosen.length);
     container.dataset.hikmapMarkers = String(order.length);
-    // The renderer paints on the next animation frame; mark the frame after that.
-    L.Util.requestAnimFrame(function () {
-      container.dataset.hikmapPainted = "1";
-    });
   }
 
   function drawLegend(S, withCouncils) {
@@ -480,6 +510,8 @@ function hikmapDraw(map, cfg) {
       var toggle = el("button", "hikmap-legend-toggle", "Legend");
       toggle.type = "button";
       var body = el("div", "hikmap-legend-body");
+      body.setAttribute("role", "group");
+      body.setAttribute("aria-label", "Legend");
       function row(symbolNode, text) {
         var line = el("div");
         line.appendChild(symbolNode);
@@ -514,12 +546,32 @@ function hikmapDraw(map, cfg) {
       toggle.addEventListener("click", function () {
         box.classList.toggle("collapsed");
         toggle.setAttribute("aria-expanded", String(!box.classList.contains("collapsed")));
+        fitLegend();
       });
       L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      /* The open legend never reaches the layer control above it (nor the map's top): what does
+         not fit scrolls inside it, and its toggle stays on the map. */
+      fitLegend = function () {
+        if (box.classList.contains("collapsed")) {
+          return;
+        }
+        body.style.maxHeight = "";
+        body.removeAttribute("tabindex");
+        var layers = container.querySelector(".leaflet-control-layers");
+        var ceiling = (layers || container).getBoundingClientRect()[layers ? "bottom" : "top"] + 10;
+        var room = box.getBoundingClientRect().bottom - ceiling - (box.offsetHeight - body.offsetHeight);
+        if (body.scrollHeight > room) {
+          body.style.maxHeight = Math.max(48, Math.floor(room)) + "px";
+          body.setAttribute("tabindex", "0"); // a region that scrolls is reachable by keyboard
+        }
+      };
       return box;
     };
     legend.addTo(map);
+    map.on("resize", fitLegend);
   }
+  var fitLegend = function () {};
 
   if (cfg.near && !hexLayout) {
     L.circle([cfg.near.lat, cfg.near.lon], {
@@ -569,39 +621,59 @@ function hikmapDraw(map, cfg) {
     return lines.join("<br>");
   }
 
-  /* Council areas, counties, regions and (with no tiles) the UK outline, fetched from the app itself. */
-  function drawBoundaries(S, loaded) {
-    var outline = loaded[0],
-      districts = loaded[1],
-      counties = loaded[2],
-      regions = loaded[3];
-    var countyNames = {};
-    if (counties) {
-      counties.features.forEach(function (f) {
-        countyNames[f.properties.code] = f.properties.name;
-      });
-    }
-    var stack = [];
-    if (outline) {
-      stack.push(
-        L.geoJSON(outline, {
-          renderer: renderer,
-          interactive: false,
-          style: { color: C["land-edge"], weight: 1, fillColor: C.land, fillOpacity: 1 }
+  /* Council areas and regions from one topology fetched from the app itself: the districts are
+     decoded with topojson-client; the regions' lines (the edges where the region changes, and the
+     coast: the UK's outline) are meshed from the districts' own arcs. With no tiles, the land is
+     the districts' own fill, their colour already mixed with the land's (LAND). */
+  function boundaryLayers(topology) {
+    var districts = topology.objects.districts;
+    var counties = {};
+    topology.objects.counties.geometries.forEach(function (g) {
+      counties[g.properties.code] = g.properties.name;
+    });
+    return {
+      districts: topojson.feature(topology, districts),
+      counties: counties,
+      regions: topojson.mesh(topology, districts, function (a, b) {
+        return a === b || a.properties.region !== b.properties.region;
+      })
+    };
+  }
+  var LAND = C.land;
+  function mixed(colour, opacity) {
+    // The colour of ``colour`` at ``opacity`` over the land (colours as #rrggbb), as an opaque colour.
+    var rgb = [1, 3, 5].map(function (at) {
+      var over = parseInt(colour.slice(at, at + 2), 16),
+        under = parseInt(LAND.slice(at, at + 2), 16);
+      return Math.round(over * opacity + under * (1 - opacity));
+    });
+    return (
+      "#" +
+      rgb
+        .map(function (v) {
+          return (v < 16 ? "0" : "") + v.toString(16);
         })
-      );
-    }
+        .join("")
+    );
+  }
+  function drawBoundaries(S, loaded) {
+    var districts = loaded.districts,
+      countyNames = loaded.counties || {},
+      regions = loaded.regions;
+    var stack = [];
+    var onLand = cfg.outlineBasemap && !hexLayout;
     var councils = L.geoJSON(districts, {
       renderer: renderer,
       style: function (feature) {
         var style = areaStyle(S, feature.properties.code);
+        var land = onLand && /^#[0-9a-fA-F]{6}$/.test(style.colour);
         return {
           color: hexLayout ? C.paper : C["district-edge"],
           weight: hexLayout ? 1.2 : 0.6,
           // GSS codes are letters and digits only, so they can sit in a class name.
           className: "hikmap-district hikmap-area-" + String(feature.properties.code).replace(/[^A-Za-z0-9]/g, ""),
-          fillColor: style.colour,
-          fillOpacity: style.opacity
+          fillColor: land ? mixed(style.colour, style.opacity) : style.colour,
+          fillOpacity: land ? 1 : style.opacity
         };
       },
       onEachFeature: function (feature, layer) {
@@ -611,8 +683,8 @@ function hikmapDraw(map, cfg) {
         });
         var here = areaSitesOf[code];
         if (here && hexPopup) {
-          layer.bindPopup(function () {
-            return hexPopup(here);
+          layer.bindPopup(function (source) {
+            return hexPopup(here, source);
           }, popupOptions());
         }
       }
@@ -658,11 +730,12 @@ function hikmapDraw(map, cfg) {
   /* The council areas as one Tab stop (a roving tabindex), in order of name. */
   function rovingAreas(S, councils, countyNames) {
     var V = S.vocab;
+    var collator = new Intl.Collator("en-GB");
     var areas = councils
       .getLayers()
       .slice()
       .sort(function (a, b) {
-        return a.feature.properties.name.localeCompare(b.feature.properties.name, "en-GB");
+        return collator.compare(a.feature.properties.name, b.feature.properties.name);
       });
     var typed = "",
       typedAt = 0;
@@ -732,20 +805,17 @@ function hikmapDraw(map, cfg) {
   var hexCentres = {};
   var areaSitesOf = {}; // hex map: council code -> the sites that stand for its area
   var hexPopup = null;
-  var withBoundaries = Boolean(hexLayout ? cfg.boundaries.hex : cfg.boundaries.ltla);
+  var withBoundaries = Boolean(hexLayout ? cfg.boundaries.hex : cfg.boundaries.topology);
   if (!withBoundaries) {
     container.dataset.hikmapBoundaries = "none";
   }
   var boundaryFiles = !withBoundaries
     ? Promise.resolve(null)
     : hexLayout
-      ? Promise.all([null, getJson(cfg.boundaries.hex), null, null])
-      : Promise.all([
-          getJson(cfg.outlineBasemap ? cfg.boundaries.uk : ""),
-          getJson(cfg.boundaries.ltla),
-          getJson(cfg.boundaries.cty),
-          getJson(cfg.boundaries.rgn)
-        ]);
+      ? getJson(cfg.boundaries.hex).then(function (hexes) {
+          return { districts: hexes };
+        })
+      : getJson(cfg.boundaries.topology).then(boundaryLayers);
   Promise.all([
     getJson(cfg.data),
     boundaryFiles.catch(function (error) {
@@ -758,7 +828,7 @@ function hikmapDraw(map, cfg) {
       var S = loaded[0],
         boundaries = loaded[1];
       if (hexLayout && boundaries) {
-        boundaries[1].features.forEach(function (f) {
+        boundaries.districts.features.forEach(function (f) {
           hexCentres[f.properties.code] = [f.properties.y, f.properties.x];
         });
       }
@@ -767,6 +837,12 @@ function hikmapDraw(map, cfg) {
       if (boundaries) {
         drawBoundaries(S, boundaries);
       }
+      fitLegend(); // the layer control is on the map now
+      // The renderers paint the sites and the council areas on the next animation frame; mark the
+      // frame after that.
+      L.Util.requestAnimFrame(function () {
+        container.dataset.hikmapPainted = "1";
+      });
     })
     .catch(function (error) {
       container.dataset.hikmapDataError = String(error);

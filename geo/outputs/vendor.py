@@ -1,7 +1,11 @@
-"""Serve Leaflet and its plugins from the app itself, never from a CDN.
+"""Serve Leaflet, its plugins and topojson-client from the app itself, never from a CDN.
 
-The JavaScript and CSS come from the XStatic packages on PyPI (pinned in
-requirements.txt). :func:`ensure_vendor_assets` copies them under
+Leaflet's JavaScript and CSS come from the XStatic packages on PyPI (pinned
+in requirements.txt). topojson-client (which decodes the boundary topology)
+comes from npm, pinned in package.json and package-lock.json; its one
+minified file and its licence are kept in ``geo/outputs/npm/`` so that the app
+needs no Node.js to run, and a test keeps that copy byte for byte equal to the
+pinned package's. :func:`ensure_vendor_assets` copies them all under
 ``static/vendor/``, which Streamlit serves at ``/app/static/vendor/``
 (``server.enableStaticServing``); :func:`self_host_folium` points folium at
 those copies instead of its default CDN addresses.
@@ -25,6 +29,11 @@ _PACKAGES = {
         ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"],
     ),
 }
+
+# folder under static/vendor -> files copied from geo/outputs/npm (see the module docstring)
+NPM_DIR = Path(__file__).parent / "npm"
+_NPM_FILES = {"topojson": ["topojson-client.min.js", "topojson-client.LICENSE"]}
+TOPOJSON_JS = f"{VENDOR_URL}/topojson/topojson-client.min.js"
 
 LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
@@ -58,6 +67,11 @@ def ensure_vendor_assets(target: Path = VENDOR_DIR) -> Path:
                 dst = target / folder / path.relative_to(source)
                 if not dst.exists():
                     write_bytes_atomically(dst, path.read_bytes())
+    for folder, names in _NPM_FILES.items():
+        for name in names:
+            dst = target / folder / name
+            if not dst.exists():
+                write_bytes_atomically(dst, (NPM_DIR / name).read_bytes())
     return target
 
 

@@ -3,22 +3,23 @@
 ``python -m geo publish OUT_DIR`` writes:
 
 * ``index.html``: the map (``?layout=hex`` for the hex cartogram), with the
-  filters in the URL (the app's own parameters: ``nation``, ``region``,
-  ``council``, ``kind``, ``vendor``, ``grade``, ``status``, ``from``, ``to``,
-  ``q``) applied in the browser, the legend, the popups with the evidence and
-  the credits; ``?view=embed`` shows the map alone with its date, counts and
+  filters in the URL (the app's own parameters, :data:`geo.filters.PARAMS`)
+  applied in the browser by ``assets/filters.js``, which follows the
+  specification handed over in the filter index, the legend, the popups
+  with the evidence and the credits; ``?view=embed`` shows the map alone with its date, counts and
   credits, for an ``<iframe>``;
 * ``table.html``: the evidence as a table, one row per claim, for the same
   filters, with the whole dataset as CSV, GeoJSON and the data package;
 * ``sources.html``: every source, with an anchor per source;
-* ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages),
+* ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages,
+  topojson-client from npm),
   ``assets/`` (our script and style), ``data/`` (the map's JSON, the filter
   index, the boundaries), ``downloads/``.
 
 Nothing runs on a server. Pages are written here with every piece of data
 HTML-escaped, never through a template; the browser reads the data as JSON
 and builds the page with DOM text nodes (``assets/publish.js`` and
-``sitelayer.js``). A Content-Security-Policy allows scripts, styles, data and
+``sitelayer.js``; ``assets/filters.js`` is the pure selection, no DOM). A Content-Security-Policy allows scripts, styles, data and
 images from the site itself only, plus the configured map tiles. Links are
 relative, so the site works from any folder path.
 
@@ -50,7 +51,16 @@ import pandas as pd
 from geo import settings
 from geo.evidence import citations, licences
 from geo.evidence.dataset import Dataset
-from geo.filters import allowed_values
+from geo.filters import (
+    CHOICE_PARAMS,
+    CLAIM_TEXT_COLUMNS,
+    DATE_COLUMN,
+    PARAMS,
+    SITE_TEXT_COLUMNS,
+    allowed_values,
+    filter_spec,
+    text_rows,
+)
 from geo.outputs import export
 from geo.outputs.text import safe_url
 from geo.outputs.vendor import ensure_vendor_assets
@@ -78,13 +88,15 @@ class PublishError(RuntimeError):
 
 
 # --- Data for the browser ---------------------------------------------------------------------
-def filter_index(data: Dataset, extents: dict[str, tuple]) -> dict:
-    """What the browser needs to apply the app's filters (see :func:`geo.filters.apply_filters`).
+def filter_index(data: Dataset, frames: dict[str, tuple]) -> dict:
+    """What the browser needs to apply the app's filters (``assets/filters.js``).
 
-    Positions match the map data's: site ``i`` here is site ``i`` there.
-    ``allowed`` lists the values each filter accepts (anything else in a URL
-    is ignored, as in the app). ``extents`` frame the councils, regions and
-    nations a filter names.
+    ``spec`` is the filters' specification (:func:`geo.filters.filter_spec`);
+    the columns are those it names, in its order. Positions match the map
+    data's: site ``i`` here is site ``i`` there. ``allowed`` lists the values
+    each filter accepts (anything else in a URL is ignored, as in the app).
+    ``frames`` frame the councils, regions and nations a filter names
+    (:func:`geo.places.frames.place_frames`).
     """
     sites, claims = data.sites, data.claims
     position = {site_id: i for i, site_id in enumerate(sites["id"])}
@@ -92,38 +104,31 @@ def filter_index(data: Dataset, extents: dict[str, tuple]) -> dict:
     def coord(value):
         return None if pd.isna(value) else round(float(value), 5)
 
-    text_columns = ("name", "organisation", "address", "postcode", "lad_name", "authority_name")
-    vocabulary = data.vocabulary
+    def column(table: pd.DataFrame, name: str) -> list:
+        return [list(v) if isinstance(v, (list, tuple)) else v for v in table[name]]
+
+    def columns(table_name: str, table: pd.DataFrame) -> dict[str, list]:
+        names = [p.column for p in CHOICE_PARAMS if p.table == table_name]
+        return {name: column(table, name) for name in names}
+
     return {
+        "spec": filter_spec(),
         "sites": {
-            "nation": list(sites["nation"]),
-            "region": list(sites["region"]),
-            "kind": list(sites["kind"]),
-            "areaCodes": [list(codes) for codes in sites["area_codes"]],
-            "text": [[str(row[c] or "") for c in text_columns] for _, row in sites.iterrows()],
+            **columns("sites", sites),
+            "text": text_rows(sites, SITE_TEXT_COLUMNS),
             "lat": [coord(v) for v in sites["lat"]],
             "lon": [coord(v) for v in sites["lon"]],
         },
         "claims": {
             "site": [position[s] for s in claims["site"]],
-            "vendor": list(claims["vendor"]),
-            "grade": list(claims["grade"]),
-            "status": list(claims["status"]),
-            "reported": list(claims["reported"]),
-            "text": [[c or "", r or ""] for c, r in zip(claims["claim"], claims["response"])],
+            **columns("claims", claims),
+            DATE_COLUMN: list(claims[DATE_COLUMN]),
+            "text": text_rows(claims, CLAIM_TEXT_COLUMNS),
         },
-        "allowed": allowed_values(vocabulary),
-        "extents": {name: [round(v, 5) for v in box] for name, box in extents.items()},
+        "allowed": allowed_values(data.vocabulary),
+        "frames": {name: list(box) for name, box in frames.items()},
         "ukBounds": [list(settings.UK_BOUNDS[0]), list(settings.UK_BOUNDS[1])],
     }
-
-
-def nations_and_regions() -> tuple[list[str], list[str]]:
-    """The nations and regions the filters offer (those of the district table, as in the app)."""
-    from geo.places.districts import load_districts
-
-    districts = load_districts()
-    return sorted({d.nation for d in districts}), sorted({d.region for d in districts})
 
 
 def table_rows(data: Dataset) -> dict:
@@ -170,8 +175,20 @@ def content_security_policy(tiles: settings.TileSource) -> str:
     )
 
 
-def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileSource, scripts: list[str]) -> str:
-    """One complete HTML page. ``body`` is markup we built with every piece of data escaped."""
+def _page(
+    title: str,
+    body: str,
+    page_config: dict | None,
+    tiles: settings.TileSource,
+    scripts: list[str],
+    preload: tuple[str, ...] = (),
+) -> str:
+    """One complete HTML page. ``body`` is markup we built with every piece of data escaped.
+
+    ``preload`` lists the data files the page's scripts will fetch: the browser starts on them
+    while it is still reading the scripts (``crossorigin`` so that the scripts' ``fetch`` reuses
+    them).
+    """
     from geo.outputs.mapview import safe_script_json
 
     config = ""
@@ -187,7 +204,8 @@ def _page(title: str, body: str, page_config: dict | None, tiles: settings.TileS
         f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n"
-        '<link rel="icon" href="assets/favicon.png">\n'
+        + "".join(f'<link rel="preload" href="{_e(href)}" as="fetch" crossorigin="anonymous">\n' for href in preload)
+        + '<link rel="icon" href="assets/favicon.png">\n'
         '<link rel="stylesheet" href="vendor/leaflet/leaflet.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.Default.css">\n'
@@ -220,30 +238,39 @@ def _header(data: Dataset, current: str) -> str:
     )
 
 
-def _filter_form(data: Dataset, councils: dict[str, str], nations: list[str], regions: list[str]) -> str:
-    """The filter form: the same choices as the app's sidebar; publish.js writes them to the URL."""
+def _filter_form(data: Dataset, councils: dict[str, str], allowed: dict[str, list[str]]) -> str:
+    """The filter form: the app's filters (those the published copy applies), with the spec's labels and limits.
+
+    publish.js reads it by the same rules as a URL and writes the app's URL form.
+    """
     vocabulary = data.vocabulary
-
-    def select(name: str, label: str, options: list[tuple[str, str]]) -> str:
-        items = "".join(f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in options)
-        return (
-            f'<div class="field"><label for="f-{name}">{_e(label)}</label>'
-            f'<select id="f-{name}" name="{name}" multiple size="4">{items}</select></div>'
-        )
-
-    fields = [
-        '<div class="field"><label for="f-q">Search</label>'
-        '<input id="f-q" name="q" type="search" maxlength="200" placeholder="Organisation, place, claim…"></div>',
-        select("nation", "Nation", [(n, n) for n in nations]),
-        select("region", "Region", [(r, r) for r in regions]),
-        select("council", "Council", sorted(councils.items(), key=lambda item: item[1])),
-        select("kind", "Kind of body", list(vocabulary.labels("kinds").items())),
-        select("vendor", "Vendor", list(vocabulary.labels("vendors").items())),
-        select("grade", "Evidence grade", list(vocabulary.labels("grades").items())),
-        select("status", "Status", list(vocabulary.labels("statuses").items())),
-        '<div class="field"><label for="f-from">Reported from</label><input id="f-from" name="from" type="date"></div>',
-        '<div class="field"><label for="f-to">Reported to</label><input id="f-to" name="to" type="date"></div>',
-    ]
+    fields = []
+    for p in PARAMS:
+        if not p.published:
+            continue
+        name, label = _e(p.key), _e(p.label)
+        if p.kind == "choice":
+            if p.vocabulary:
+                options = list(vocabulary.labels(p.vocabulary).items())
+            elif p.field == "councils":
+                options = sorted(councils.items(), key=lambda item: item[1])
+            else:
+                options = [(v, v) for v in allowed[p.field]]
+            items = "".join(f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in options)
+            fields.append(
+                f'<div class="field"><label for="f-{name}">{label}</label>'
+                f'<select id="f-{name}" name="{name}" multiple size="4">{items}</select></div>'
+            )
+        elif p.kind == "text":
+            fields.append(
+                f'<div class="field"><label for="f-{name}">{label}</label><input id="f-{name}" name="{name}" '
+                f'type="search" maxlength="{p.max_length}" placeholder="{_e(p.placeholder)}"></div>'
+            )
+        elif p.kind == "date":
+            fields.append(
+                f'<div class="field"><label for="f-{name}">{label}</label>'
+                f'<input id="f-{name}" name="{name}" type="date"></div>'
+            )
     return (
         '<form id="filters" class="filters" method="get" aria-label="Filters">\n'
         "<details><summary>Filter the map and the table</summary>\n"
@@ -259,16 +286,18 @@ def _credits(boundaries: bool) -> str:
     return f'<p class="credits">{_e(" ".join(settings.credit_lines(boundaries=boundaries, hexes=True)))}</p>'
 
 
-def map_page(
-    data: Dataset, page_config: dict, councils, nations, regions, tiles, boundaries: bool, app_url: str
-) -> str:
+def map_page(data: Dataset, page_config: dict, councils, allowed, tiles, boundaries: bool, app_url: str) -> str:
+    # The filter index, the sites and (for the UK map, the default layout) the boundaries: fetched
+    # while the scripts load rather than one after the other once they have run.
+    layer = page_config["layouts"]["geo"]["layer"]
+    preload = (page_config["index"], layer["data"], *([layer["boundaries"]["topology"]] if boundaries else []))
     near = f' To search near a postcode, use <a href="{_e(app_url)}">the live app</a>.' if app_url else ""
     body = (
         _header(data, "Map") + '<main id="main">\n'
         f"<h1>{_e(settings.SITE_TITLE)}</h1>\n"
         f'<p class="dated">An evidence map. Data last changed {_e(data.last_changed)} (version {_e(data.version)}).'
         " Select a marker for its claims, evidence grade and sources.</p>\n"
-        + _filter_form(data, councils, nations, regions)
+        + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the map…</p>\n'
         '<p id="ignored" class="ignored" hidden></p>\n'
         '<div id="map" class="map" role="region" aria-label="Map of the sites and council areas"></div>\n'
@@ -285,19 +314,22 @@ def map_page(
         [
             "vendor/leaflet/leaflet.js",
             "vendor/markercluster/leaflet.markercluster.js",
+            "vendor/topojson/topojson-client.min.js",
             "assets/sitelayer.js",
+            "assets/filters.js",
             "assets/publish.js",
         ],
+        preload,
     )
 
 
-def table_page(data: Dataset, page_config: dict, councils, nations, regions, tiles, downloads: dict[str, str]) -> str:
+def table_page(data: Dataset, page_config: dict, councils, allowed, tiles, downloads: dict[str, str]) -> str:
     links = "".join(f'<li><a href="{_e(href)}" download>{_e(label)}</a></li>' for label, href in downloads.items())
     body = (
-        _header(data, "Evidence table") + '<main id="main">\n<h1>The evidence as a table</h1>\n'
+        _header(data, "Evidence table") + '<main id="main" class="wide">\n<h1>The evidence as a table</h1>\n'
         f'<p class="dated">One row per claim, for the same filters as the map. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
-        + _filter_form(data, councils, nations, regions)
+        + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the table…</p>\n'
         '<p id="ignored" class="ignored" hidden></p>\n'
         '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-caption">'
@@ -311,7 +343,13 @@ def table_page(data: Dataset, page_config: dict, councils, nations, regions, til
         f'<p class="note">{_e(export.SPREADSHEET_NOTE)} The data is licensed {_e(licences.DATA_LICENCE)}.</p>\n'
         "</main>\n"
     )
-    return _page(f"The evidence as a table: {settings.SITE_TITLE}", body, page_config, tiles, ["assets/publish.js"])
+    return _page(
+        f"The evidence as a table: {settings.SITE_TITLE}",
+        body,
+        page_config,
+        tiles,
+        ["assets/filters.js", "assets/publish.js"],
+    )
 
 
 def sources_page(data: Dataset, tiles) -> str:
@@ -371,9 +409,11 @@ def build_site(
         map_css,
         map_data,
         map_options,
+        publish_map_data,
     )
     from geo.places.authorities import load_authorities
-    from geo.places.boundaries import BoundariesUnavailable, area_extents
+    from geo.places.boundaries import BoundariesUnavailable
+    from geo.places.frames import place_frames
 
     tiles = tiles or settings.tile_source()
     authorities = load_authorities()
@@ -395,9 +435,8 @@ def build_site(
 
     try:
         boundary_urls = write_boundary_files(target / "data", url_prefix="data")
-        extents = area_extents()
     except BoundariesUnavailable:
-        boundary_urls, extents = {}, {}
+        boundary_urls = {}
     # Every popup complete, however many sites: the published site has no server to ask.
     payload = map_data(
         data.sites,
@@ -408,8 +447,8 @@ def build_site(
         county_of=county_of_districts(authorities),
         detail_limit=max(DETAIL_LIMIT, len(data.sites)),
     )
-    data_url = _write_json(target / "data", "sites", payload)
-    index_url = _write_json(target / "data", "filters", filter_index(data, extents))
+    data_url = publish_map_data(payload, target=target / "data", url_prefix="data")
+    index_url = _write_json(target / "data", "filters", filter_index(data, place_frames(authorities)))
     table_url = _write_json(target / "data", "table", table_rows(data))
 
     downloads = {
@@ -425,7 +464,7 @@ def build_site(
     for (_, href), content in zip(downloads.items(), files):
         (target / href).write_bytes(content)
 
-    nations, regions = nations_and_regions()
+    allowed = allowed_values(data.vocabulary)
     layouts = {
         layout: {
             "options": map_options(layout, tiles),
@@ -451,8 +490,8 @@ def build_site(
     }
     table_config = {**common, "page": "table", "table": table_url}
     pages = {
-        "index.html": map_page(data, map_config, councils, nations, regions, tiles, bool(boundary_urls), app_url),
-        "table.html": table_page(data, table_config, councils, nations, regions, tiles, downloads),
+        "index.html": map_page(data, map_config, councils, allowed, tiles, bool(boundary_urls), app_url),
+        "table.html": table_page(data, table_config, councils, allowed, tiles, downloads),
         "sources.html": sources_page(data, tiles),
     }
     for name, text in pages.items():
