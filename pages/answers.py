@@ -3,7 +3,8 @@
 ``python -m geo wdtk pull`` finds the requests; this page lists those with an
 answer not yet read, newest first, and records what one says in a short form
 (``geo.foi.wdtk.recording.record_answer``: the request's finding and, where
-equipment was found, a claim whose source is the answer, written through the
+the answer says the body has the equipment or has none, a claim whose source is
+the answer, with the answer's own words quoted in the link, written through the
 importer's atomic apply and the check). Titles and snippets are the site's
 text: shown as text, never markup.
 """
@@ -109,6 +110,10 @@ def main() -> None:
         )
         # The makers the campaign asks about; 'other' would need the maker's name, which the form does not take.
         makers = [t for t in vocabulary.vendors if t.key != "other"]
+        st.caption(
+            "Makers: for equipment found, those the answer names; for 'has none', those the answer says the "
+            "body has none of."
+        )
         columns = st.columns(len(makers))
         chosen_makers: dict[str, bool] = {}
         counts: dict[str, int | None] = {}
@@ -132,8 +137,13 @@ def main() -> None:
             key="answers_exemption",
         )
         quote = st.text_area(
-            "Quotation from the answer that supports this (as written)",
+            f"Quotation from the answer, word for word (required, at most {QUOTE_LIMIT} characters)",
             max_chars=QUOTE_LIMIT,
+            help=(
+                "Copy the passage of the body's answer that supports what you chose above, exactly as written: "
+                "no summary, no changed words. It is published with the claim, as the answer's own words, "
+                "dated today as the day it was read."
+            ),
             key="answers_quote",
         )
         saved = st.form_submit_button("Save what the answer says", type="primary")
@@ -141,8 +151,12 @@ def main() -> None:
         answer = Answer(
             finding=finding,
             quote=quote,
-            vendors={k: (int(counts[k]) if counts[k] is not None else None) for k, on in chosen_makers.items() if on}
-            if finding == "equipment"
+            vendors={
+                k: (int(counts[k]) if counts[k] is not None and finding == "equipment" else None)
+                for k, on in chosen_makers.items()
+                if on
+            }
+            if finding in ("equipment", "none")
             else {},
             exemption=exemption if finding == "refused" else "",
             site_kinds=tuple(kinds) if finding == "equipment" else (),

@@ -8,13 +8,14 @@ Everything is written to a scratch copy of data/, never to the committed one.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import re
 import shutil
 
 import pytest
-from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, ROOT, map_frame, on_land, start_app, stop_app, wait_for_text
 from wdtk_standin import FakeRequest, body, serve
 
 from geo import settings
@@ -105,7 +106,8 @@ def in_use_count(page) -> int:
 def test_an_answer_read_in_the_queue_colours_the_council_and_changes_the_counts(answers_app, watched_page):
     app, data, site = answers_app
     page = watched_page.page
-    colours = {t.key: t.colour.upper() for t in load_vocabulary(data).area_statuses}
+    # With no tiles the map draws a council's own status at 0.75 over the land, as an opaque colour.
+    colours = {t.key: on_land(t.colour, 0.75) for t in load_vocabulary(data).area_statuses}
 
     page.goto(app + "/")
     frame, _ = map_frame(page)
@@ -133,17 +135,25 @@ def test_an_answer_read_in_the_queue_colours_the_council_and_changes_the_counts(
     page.get_by_text("Equipment found", exact=True).click()
     page.get_by_text("Hikvision", exact=True).first.click()
     page.get_by_label("Hikvision devices (if given)").fill("12")
-    page.get_by_label("Quotation from the answer that supports this (as written)").fill(
-        "Worcester City Council has 12 Hikvision cameras at two depots (fictional)."
+    quote_box = page.get_by_role(
+        "textbox", name="Quotation from the answer, word for word (required, at most 300 characters)"
     )
+    # Without the answer's own words nothing is saved.
+    before = {p.name: p.read_bytes() for p in data.glob("*.csv")}
+    page.get_by_role("button", name="Save what the answer says").click()
+    wait_for_text(page, "Nothing was written: quote: give a short passage of the answer")
+    assert {p.name: p.read_bytes() for p in data.glob("*.csv")} == before
+    quote = "Worcester City Council has 12 Hikvision cameras at two depots (fictional)."
+    quote_box.fill(quote)
     page.get_by_role("button", name="Save what the answer says").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "answers-form-desktop-1400.png"))
     page.get_by_role("button", name="Save what the answer says").click()
     wait_for_text(page, "Recorded the answer of Worcester City Council: equipment found.")
     wait_for_text(page, "1 answer waiting.")
-    assert "Worcester City Council has 12 Hikvision cameras" in (data / "claim_sources.csv").read_text(
-        encoding="utf-8"
-    ) or "Worcester City Council has 12 Hikvision cameras" in (data / "foi_requests.csv").read_text(encoding="utf-8")
+    with (data / "claim_sources.csv").open(encoding="utf-8", newline="") as f:
+        (link,) = [r for r in csv.DictReader(f) if r["quote"] == quote]
+    # The quotation names the body, so no note; the day it was read is the day of saving.
+    assert (link["checked"], link["quote_note"]) == (dt.date.today().isoformat(), "")
 
     page.goto(app + "/")
     frame, _ = map_frame(page)

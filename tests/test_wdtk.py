@@ -24,7 +24,7 @@ from geo.evidence.vocabulary import load_vocabulary
 from geo.foi.wdtk.client import Client, WdtkError, retry_after_seconds
 from geo.foi.wdtk.matching import Matcher, kind_of
 from geo.foi.wdtk.pull import Interrupted, pull, snippet_text
-from geo.foi.wdtk.recording import Answer, AnswerError, record_answer, waiting_answers
+from geo.foi.wdtk.recording import QUOTE_LIMIT, QUOTE_NOTE, Answer, AnswerError, record_answer, waiting_answers
 from geo.foi.wdtk.state import State
 from geo.places.authorities import load_authorities
 
@@ -515,6 +515,10 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
         "removal-promised",
         12,
     )
+    link = links_of(scratch)[claim["id"]]
+    # The answer's own words, the day they were read, and (as the quotation does not name Worcester) why not.
+    assert link["quote"] == answer.quote and link["checked"] == TODAY.isoformat()
+    assert link["quote_note"] == QUOTE_NOTE
     source = after.sources[after.sources["id"] == claim["sources"][0]].iloc[0]
     assert (source["kind"], source["publisher"], source["published"]) == (
         "foi-response",
@@ -531,6 +535,7 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
     assert "Answer read" in (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
 
     # A refusal: the exemption is kept, no claim.
+    claims_before, sources_before = len(links_of(scratch)), (scratch / "sources.csv").read_bytes()
     glasgow = next(w for w in queue if w.row["url"].endswith("fictional_hikvision_rejected"))
     record_answer(
         scratch,
@@ -542,10 +547,82 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
     )
     row = rows_by_url(scratch)[glasgow.row["url"]]
     assert (row["status"], row["exemption"], row["finding"]) == ("refused", "foisa-s35", "")
+    assert len(links_of(scratch)) == claims_before and (scratch / "sources.csv").read_bytes() == sources_before
 
     # A pull after reading keeps what the campaign recorded.
     run(scratch, url, tmp_path / "cache")
     assert rows_by_url(scratch)[worcester.row["url"]]["finding"] == "equipment"
+
+
+def links_of(data: Path) -> dict[str, dict[str, str]]:
+    package, problems = load_package(data)
+    assert problems == []
+    return {r["claim"]: r for r in package.table("claim_sources").rows}
+
+
+def claims_of(data: Path) -> dict[str, dict[str, str]]:
+    package, _problems = load_package(data)
+    return {r["id"]: r for r in package.table("claims").rows}
+
+
+def test_the_quote_limit_is_the_schemas():
+    package, _problems = load_package(ROOT / "data")
+    (field,) = [f for f in package.table("claim_sources").fields if f["name"] == "quote"]
+    assert field["constraints"]["maxLength"] == QUOTE_LIMIT and field["constraints"]["required"] is True
+
+
+def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site, scratch, tmp_path):
+    _standin, url = site
+    cache = tmp_path / "cache"
+    run(scratch, url, cache)
+    state = State(cache / "state.sqlite")
+    records = {r.url_title: r for r in state.all()}
+    state.close()
+    queue = waiting_answers(list(rows_by_url(scratch).values()), records, load_vocabulary(), url)
+    by_title = {w.row["url"].rsplit("/", 1)[1]: w for w in queue}
+    university = by_title["fictional_hikvision_partially_successful"]
+    malvern = by_title["fictional_hikvision_not_held"]
+
+    # The quotation is required, verbatim and at most 300 characters; 'has none' says of which maker.
+    for wrong, message in [
+        (Answer(finding="none", quote="", vendors={"dahua": None}), "quote: give a short passage"),
+        (Answer(finding="none", quote="x" * (QUOTE_LIMIT + 1), vendors={"dahua": None}), "more than the 300"),
+        (Answer(finding="none", quote="We have none (fictional)."), "vendors: tick each maker"),
+    ]:
+        with pytest.raises(AnswerError, match=message):
+            record_answer(scratch, university.row["id"], wrong, records, url, TODAY)
+
+    # 'Not held' is recorded on the request only: it does not say the body has none.
+    claims_before = claims_of(scratch)
+    untouched = {name: (scratch / name).read_bytes() for name in ("claims.csv", "claim_sources.csv", "sources.csv")}
+    record_answer(
+        scratch,
+        malvern.row["id"],
+        Answer(finding="not-held", quote="The information is not held (fictional)."),
+        records,
+        url,
+        TODAY,
+    )
+    row = rows_by_url(scratch)[malvern.row["url"]]
+    assert (row["status"], row["finding"], row["read"]) == ("answered", "not-held", TODAY.isoformat())
+    assert {name: (scratch / name).read_bytes() for name in untouched} == untouched
+
+    # 'Has none', in the body's own answer: a claim with the absence status, graded official, quoting it.
+    quote = "The University of Fictionshire does not have any Dahua equipment (fictional)."
+    answer = Answer(finding="none", quote=quote, vendors={"dahua": None})
+    record_answer(scratch, university.row["id"], answer, records, url, TODAY)
+    new = [c for i, c in claims_of(scratch).items() if i not in claims_before]
+    assert len(new) == 1
+    (claim,) = new
+    vocabulary = load_vocabulary()
+    assert claim["status"] in vocabulary.keys_with("statuses", "absence") and claim["status"] == "not-used"
+    assert claim["grade"] == "official" and claim["grade"] in vocabulary.keys_with("grades", "own-words")
+    assert (claim["vendor"], claim["equipment_count"]) == ("dahua", "")
+    link = links_of(scratch)[claim["id"]]
+    assert (link["quote"], link["checked"], link["quote_note"]) == (quote, TODAY.isoformat(), "")  # it names the body
+    row = rows_by_url(scratch)[university.row["url"]]
+    assert (row["finding"], row["site"]) == ("none", claim["site"])
+    assert check_package(scratch) == []
 
 
 def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):

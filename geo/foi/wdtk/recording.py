@@ -10,11 +10,17 @@ the campaign's and only the site's state is updated.
 
 :func:`waiting_answers` is the answers queue: requests with an answer that
 nobody has read yet, newest first. :func:`record_answer` writes what a
-campaigner read in an answer: the request's finding and, where equipment was
-found, a claim per maker whose source is the answer itself (kind
-``foi-response``, published by the body, dated the day of the answer), all
-through the importer's atomic apply and the check. Each saving is logged
-(logger ``hikmap.answers``) and gets a change-log entry.
+campaigner read in an answer: the request's finding and, where the answer
+says the body has the equipment or has none of it, a claim per maker whose
+source is the answer itself (kind ``foi-response``, published by the body,
+dated the day of the answer, graded ``official``: the body's own words). The
+claim-source link carries the answer's words (``quote``, verbatim, at most 300
+characters), the day they were read (``checked``) and, when the quotation does
+not name the body (``quote_names``), a ``quote_note`` saying it is the body's
+own answer. "Has none" is the only finding that gives a claim with the
+``absence`` status role; "not held" and refusals give no claim. All is
+written through the importer's atomic apply and the check. Each saving is
+logged (logger ``hikmap.answers``) and gets a change-log entry.
 
 No requester is named anywhere: rows carry the request's address, never the
 account that sent it, except the campaign's own configured account.
@@ -28,12 +34,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.evidence.datapackage import fingerprint
+from geo.evidence.datapackage import fingerprint, quote_names
 from geo.evidence.vocabulary import Vocabulary
 from geo.foi.wdtk.matching import Matcher
 from geo.foi.wdtk.state import SiteRequest
 from geo.importing.apply import ApplyResult, apply_tables
 from geo.importing.rows import similarity, slugify, unique_id
+from geo.places.authorities import load_authorities
 
 log = logging.getLogger("hikmap.answers")
 
@@ -239,10 +246,12 @@ def _problems(answer: Answer, vocabulary: Vocabulary) -> list[str]:
         problems.append("quote: give a short passage of the answer, as written, that supports the finding")
     elif len(quote) > QUOTE_LIMIT:
         problems.append(f"quote: {len(quote)} characters, more than the {QUOTE_LIMIT} allowed")
-    if answer.finding == "equipment":
+    if answer.finding in ("equipment", "none"):
         makers = set(vocabulary.keys("vendors"))
-        if not answer.vendors:
+        if not answer.vendors and answer.finding == "equipment":
             problems.append("vendors: equipment found needs its maker (Hikvision, Dahua ...)")
+        if not answer.vendors and answer.finding == "none":
+            problems.append("vendors: tick each maker the answer says the body has none of (Hikvision, Dahua ...)")
         for vendor, count in answer.vendors.items():
             if vendor not in makers:
                 problems.append(f"vendors: {vendor!r} is not one of {', '.join(sorted(makers))}")
@@ -256,42 +265,6 @@ def _problems(answer: Answer, vocabulary: Vocabulary) -> list[str]:
     if answer.answered and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", answer.answered):
         problems.append(f"answered: {answer.answered!r} is not a date (YYYY-MM-DD)")
     return problems
-
-
-_GENERIC_WORDS = frozenset(
-    [
-        "the",
-        "of",
-        "and",
-        "for",
-        "council",
-        "borough",
-        "county",
-        "district",
-        "city",
-        "metropolitan",
-        "police",
-        "service",
-        "services",
-        "trust",
-        "nhs",
-        "foundation",
-        "university",
-        "college",
-        "department",
-        "ministry",
-        "office",
-        "authority",
-    ]
-)
-
-
-def _names_body(quote: str, organisation: str) -> bool:
-    """Whether the quote names the body by a distinctive word of its name (leniently, any case)."""
-    words = set(re.findall(r"[a-z]+", quote.casefold()))
-    return any(
-        w in words for w in re.findall(r"[a-z]+", organisation.casefold()) if len(w) >= 4 and w not in _GENERIC_WORDS
-    )
 
 
 def _site_for(row: dict[str, str], tables: dict[str, list[dict[str, str]]], authorities) -> tuple[str, dict | None]:
@@ -330,6 +303,11 @@ def _site_for(row: dict[str, str], tables: dict[str, list[dict[str, str]]], auth
 
 
 def _claim_text(organisation: str, date: str, vendor_label: str, count: int | None, answer: Answer) -> str:
+    if answer.finding == "none":
+        return (
+            f"In its answer of {date} to a freedom of information request published on WhatDoTheyKnow, "
+            f"{organisation} said it has no {vendor_label} equipment."
+        )
     devices = (
         f"{count:,} {vendor_label} device{'s' if count != 1 else ''}"
         if count is not None
@@ -347,6 +325,88 @@ def _claim_text(organisation: str, date: str, vendor_label: str, count: int | No
     return text
 
 
+# A "none found" answer is the body's own words that it has none: a claim with the status whose role is
+# ``absence`` ("says it does not use it"), graded as a body's own words. "Not held" (the body does not know or
+# does not hold the information) says nothing of the kind: it is recorded on the request only, as a refusal is.
+CLAIMING_FINDINGS = ("equipment", "none")
+ANSWER_GRADE = "official"  # the body itself answered (the grade's definition names freedom of information answers)
+QUOTE_NOTE = "The quotation is from the body's own answer to the request, which speaks of the body without naming it."
+
+
+def _write_claims(
+    row: dict[str, str],
+    answer: Answer,
+    tables: dict[str, list[dict[str, str]]],
+    vocabulary: Vocabulary,
+    record: SiteRequest | None,
+    date: str,
+    quote: str,
+    today: dt.date,
+    authorities,
+) -> list[str]:
+    """Add to ``tables`` the answer as a source and a claim per maker resting on it; return the claims' ids."""
+    if answer.finding == "none":
+        if ANSWER_GRADE not in vocabulary.keys_with("grades", "own-words"):
+            raise AnswerError(f"grade {ANSWER_GRADE!r} is not a body's own words in the vocabulary: nothing written")
+        status = vocabulary.key_with("statuses", "absence")
+    else:
+        status = "removal-promised" if answer.removal_planned else "confirmed"
+    site_id, new_site = _site_for(row, tables, authorities or load_authorities())
+    if new_site is not None:
+        tables["sites"].append(new_site)
+    row["site"] = site_id
+    organisation = row["organisation"]
+    source_id = unique_id(
+        slugify(f"wdtk-answer-{row['id'].removeprefix('wdtk-')}"),
+        {s["id"] for s in tables["sources"]},
+        "wdtk-answer",
+    )
+    answer_url = f"{row['url']}#incoming-{record.incoming_id}" if record and record.incoming_id else row["url"]
+    tables["sources"].append(
+        {
+            "id": source_id,
+            "title": f"{organisation}: answer to a freedom of information request (title describes the page)",
+            "publisher": organisation,
+            "published": date,
+            "kind": "foi-response",
+            "url": answer_url,
+            "note": f"The body's own answer, published on WhatDoTheyKnow; read by the campaign on {today.isoformat()}.",
+        }
+    )
+    labels = vocabulary.labels("vendors")
+    taken = {c["id"] for c in tables["claims"]}
+    written = []
+    for vendor, count in answer.vendors.items():
+        label = labels.get(vendor, vendor)
+        claim_id = unique_id(slugify(f"{site_id}-{vendor}-foi-{date[:4]}"), taken, "foi-claim")
+        taken.add(claim_id)
+        tables["claims"].append(
+            {
+                "id": claim_id,
+                "site": site_id,
+                "vendor": vendor,
+                "claim": _claim_text(organisation, date, label, count, answer),
+                "grade": ANSWER_GRADE,
+                "reported": date,
+                "status": status,
+                "equipment_count": "" if count is None or answer.finding == "none" else str(count),
+                "response": "",
+            }
+        )
+        # The link carries the answer's own words, the day they were read, and why they may not name the body.
+        tables["claim_sources"].append(
+            {
+                "claim": claim_id,
+                "source": source_id,
+                "quote": quote,
+                "checked": today.isoformat(),
+                "quote_note": "" if quote_names(quote, organisation) else QUOTE_NOTE,
+            }
+        )
+        written.append(claim_id)
+    return written
+
+
 def record_answer(
     package_dir: Path,
     request_id: str,
@@ -359,7 +419,6 @@ def record_answer(
     """Write what ``answer`` says of request ``request_id`` (see the module docstring); :class:`AnswerError` if it cannot."""
     from geo.evidence.datapackage import load_package
     from geo.evidence.vocabulary import from_descriptor
-    from geo.places.authorities import load_authorities
 
     today = today or dt.date.today()
     expected = fingerprint(package_dir)
@@ -391,60 +450,14 @@ def record_answer(
         row["outcome"] = f"Equipment found: {makers}" + ("; removal planned." if answer.removal_planned else ".")
     elif answer.finding == "refused":
         row["outcome"] = f"Refused: {vocabulary.label('exemptions', answer.exemption)}."
+    elif answer.finding == "none":
+        makers = " or ".join(labels.get(v, v) for v in answer.vendors)
+        row["outcome"] = f"{vocabulary.label('findings', 'none')}: no {makers}."
     else:
         row["outcome"] = vocabulary.label("findings", answer.finding) + "."
     claims_written: list[str] = []
-    if answer.finding == "equipment":
-        site_id, new_site = _site_for(row, tables, authorities or load_authorities())
-        if new_site is not None:
-            tables["sites"].append(new_site)
-        row["site"] = site_id
-        organisation = row["organisation"]
-        source_id = unique_id(
-            slugify(f"wdtk-answer-{row['id'].removeprefix('wdtk-')}"),
-            {s["id"] for s in tables["sources"]},
-            "wdtk-answer",
-        )
-        answer_url = f"{row['url']}#incoming-{record.incoming_id}" if record and record.incoming_id else row["url"]
-        tables["sources"].append(
-            {
-                "id": source_id,
-                "title": f"{organisation}: answer to a freedom of information request (title describes the page)",
-                "publisher": organisation,
-                "published": date,
-                "kind": "foi-response",
-                "url": answer_url,
-                "note": f"The body's own answer, published on WhatDoTheyKnow; read by the campaign on {today.isoformat()}.",
-            }
-        )
-        taken = {c["id"] for c in tables["claims"]}
-        for vendor, count in answer.vendors.items():
-            claim_id = unique_id(slugify(f"{site_id}-{vendor}-foi-{date[:4]}"), taken, "foi-claim")
-            tables["claims"].append(
-                {
-                    "id": claim_id,
-                    "site": site_id,
-                    "vendor": vendor,
-                    "claim": _claim_text(organisation, date, labels.get(vendor, vendor), count, answer),
-                    "grade": "official",
-                    "reported": date,
-                    "status": "removal-promised" if answer.removal_planned else "confirmed",
-                    "equipment_count": "" if count is None else str(count),
-                    "response": "",
-                }
-            )
-            link = {"claim": claim_id, "source": source_id}
-            link_fields = {f["name"] for f in package.table("claim_sources").fields}
-            if "quote" in link_fields:
-                link["quote"] = quote
-            if "checked" in link_fields:
-                link["checked"] = today.isoformat()
-            if "quote_note" in link_fields and not _names_body(quote, organisation):
-                link["quote_note"] = (
-                    "From the body's own answer to the request: it speaks of itself without naming itself."
-                )
-            tables["claim_sources"].append(link)
-            claims_written.append(claim_id)
+    if answer.finding in CLAIMING_FINDINGS:
+        claims_written = _write_claims(row, answer, tables, vocabulary, record, date, quote, today, authorities)
     row["outcome"] = f"{row['outcome']} The answer says: “{quote}”"
     change = f"Answer read ({row['url']}): {row['outcome']}" + (
         f" New claim(s): {', '.join(claims_written)}." if claims_written else ""
