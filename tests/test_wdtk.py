@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -288,14 +289,25 @@ def test_malformed_json_is_an_error_and_is_not_kept_in_the_cache(site, tmp_path)
 
 
 # --- The pull ------------------------------------------------------------------------------------
-def test_pull_records_every_request_with_its_status_and_authority_and_nothing_of_the_requester(site, scratch, tmp_path):
-    standin, url = site
-    report, _ = run(scratch, url, tmp_path / "cache")
-    assert report.errors == []
-    rows = rows_by_url(scratch)
+# Each body of the stand-in as it must be recorded: (organisation, authority's GSS code, kind), from
+# data/authorities.csv for the councils (Malvern Hills by name, Allerdale kept with its own code).
+EXPECTED_BODY = {
+    649: ("Worcester City Council", "E07000237", "council"),
+    9999001: ("Malvern Hills District Council", "E07000235", "council"),
+    42: ("Allerdale Borough Council", "E07000026", "council"),
+    197: ("Glasgow City Council", "S12000049", "council"),
+    9999002: ("Fictional Valley Police", "", "police"),
+    9999003: ("Fictional Hills Health Board", "", "nhs"),
+    9999004: ("University of Fictionshire", "", "university"),
+    9999005: ("Fictional Parva Parish Council", "", "council"),
+}
+
+
+def assert_every_request_recorded(data: Path, standin, url: str) -> None:
+    """Each public request of the stand-in is one row with the right status and body, and nothing of its requester."""
+    rows = rows_by_url(data)
     visible = [r for r in standin.requests.values() if r.prominence == "normal"]
-    assert len(rows) == len(visible) == 36
-    assert report.new == 36 and report.found == 36
+    assert len(rows) == len(visible)
     vocabulary = load_vocabulary()
     for request in visible:
         row = rows[f"{url}/request/{request.url_title}"]
@@ -306,6 +318,27 @@ def test_pull_records_every_request_with_its_status_and_authority_and_nothing_of
         assert row["sent"] == request.sent.isoformat()
         if site_state.status in ("answered", "refused"):
             assert row["answered"] == request.responded.isoformat()
+        assert (row["organisation"], row["authority"], row["kind"]) == EXPECTED_BODY[request.body["id"]]
+    # Nothing of any requester, anywhere in the data package.
+    everything = "\n".join(
+        p.read_text(encoding="utf-8") for p in data.rglob("*") if p.suffix in (".csv", ".json", ".md", ".geojson")
+    )
+    for personal in ("fictional_requester", "Fictional Requester", "Fictional External Person", "Fictional."):
+        assert personal not in everything
+    assert "Camerâu" not in everything and "<script>" not in everything  # titles and snippets stay in the cache
+    assert "hikmap-pull-run" not in everything
+
+
+def test_pull_records_every_request_with_its_status_and_authority_and_nothing_of_the_requester(site, scratch, tmp_path):
+    standin, url = site
+    report, _ = run(scratch, url, tmp_path / "cache")
+    assert report.errors == []
+    rows = rows_by_url(scratch)
+    visible = [r for r in standin.requests.values() if r.prominence == "normal"]
+    assert len(rows) == len(visible) == 36
+    assert report.new == 36 and report.found == 36
+    assert_every_request_recorded(scratch, standin, url)
+    vocabulary = load_vocabulary()
     by_title = {r.url_title: rows[f"{url}/request/{r.url_title}"] for r in visible}
     worcester = by_title["fictional_hikvision_successful"]
     assert (worcester["authority"], worcester["kind"], worcester["law"]) == ("E07000237", "council", "foia")
@@ -324,17 +357,9 @@ def test_pull_records_every_request_with_its_status_and_authority_and_nothing_of
     assert "Environmental Information Regulations" in by_title["fictional_camerau_hikvision"]["note"]
     assert report.unmatched == ["Fictional Parva Parish Council"]
     assert report.waiting == len(waiting_answers(list(rows.values()), {}, vocabulary, url))
-    # Nothing of any requester, anywhere in the data package.
-    everything = "\n".join(
-        p.read_text(encoding="utf-8") for p in scratch.rglob("*") if p.suffix in (".csv", ".json", ".md", ".geojson")
-    )
-    for personal in ("fictional_requester", "Fictional Requester", "Fictional External Person", "Fictional."):
-        assert personal not in everything
-    assert "Camerâu" not in everything and "<script>" not in everything  # titles and snippets stay in the cache
     assert check_package(scratch) == []
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "WhatDoTheyKnow pull: 36 new request(s)" in changelog
-    assert "hikmap-pull-run" not in everything
 
 
 def test_a_rerun_with_nothing_new_asks_nothing_and_changes_no_file(site, scratch, tmp_path):
@@ -571,7 +596,7 @@ def test_the_quote_limit_is_the_schemas():
     assert field["constraints"]["maxLength"] == QUOTE_LIMIT and field["constraints"]["required"] is True
 
 
-def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site, scratch, tmp_path):
+def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site, scratch, tmp_path, caplog):
     _standin, url = site
     cache = tmp_path / "cache"
     run(scratch, url, cache)
@@ -610,7 +635,13 @@ def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site
     # 'Has none', in the body's own answer: a claim with the absence status, graded official, quoting it.
     quote = "The University of Fictionshire does not have any Dahua equipment (fictional)."
     answer = Answer(finding="none", quote=quote, vendors={"dahua": None})
-    record_answer(scratch, university.row["id"], answer, records, url, TODAY)
+    with caplog.at_level("INFO", logger="hikmap.answers"):
+        result = record_answer(scratch, university.row["id"], answer, records, url, TODAY)
+    # Each saving is logged, with the request and the data version it made.
+    (logged,) = [
+        r.getMessage() for r in caplog.records if r.name == "hikmap.answers" and university.row["id"] in r.getMessage()
+    ]
+    assert university.row["url"] in logged and result.version in logged
     new = [c for i, c in claims_of(scratch).items() if i not in claims_before]
     assert len(new) == 1
     (claim,) = new
@@ -622,7 +653,26 @@ def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site
     assert (link["quote"], link["checked"], link["quote_note"]) == (quote, TODAY.isoformat(), "")  # it names the body
     row = rows_by_url(scratch)[university.row["url"]]
     assert (row["finding"], row["site"]) == ("none", claim["site"])
+    # The university has no sourced address: it is counted, not drawn.
+    package, _problems = load_package(scratch)
+    (site_row,) = [r for r in package.table("sites").rows if r["id"] == claim["site"]]
+    assert (site_row["precision"], site_row["postcode"], site_row["kind"]) == ("not-placed", "", "university")
     assert check_package(scratch) == []
+
+    # The published copy follows: the claim and the answer's words are in what `python -m geo publish` writes.
+    from geo import settings
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.publish import site as publishing
+
+    published = tmp_path / "site" / "map"
+    publishing.publish(
+        published, load_dataset(scratch, scratch / "build" / "sites.geojson"), tiles=settings.TILE_SOURCES["none"]
+    )
+    shown = "\n".join(p.read_text(encoding="utf-8") for p in (published / "data").glob("*.json"))
+    assert claim["claim"] in shown  # the claim's words, in the published map's data
+    with zipfile.ZipFile(published / "downloads" / "hikvision-evidence-data-package.zip") as package_zip:
+        (name,) = [n for n in package_zip.namelist() if n.endswith("claim_sources.csv")]
+        assert quote in package_zip.read(name).decode("utf-8")  # the answer's words, in the data package
 
 
 def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):
@@ -644,6 +694,7 @@ def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):
     assert first.returncode == 0, first.stderr
     assert "requests found: 36" in first.stdout and "new: 36" in first.stdout
     assert "bodies not matched: 1\n  Fictional Parva Parish Council" in first.stdout
+    assert_every_request_recorded(scratch, _standin, url)
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0 and "data: nothing changed, no file written" in second.stdout
     refused = subprocess.run(
