@@ -675,6 +675,41 @@ def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site
         assert quote in package_zip.read(name).decode("utf-8")  # the answer's words, in the data package
 
 
+def test_the_quotation_is_checked_against_the_body_the_map_names(site, scratch, tmp_path):
+    """The check asks a quote to name the organisation of its claim's site, which may be spelt otherwise on the site."""
+    import csv
+
+    _standin, url = site
+    cache = tmp_path / "cache"
+    run(scratch, url, cache)
+    state = State(cache / "state.sqlite")
+    records = {r.url_title: r for r in state.all()}
+    state.close()
+    path = scratch / "foi_requests.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    (worcester,) = [r for r in rows if r["url"].endswith("/fictional_hikvision_successful")]
+    worcester["organisation"] = "Fictionford Town Hall"  # a fictional spelling of the body, as a site might give it
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    quote = "Fictionford Town Hall has 3 Hikvision cameras (fictional)."  # names the request's body, not the map's
+    record_answer(
+        scratch,
+        worcester["id"],
+        Answer(finding="equipment", quote=quote, vendors={"hikvision": 3}),
+        records,
+        url,
+        TODAY,
+    )
+    package, _problems = load_package(scratch)
+    (link,) = [r for r in package.table("claim_sources").rows if r["quote"] == quote]
+    assert link["quote_note"] == QUOTE_NOTE  # it does not name Worcester City Council, the site's organisation
+    assert check_package(scratch) == []
+
+
 def test_cli_pull_against_the_stand_in(site, scratch, tmp_path):
     _standin, url = site
     env = {

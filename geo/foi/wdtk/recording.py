@@ -356,6 +356,8 @@ def _write_claims(
         tables["sites"].append(new_site)
     row["site"] = site_id
     organisation = row["organisation"]
+    # The check asks the quotation to name the organisation of the claim's site (which may spell it otherwise).
+    site_organisation = next(s.get("organisation", "") for s in tables["sites"] if s["id"] == site_id)
     source_id = unique_id(
         slugify(f"wdtk-answer-{row['id'].removeprefix('wdtk-')}"),
         {s["id"] for s in tables["sources"]},
@@ -400,7 +402,7 @@ def _write_claims(
                 "source": source_id,
                 "quote": quote,
                 "checked": today.isoformat(),
-                "quote_note": "" if quote_names(quote, organisation) else QUOTE_NOTE,
+                "quote_note": "" if quote_names(quote, site_organisation or organisation) else QUOTE_NOTE,
             }
         )
         written.append(claim_id)
