@@ -34,6 +34,8 @@ HEADER = [
     "source_publisher",
     "source_url",
     "source_published",
+    "source_quote",
+    "source_checked",
 ]
 ROW = [
     "Example Test Trust",
@@ -52,6 +54,8 @@ ROW = [
     "Example Test Trust",
     "https://www.example.org/foi/example_cctv",
     "2026-10-20",
+    "Example Test Trust uses Hikvision cameras at the hospital.",
+    "2026-10-21",
 ]
 
 

@@ -180,7 +180,8 @@ def _broken_copy(tmp_path):
     links = data_dir / "claim_sources.csv"
     lines = links.read_text(encoding="utf-8").splitlines(keepends=True)
     claim = lines[1].split(",")[0]
-    links.write_text("".join(lines + [f"{claim},no-such-source-fictional\n"]), encoding="utf-8")
+    broken = f"{claim},no-such-source-fictional,A fictional quote.,2026-11-30,A fictional test row.\n"
+    links.write_text("".join(lines + [broken]), encoding="utf-8")
     return data_dir
 
 
