@@ -7,7 +7,8 @@ from geo import settings
 from geo.evidence import licences
 from geo.evidence.dataset import read_changelog
 from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
-from geo.outputs.text import changelog_markdown, escape_markdown, markdown_link
+from geo.outputs.publish.site import correction_link
+from geo.outputs.text import changelog_markdown, date_in_words, escape_markdown, markdown_link, one_line
 from ui import loading
 
 ui.ensure_entrypoint()
@@ -141,7 +142,26 @@ st.header("Corrections", anchor="corrections")
 st.markdown(
     "If a claim is wrong, out of date or unfair to the organisation concerned, please open an issue on the "
     "project's issue tracker. Give the claim's id (it is in the CSV download) and a link to the evidence. "
-    "Corrections are made in the data and recorded in its change log, shown here."
+    "Each error found and fixed is listed here, newest first, with what the map said, what it says now and why; "
+    "the list travels with the data package."
+)
+found = loading.corrections()
+if not found:
+    st.info("No correction so far.")
+for correction in found:
+    href, words = correction_link(correction, published=False)
+    about = f" · [{escape_markdown(words)}]({href})" if href else ""
+    st.markdown(
+        f"**{escape_markdown(date_in_words(correction.date))}**{about}\n\n"
+        f"- **What the map said:** {escape_markdown(one_line(correction.was))}\n"
+        f"- **What it says now:** {escape_markdown(one_line(correction.now))}\n"
+        f"- **Why:** {escape_markdown(one_line(correction.why))}"
+    )
+
+st.header("Changes to the data", anchor="changes")
+st.markdown(
+    "Every release of the data package, newest first, as its change log records it (written for those who "
+    "reuse the data, it names the package's files)."
 )
 entries = read_changelog(settings.DATA_DIR / "CHANGELOG.md")
 if not entries:

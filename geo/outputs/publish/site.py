@@ -44,17 +44,19 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlencode, urlparse
 
 import pandas as pd
 
 from geo import settings
 from geo.evidence import citations, licences
 from geo.evidence.dataset import Dataset
+from geo.evidence.quotes import Correction, corrections_list, quotes_by_link
 from geo.filters import (
     CHOICE_PARAMS,
     CLAIM_TEXT_COLUMNS,
     DATE_COLUMN,
+    MAX_TEXT,
     PARAMS,
     SITE_TEXT_COLUMNS,
     allowed_values,
@@ -62,13 +64,14 @@ from geo.filters import (
     text_rows,
 )
 from geo.outputs import export
-from geo.outputs.text import safe_url
+from geo.outputs.text import date_in_words, quote_parts, safe_url
 from geo.outputs.vendor import ensure_vendor_assets
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 SITE_LAYER_JS = Path(__file__).parent.parent / "sitelayer.js"
 MARKER = ".hikmap-published"  # a published folder says so, so that publish never replaces anything else
 KEEP_VERSIONS = 2
+NO_FILTER_PAGES = ("sources.html", "corrections.html")  # pages the filters do not apply to
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,11 @@ def table_rows(data: Dataset) -> dict:
     """The evidence table's columns for every claim (plain text), in the app's order (by site, newest first).
 
     ``claim`` gives each row's position among the data's claims, which is
-    what the filters select.
+    what the filters select. ``devices`` says "not given" where the sources
+    give no number; ``quotes`` gives, source by source, the source's words
+    (:func:`geo.outputs.text.quote_parts`) or ``None``.
     """
+    quotes = quotes_by_link(data.claim_sources, data.sources)
     table = export.claims_table(data.sites, data.claims, data.sources)
     position = {claim_id: i for i, claim_id in enumerate(data.claims["id"])}
     vocabulary = data.vocabulary
@@ -149,9 +155,13 @@ def table_rows(data: Dataset) -> dict:
         "grade": [vocabulary.label("grades", v) for v in table["grade"]],
         "reported": list(table["reported"]),
         "status": [vocabulary.label("statuses", v) for v in table["status"]],
-        "devices": ["" if v == "" or pd.isna(v) else str(v) for v in table["equipment_count"]],
+        "devices": ["not given" if v == "" or pd.isna(v) else str(v) for v in table["equipment_count"]],
         "claim": list(table["claim"]),
         "sources": [[[s, titles.get(s, s)] for s in ids.split(";") if s] for ids in table["source_ids"]],
+        "quotes": [
+            [quote_parts(q) if (q := quotes.get((c, s))) is not None else None for s in ids.split(";") if s]
+            for c, ids in zip(table["claim_id"], table["source_ids"])
+        ],
         "location": [vocabulary.label("precisions", v) for v in table["precision"]],
         "council": list(table["district"]),
     }
@@ -223,10 +233,11 @@ def _header(data: Dataset, current: str) -> str:
         ("index.html?layout=hex", "Hex map"),
         ("table.html", "Evidence table"),
         ("sources.html", "Sources"),
+        ("corrections.html", "Corrections"),
     ]
     current_mark = ' aria-current="page"'
     nav = "".join(
-        f'<li><a href="{_e(href)}" data-keep-filters="{"1" if href != "sources.html" else "0"}"'
+        f'<li><a href="{_e(href)}" data-keep-filters="{"0" if href in NO_FILTER_PAGES else "1"}"'
         f"{current_mark if label == current else ''}>{_e(label)}</a></li>"
         for href, label in links
     )
@@ -381,9 +392,54 @@ def sources_page(data: Dataset, tiles) -> str:
         _header(data, "Sources") + '<main id="main">\n<h1>Sources</h1>\n'
         f'<p class="dated">Every publication the evidence cites: {len(data.sources)} sources. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
-        f'<ol class="sources">{"".join(items)}</ol>\n</main>\n'
+        f'<ol class="sources">{"".join(items)}</ol>\n'
+        '<p class="note">Errors found in the data and fixed are listed with what the map said, what it says now '
+        'and why on <a href="corrections.html">the corrections page</a>.</p>\n</main>\n'
     )
     return _page(f"Sources: {settings.SITE_TITLE}", body, None, tiles, [])
+
+
+def correction_link(correction: Correction, published: bool = True) -> tuple[str, str]:
+    """Where a reader sees what a correction is about today, and the words of the link ("" and "" if nowhere).
+
+    A claim or a site: the evidence table searched for the site's name; a
+    source: its entry on the sources page. ``published`` gives the published
+    copy's addresses, otherwise the app's pages.
+    """
+    if correction.kind in ("claim", "site") and correction.site_name:
+        query = urlencode({"q": correction.site_name[:MAX_TEXT]})
+        words = ("the claim, on " if correction.kind == "claim" else "the site, ") + correction.site_name
+        return (f"table.html?{query}" if published else f"data?{query}"), words
+    if correction.kind == "source":
+        if published:
+            return f"sources.html#source-{quote(correction.subject, safe='')}", "the source"
+        return f"sources?{urlencode({'source': correction.subject})}", "the source"
+    return "", ""
+
+
+def corrections_page(data: Dataset, tiles) -> str:
+    """Every correction made to the data, newest first: its date, what the map said, what it says now, why."""
+    found = corrections_list(data.corrections, data.sites, data.claims, data.sources, data.figures)
+    items = []
+    for c in found:
+        href, words = correction_link(c)
+        about = f' · <a href="{_e(href)}">{_e(words)}</a>' if href else ""
+        items.append(
+            f'<li id="correction-{_e(c.id)}"><p class="meta"><time datetime="{_e(c.date)}">'
+            f"{_e(date_in_words(c.date))}</time>{about}</p>\n"
+            f"<dl><dt>What the map said</dt><dd>{_e(c.was)}</dd>\n"
+            f"<dt>What it says now</dt><dd>{_e(c.now)}</dd>\n"
+            f"<dt>Why</dt><dd>{_e(c.why)}</dd></dl></li>\n"
+        )
+    listing = f'<ol class="corrections">\n{"".join(items)}</ol>\n' if items else "<p>No correction so far.</p>\n"
+    body = (
+        _header(data, "Corrections") + '<main id="main">\n<h1>Corrections</h1>\n'
+        f'<p class="dated">Errors found in the data and fixed, newest first: {len(found)} corrections. Data last '
+        f"changed {_e(data.last_changed)} (version {_e(data.version)}). Every change is in the data package's "
+        "change log, and the corrections travel with the data package. The sources are on "
+        '<a href="sources.html">the sources page</a>.</p>\n' + listing + "</main>\n"
+    )
+    return _page(f"Corrections: {settings.SITE_TITLE}", body, None, tiles, [])
 
 
 # --- Writing -----------------------------------------------------------------------------------
@@ -437,6 +493,7 @@ def build_site(
         boundary_urls = write_boundary_files(target / "data", url_prefix="data")
     except BoundariesUnavailable:
         boundary_urls = {}
+    quotes = quotes_by_link(data.claim_sources, data.sources)
     # Every popup complete, however many sites: the published site has no server to ask.
     payload = map_data(
         data.sites,
@@ -446,6 +503,7 @@ def build_site(
         areas=areas,
         county_of=county_of_districts(authorities),
         detail_limit=max(DETAIL_LIMIT, len(data.sites)),
+        quotes=quotes,
     )
     data_url = publish_map_data(payload, target=target / "data", url_prefix="data")
     index_url = _write_json(target / "data", "filters", filter_index(data, place_frames(authorities)))
@@ -457,8 +515,8 @@ def build_site(
         "Whole data package (zip: data, schema, licences)": "downloads/hikvision-evidence-data-package.zip",
     }
     files = [
-        export.selection_csv(data.sites, data.claims, data.sources),
-        export.selection_geojson(data.sites, data.claims, data.sources),
+        export.selection_csv(data.sites, data.claims, data.sources, quotes),
+        export.selection_geojson(data.sites, data.claims, data.sources, quotes),
         export.package_zip(data.directory, data.descriptor),
     ]
     for (_, href), content in zip(downloads.items(), files):
@@ -493,6 +551,7 @@ def build_site(
         "index.html": map_page(data, map_config, councils, allowed, tiles, bool(boundary_urls), app_url),
         "table.html": table_page(data, table_config, councils, allowed, tiles, downloads),
         "sources.html": sources_page(data, tiles),
+        "corrections.html": corrections_page(data, tiles),
     }
     for name, text in pages.items():
         (target / name).write_text(text, encoding="utf-8")

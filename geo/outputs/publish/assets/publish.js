@@ -168,6 +168,18 @@
         var link = el("a", null, pair[1]);
         link.href = "sources.html#source-" + encodeURIComponent(pair[0]);
         sources.appendChild(link);
+        // The source's words for this claim, marked as a quotation, with who published them, when,
+        // and when the claim was last read against them (text nodes only: quotes are untrusted).
+        var quote = rows.quotes[j][k];
+        if (quote) {
+          var words = el("blockquote");
+          words.appendChild(el("p", null, quote[0]));
+          sources.appendChild(words);
+          sources.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
+          if (quote[3]) {
+            sources.appendChild(el("p", "quote-note", "Note: " + quote[3]));
+          }
+        }
       });
       tr.appendChild(sources);
       [rows.location[j], rows.council[j]].forEach(function (value, k) {
