@@ -262,7 +262,8 @@ function hikmapDraw(map, cfg) {
     });
 
     function claimElement(claim) {
-      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count]
+      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count];
+      // D.sources[id]: [title, publisher, address, archived copy]
       var box = el("div", "claim");
       var meta = el("div", "meta");
       var gradeIndex = -1;
@@ -306,6 +307,15 @@ function hikmapDraw(map, cfg) {
         }
         if (source) {
           item.appendChild(document.createTextNode(" (" + source[1] + ") "));
+        }
+        var archived = source ? safeUrl(source[3]) : "";
+        if (archived) {
+          var copy = el("a", "archived", "archived copy");
+          copy.href = archived;
+          copy.target = "_blank";
+          copy.rel = "noopener noreferrer";
+          item.appendChild(copy);
+          item.appendChild(document.createTextNode(" · "));
         }
         var about = el("a", "source-ref", "about this source");
         about.href = sourceHref(id);
