@@ -55,6 +55,7 @@ FOLLOW_TEXT = "Follow changes (Atom feed)"
 # Characters XML 1.0 cannot hold at all (C0 controls but tab, line feed and carriage return;
 # U+FFFE and U+FFFF; lone surrogates).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # On the same date: corrections first, then answers, releases and claims (then by id).
 KIND_ORDER = {"correction": 0, "answer": 1, "release": 2, "claim": 3}
 
@@ -317,13 +318,12 @@ def _href(link: str, site_url: str | None) -> str:
     """An entry's or the feed's link as written: absolute http(s) kept, a site page put under ``site_url``."""
     if not link:
         return ""
-    if "://" in link or link.startswith("//"):
+    if _SCHEME.match(link) or link.startswith("//"):
         return safe_url(link)
     if site_url is None:
         return ""
-    if "://" in site_url:
-        base = safe_url(site_url)
-        return f"{base.rstrip('/')}/{link}" if base else ""
+    if _SCHEME.match(site_url):
+        return f"{site_url.rstrip('/')}/{link}"
     return site_url + link
 
 
@@ -343,6 +343,9 @@ def atom(
     the feed is served; ``None`` leaves links out.
     """
     from feedgen.feed import FeedGenerator
+
+    if site_url and _SCHEME.match(site_url) and not safe_url(site_url):
+        raise ValueError(f"the published copy's address must be http(s), not {site_url!r}")
 
     entries = [e for e in changes.entries if not council or council in e.councils]
     newest = max((e.date for e in entries), default=changes.last_changed or changes.created)
