@@ -7,6 +7,7 @@ from geo import settings
 from geo.evidence import licences
 from geo.evidence.dataset import read_changelog
 from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
+from geo.outputs.feed import ATOM_TYPE, FEED_FILE, FOLLOW_TEXT
 from geo.outputs.publish.site import correction_link
 from geo.outputs.text import changelog_markdown, date_in_words, escape_markdown, markdown_link, one_line
 from ui import loading
@@ -169,6 +170,26 @@ if not entries:
 for date, version, text in entries:
     with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
         st.markdown(changelog_markdown(text))
+
+st.header("Follow changes", anchor="feed")
+published = settings.publish_url()
+st.markdown(
+    "Every correction, every new version of the data, every answer to a freedom of information request and "
+    "every claim as it is read against its sources, as an Atom feed for any feed reader."
+)
+if published:
+    st.markdown(
+        markdown_link(FOLLOW_TEXT, f"{published}/{FEED_FILE}")
+        + " · each council with evidence has its own feed, offered on the published table filtered to it."
+    )
+else:
+    st.download_button(
+        "Download the feed of changes (Atom)",
+        data=loading.feed(),
+        file_name="hikvision-evidence-changes.xml",
+        mime=ATOM_TYPE,
+        key="method_feed_download",
+    )
 
 st.header("Licences and attributions", anchor="licences")
 st.markdown(

@@ -113,10 +113,24 @@ def authorities():
     return load_authorities()
 
 
+def feed() -> bytes:
+    """The Atom feed of the data's changes, without links (the app offers it as a download)."""
+    data = dataset()
+    return _feed(data.last_changed + data.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _feed(data_key: str) -> bytes:
+    from geo.outputs.feed import atom, load_changes
+
+    return atom(load_changes(dataset(), authorities()))
+
+
 def dataset_cache_clear() -> None:
     dataset.clear()
     quotes.clear()
     corrections.clear()
+    _feed.clear()
     _map_data_url.clear()
     _area_statuses.clear()
 

@@ -41,7 +41,7 @@ from geo.evidence.quotes import Quote
 from geo.evidence.vocabulary import Vocabulary
 from geo.filters import FRAME_PAD
 from geo.foi.known import AreaState
-from geo.outputs.text import quote_parts
+from geo.outputs.text import quote_parts, safe_url
 from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
 
@@ -133,8 +133,9 @@ def map_data(
             district=list(sites["authority_name"].where(sites["authority_name"] != "", sites["lad_name"])),
             claims_of=[site_claims.get(s, []) for s in sites["id"]],
             claims=claim_rows,
+            # [title, publisher, address, archived copy]: addresses only http(s), else empty.
             sources={
-                row.id: [row.title, row.publisher, row.url if row.url.startswith(("https://", "http://")) else ""]
+                row.id: [row.title, row.publisher, safe_url(row.url), safe_url(getattr(row, "archive_url", ""))]
                 for row in source_table.itertuples(index=False)
             },
         )

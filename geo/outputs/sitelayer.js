@@ -263,7 +263,8 @@ function hikmapDraw(map, cfg) {
 
     function claimElement(claim) {
       // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count,
-      //         [per source: [quote, "Publisher, date", "read against the source on …", note] or null]]
+      //         [per source: [quote, "Publisher, date", "read against the source on …", note] or null]];
+      // D.sources[id]: [title, publisher, address, archived copy]
       var box = el("div", "claim");
       var meta = el("div", "meta");
       var gradeIndex = -1;
@@ -309,6 +310,15 @@ function hikmapDraw(map, cfg) {
         }
         if (source) {
           item.appendChild(document.createTextNode(" (" + source[1] + ") "));
+        }
+        var archived = source ? safeUrl(source[3]) : "";
+        if (archived) {
+          var copy = el("a", "archived", "archived copy");
+          copy.href = archived;
+          copy.target = "_blank";
+          copy.rel = "noopener noreferrer";
+          item.appendChild(copy);
+          item.appendChild(document.createTextNode(" · "));
         }
         var about = el("a", "source-ref", "about this source");
         about.href = sourceHref(id);

@@ -11,6 +11,9 @@
 * ``table.html``: the evidence as a table, one row per claim, for the same
   filters, with the whole dataset as CSV, GeoJSON and the data package;
 * ``sources.html``: every source, with an anchor per source;
+* ``feed.xml``: the Atom feed of the data's changes (:mod:`geo.outputs.feed`), linked from every
+  page's head and header, and ``feeds/<GSS code>.xml``, one per council with any claim or answer,
+  offered on the map and the table when they are filtered to that council;
 * ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages,
   topojson-client from npm),
   ``assets/`` (our script and style), ``data/`` (the map's JSON, the filter
@@ -64,6 +67,7 @@ from geo.filters import (
     text_rows,
 )
 from geo.outputs import export
+from geo.outputs import feed as feeds
 from geo.outputs.text import date_in_words, quote_parts, safe_url
 from geo.outputs.vendor import ensure_vendor_assets
 
@@ -72,6 +76,9 @@ SITE_LAYER_JS = Path(__file__).parent.parent / "sitelayer.js"
 MARKER = ".hikmap-published"  # a published folder says so, so that publish never replaces anything else
 KEEP_VERSIONS = 2
 NO_FILTER_PAGES = ("sources.html", "corrections.html")  # pages the filters do not apply to
+FEED_TITLE = f"Changes: {settings.SITE_TITLE}"
+# Filled by publish.js when the map or the table is filtered to councils that have a feed.
+COUNCIL_FEEDS = '<p id="council-feeds" class="follow-council" hidden></p>\n'
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,8 @@ def _page(
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n"
         + "".join(f'<link rel="preload" href="{_e(href)}" as="fetch" crossorigin="anonymous">\n' for href in preload)
-        + '<link rel="icon" href="assets/favicon.png">\n'
+        + f'<link rel="alternate" type="{feeds.ATOM_TYPE}" title="{_e(FEED_TITLE)}" href="{feeds.FEED_FILE}">\n'
+        '<link rel="icon" href="assets/favicon.png">\n'
         '<link rel="stylesheet" href="vendor/leaflet/leaflet.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.Default.css">\n'
@@ -245,6 +253,7 @@ def _header(data: Dataset, current: str) -> str:
         '<header class="site">\n'
         f'<p class="title"><a href="index.html">{_e(settings.SITE_TITLE)}</a></p>\n'
         f'<nav aria-label="Pages"><ul>{nav}</ul></nav>\n'
+        f'<p class="follow"><a href="{feeds.FEED_FILE}" type="{feeds.ATOM_TYPE}">{_e(feeds.FOLLOW_TEXT)}</a></p>\n'
         "</header>\n"
     )
 
@@ -310,7 +319,8 @@ def map_page(data: Dataset, page_config: dict, councils, allowed, tiles, boundar
         " Select a marker for its claims, evidence grade and sources.</p>\n"
         + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the map…</p>\n'
-        '<p id="ignored" class="ignored" hidden></p>\n'
+        + COUNCIL_FEEDS
+        + '<p id="ignored" class="ignored" hidden></p>\n'
         '<div id="map" class="map" role="region" aria-label="Map of the sites and council areas"></div>\n'
         '<p class="note">Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a '
         "council's area; a thick outline means several sites share one place. Council areas are coloured by what is "
@@ -342,7 +352,8 @@ def table_page(data: Dataset, page_config: dict, councils, allowed, tiles, downl
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the table…</p>\n'
-        '<p id="ignored" class="ignored" hidden></p>\n'
+        + COUNCIL_FEEDS
+        + '<p id="ignored" class="ignored" hidden></p>\n'
         '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-caption">'
         '<table id="evidence"><caption id="table-caption">Claims matching the filters</caption>'
         '<thead><tr><th scope="col">Site</th><th scope="col">Organisation</th><th scope="col">Kind</th>'
@@ -451,10 +462,36 @@ def _write_json(folder: Path, prefix: str, value) -> str:
     return f"{folder.name}/{name}"
 
 
+def write_feeds(
+    target: Path, changes: feeds.Changes, councils: dict[str, str], publish_url: str = ""
+) -> dict[str, list[str]]:
+    """Write ``feed.xml`` and ``feeds/<code>.xml`` for each council in ``councils`` (code -> name) with a
+    claim or an answer; return code -> [its feed's path, the council's name].
+
+    Links are absolute under ``publish_url`` when it is set, otherwise relative to each feed's folder.
+    """
+    (target / feeds.FEED_FILE).write_bytes(feeds.atom(changes, site_url=publish_url or ""))
+    written = {}
+    for code in sorted(feeds.council_codes(changes) & set(councils)):
+        path = f"{feeds.COUNCIL_FEEDS_DIR}/{code}.xml"
+        (target / feeds.COUNCIL_FEEDS_DIR).mkdir(exist_ok=True)
+        text = feeds.atom(changes, council=code, council_name=councils[code], site_url=publish_url or "../")
+        (target / path).write_bytes(text)
+        written[code] = [path, councils[code]]
+    return written
+
+
 def build_site(
-    target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = ""
+    target: Path,
+    data: Dataset,
+    tiles: settings.TileSource | None = None,
+    app_url: str = "",
+    publish_url: str | None = None,
 ) -> PublishReport:
-    """Write the whole site into the empty folder ``target`` (see the module docstring)."""
+    """Write the whole site into the empty folder ``target`` (see the module docstring).
+
+    ``publish_url`` (default ``HIKMAP_PUBLISH_URL``) makes the feeds' links absolute.
+    """
     from geo.foi.known import area_statuses
     from geo.outputs.files import write_boundary_files
     from geo.outputs.mapview import (
@@ -522,6 +559,12 @@ def build_site(
     for (_, href), content in zip(downloads.items(), files):
         (target / href).write_bytes(content)
 
+    council_feeds = write_feeds(
+        target,
+        feeds.load_changes(data, authorities),
+        councils,
+        settings.publish_url() if publish_url is None else publish_url,
+    )
     allowed = allowed_values(data.vocabulary)
     layouts = {
         layout: {
@@ -538,6 +581,7 @@ def build_site(
         "claimCount": len(data.claims),
         "lastChanged": data.last_changed,
         "version": data.version,
+        "councilFeeds": council_feeds,
     }
     map_config = {
         **common,

@@ -107,6 +107,29 @@
       ignored.textContent = "Not applied: " + notes.join("; ") + ".";
     }
   }
+  /* A council's own feed, offered when the view is filtered to that council (names and paths are
+     the page's own configuration, shown as text). */
+  function showCouncilFeeds(f) {
+    var box = document.getElementById("council-feeds"),
+      known = page.councilFeeds || {};
+    if (!box || !f.councils) {
+      return;
+    }
+    f.councils.forEach(function (code) {
+      var feed = known[code];
+      if (!Object.prototype.hasOwnProperty.call(known, code) || !feed) {
+        return;
+      }
+      var link = el("a", null, "Follow changes for " + feed[1] + " (Atom feed)");
+      link.href = feed[0];
+      link.type = "application/atom+xml";
+      if (box.childNodes.length) {
+        box.appendChild(document.createTextNode(" · "));
+      }
+      box.appendChild(link);
+      box.hidden = false;
+    });
+  }
 
   function drawMap(index, f, chosen) {
     var layout = page.layouts[layoutName],
@@ -202,6 +225,7 @@
       keepFiltersInLinks(index.spec, f);
       var chosen = filters.select(index.spec, index, f);
       showCounts(index.spec, f, chosen);
+      showCouncilFeeds(f);
       document.body.dataset.hikmapSelected = chosen.sites.join(",");
       document.body.dataset.hikmapClaims = String(chosen.claims.length);
       if (page.page === "map") {
