@@ -9,7 +9,7 @@ from geo.evidence.dataset import read_changelog
 from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
 from geo.outputs.feed import ATOM_TYPE, FEED_FILE, FOLLOW_TEXT
 from geo.outputs.publish.site import correction_link
-from geo.outputs.text import changelog_markdown, date_in_words, escape_markdown, markdown_link, one_line
+from geo.outputs.text import date_in_words, escape_markdown, markdown_link, one_line
 from ui import loading
 
 ui.ensure_entrypoint()
@@ -160,16 +160,26 @@ for correction in found:
     )
 
 st.header("Changes to the data", anchor="changes")
-st.markdown(
-    "Every release of the data package, newest first, as its change log records it (written for those who "
-    "reuse the data, it names the package's files)."
-)
+# The change log is written for those who reuse the data: it names the package's files and fields,
+# which this page does not show its readers. What changed for them is in the corrections above and
+# the feed below; the change log itself is a download (and is in the data package).
 entries = read_changelog(settings.DATA_DIR / "CHANGELOG.md")
 if not entries:
     st.info("The change log is empty.")
-for date, version, text in entries:
-    with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
-        st.markdown(changelog_markdown(text))
+else:
+    st.markdown(
+        "Each release of the data, newest first. What each one changed is in its change log, written for those "
+        "who reuse the data (it names the package's files and fields), in the download below and in the data "
+        "package."
+    )
+    st.markdown("\n".join(f"- {escape_markdown(f'{date} — version {version}')}" for date, version, _ in entries))
+    st.download_button(
+        "Download the change log (Markdown)",
+        data=(settings.DATA_DIR / "CHANGELOG.md").read_bytes(),
+        file_name="hikvision-evidence-changelog.md",
+        mime="text/markdown",
+        key="method_changelog_download",
+    )
 
 st.header("Follow changes", anchor="feed")
 published = settings.publish_url()

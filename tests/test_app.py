@@ -172,8 +172,11 @@ def test_the_method_page_offers_the_feed_as_a_download_without_a_published_copy(
     app.run()
     assert not app.exception
     buttons = app.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Download the feed of changes (Atom)"]
-    assert buttons[0].proto.id and "method_feed_download" in buttons[0].proto.id
+    assert [b.proto.label for b in buttons] == [
+        "Download the change log (Markdown)",
+        "Download the feed of changes (Atom)",
+    ]
+    assert "method_feed_download" in buttons[1].proto.id
     from ui import loading
 
     root = ET.fromstring(loading.feed())
@@ -190,4 +193,4 @@ def test_the_method_page_links_the_published_feed(monkeypatch):
 
     link = markdown_link("Follow changes (Atom feed)", "https://news.example.org/hikvision-map/feed.xml")
     assert link.endswith("](https://news.example.org/hikvision-map/feed.xml)") and link in markdown_text(app)
-    assert app.get("download_button") == []
+    assert [b.proto.label for b in app.get("download_button")] == ["Download the change log (Markdown)"]
