@@ -51,6 +51,19 @@ def test_the_published_popup_quotes_the_source(published_url, chromium, width, h
     popup = page.locator(".hikmap-popup")
     assert_quotation(popup, width)
     assert "number of devices not given" in popup.inner_text()
+    # The popup fits inside the map once it has panned, and no map control covers its close button.
+    page.wait_for_function(
+        """() => {
+            const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+            const box = document.querySelector('.leaflet-popup-content-wrapper').getBoundingClientRect();
+            const close = document.querySelector('.leaflet-popup-close-button');
+            const c = close.getBoundingClientRect();
+            const top = document.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);
+            return box.left >= map.left && box.right <= map.right && box.top >= map.top
+                && (top === close || close.contains(top));
+        }""",
+        timeout=10_000,
+    )
     shot(page, f"quotes-published-popup-{width}")
     assert watch.console_errors == [] and watch.failures == [] and watch.external_requests == []
     context.close()

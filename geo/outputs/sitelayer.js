@@ -175,10 +175,28 @@ function hikmapDraw(map, cfg) {
   sitesLayer.addTo(map);
   /* A popup opens once its click has reached the group: opening it at once can pan the map so
      far that the clustering takes the marker off the map before the click is passed on, and the
-     app would never hear of it. Long popups scroll inside a height that fits the map. */
-  function popupOptions() {
-    return { maxWidth: 320, maxHeight: Math.max(160, container.clientHeight - 120), autoPanPadding: [16, 16] };
+     app would never hear of it. Long popups scroll inside a height that fits the map, and are never
+     wider than the map (on a phone a 320 px popup and its margins, about 45 px, would overflow a
+     360 px map and hide its close button). */
+  function popupSize() {
+    return {
+      maxWidth: Math.max(160, Math.min(320, container.clientWidth - 90)),
+      maxHeight: Math.max(160, container.clientHeight - 150)
+    };
   }
+  function popupOptions() {
+    // Room above for the zoom and layer controls, so that they never cover the popup's close button.
+    return L.extend(popupSize(), { autoPanPaddingTopLeft: [16, 80], autoPanPaddingBottomRight: [16, 16] });
+  }
+  // The map's size when a popup opens, not when it was bound (the page may still have been laying out).
+  map.on("popupopen", function (event) {
+    var size = popupSize(),
+      options = event.popup.options;
+    if (options.maxWidth !== size.maxWidth || options.maxHeight !== size.maxHeight) {
+      L.extend(options, size);
+      event.popup.update();
+    }
+  });
   function openAfterClick(event) {
     var layer = event.sourceTarget || event.layer;
     if (layer && layer.getPopup && layer.getPopup()) {
