@@ -175,10 +175,28 @@ function hikmapDraw(map, cfg) {
   sitesLayer.addTo(map);
   /* A popup opens once its click has reached the group: opening it at once can pan the map so
      far that the clustering takes the marker off the map before the click is passed on, and the
-     app would never hear of it. Long popups scroll inside a height that fits the map. */
-  function popupOptions() {
-    return { maxWidth: 320, maxHeight: Math.max(160, container.clientHeight - 120), autoPanPadding: [16, 16] };
+     app would never hear of it. Long popups scroll inside a height that fits the map, and are never
+     wider than the map (on a phone a 320 px popup and its margins, about 45 px, would overflow a
+     360 px map and hide its close button). */
+  function popupSize() {
+    return {
+      maxWidth: Math.max(160, Math.min(320, container.clientWidth - 90)),
+      maxHeight: Math.max(160, container.clientHeight - 150)
+    };
   }
+  function popupOptions() {
+    // Room above for the zoom and layer controls, so that they never cover the popup's close button.
+    return L.extend(popupSize(), { autoPanPaddingTopLeft: [16, 80], autoPanPaddingBottomRight: [16, 16] });
+  }
+  // The map's size when a popup opens, not when it was bound (the page may still have been laying out).
+  map.on("popupopen", function (event) {
+    var size = popupSize(),
+      options = event.popup.options;
+    if (options.maxWidth !== size.maxWidth || options.maxHeight !== size.maxHeight) {
+      L.extend(options, size);
+      event.popup.update();
+    }
+  });
   function openAfterClick(event) {
     var layer = event.sourceTarget || event.layer;
     if (layer && layer.getPopup && layer.getPopup()) {
@@ -262,7 +280,9 @@ function hikmapDraw(map, cfg) {
     });
 
     function claimElement(claim) {
-      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count]
+      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count,
+      //         [per source: [quote, "Publisher, date", "read against the source on …", note] or null]];
+      // D.sources[id]: [title, publisher, address, archived copy]
       var box = el("div", "claim");
       var meta = el("div", "meta");
       var gradeIndex = -1;
@@ -282,7 +302,8 @@ function hikmapDraw(map, cfg) {
             (claim[3] ? "reported " + claim[3] : "date not given") +
             " · " +
             labelOf(V.statuses, claim[4]) +
-            (claim[7] !== null && claim[7] !== undefined ? " · " + claim[7] + " devices" : "")
+            " · " +
+            (claim[7] !== null && claim[7] !== undefined ? claim[7] + " devices" : "number of devices not given")
         )
       );
       box.appendChild(meta);
@@ -291,7 +312,8 @@ function hikmapDraw(map, cfg) {
         box.appendChild(el("p", "response", "Response: " + claim[5]));
       }
       var list = el("ol");
-      claim[6].forEach(function (id) {
+      var quotes = claim[8] || [];
+      claim[6].forEach(function (id, k) {
         var source = D.sources[id],
           item = el("li");
         var url = source ? safeUrl(source[2]) : "";
@@ -307,12 +329,33 @@ function hikmapDraw(map, cfg) {
         if (source) {
           item.appendChild(document.createTextNode(" (" + source[1] + ") "));
         }
+        var archived = source ? safeUrl(source[3]) : "";
+        if (archived) {
+          var copy = el("a", "archived", "archived copy");
+          copy.href = archived;
+          copy.target = "_blank";
+          copy.rel = "noopener noreferrer";
+          item.appendChild(copy);
+          item.appendChild(document.createTextNode(" · "));
+        }
         var about = el("a", "source-ref", "about this source");
         about.href = sourceHref(id);
         // A new tab: the component's sandboxed iframe may not navigate the app's own window.
         about.target = "_blank";
         about.rel = "noopener";
         item.appendChild(about);
+        // The source's own words, marked as a quotation: who published them, when, and when the
+        // claim was last read against them. Text nodes only (quotes are untrusted text).
+        var quote = quotes[k];
+        if (quote) {
+          var words = el("blockquote");
+          words.appendChild(el("p", null, quote[0]));
+          item.appendChild(words);
+          item.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
+          if (quote[3]) {
+            item.appendChild(el("p", "quote-note", "Note: " + quote[3]));
+          }
+        }
         list.appendChild(item);
       });
       box.appendChild(el("div", "meta", "Sources:"));
