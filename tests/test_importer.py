@@ -849,8 +849,8 @@ def test_random_tables_never_crash_and_every_row_is_accounted_for(header, body, 
 def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
     before = snapshot(scratch)
     report = prepare_import(csv_bytes([CLAIM_ROW, NO_HIKVISION_ROW]), "results <b>.csv", scratch, geocode=geocode)
-    result = apply_import(report, scratch, today=dt.date(2026, 11, 27))
-    assert result.version == "2.1.0" and result.date == "2026-11-27"
+    result = apply_import(report, scratch, today=dt.date(2026, 12, 4))
+    assert result.version == "2.2.0" and result.date == "2026-12-04"
     assert result.files == [
         "sources.csv",
         "sites.csv",
@@ -875,17 +875,17 @@ def test_apply_writes_package_backup_changelog_and_build(geocode, scratch):
         assert (result.backup / name).read_bytes() == before[name]
     changelog = (scratch / "CHANGELOG.md").read_text(encoding="utf-8")
     assert (
-        "## 2026-11-27 — 2.1.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, "
-        "2 new FOI requests, 1 new sources.\n\n## 2026-11-27 — 2.0.0" in changelog
+        "## 2026-12-04 — 2.2.0\n\n- Imported from `results _b_.csv`: 1 new sites, 0 changed sites, 1 new claims, "
+        "2 new FOI requests, 1 new sources.\n\n## 2026-12-03 — 2.1.0" in changelog
     )
     from geo.evidence.dataset import load_dataset
 
     data = load_dataset(scratch, scratch / "build" / "sites.geojson")
-    assert data.version == "2.1.0" and data.last_changed == "2026-11-27"
+    assert data.version == "2.2.0" and data.last_changed == "2026-12-04"
     assert "example-test-trust-example-test-hospital" in set(data.sites["id"])
     sites_before = len(load_package(DATA)[0].table("sites").rows)
     assert len(data.sites) == sites_before + 1 and len(data.foi_requests) == 2
-    assert '"version": "2.1.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
+    assert '"version": "2.2.0"' in (scratch / "datapackage.json").read_text(encoding="utf-8")
     # Unchanged tables are untouched; nothing is left next to the package.
     assert (scratch / "figures.csv").read_bytes() == before["figures.csv"]
     assert sorted(p.name for p in scratch.parent.iterdir()) == ["data"]
@@ -1033,7 +1033,7 @@ def test_cli_exit_codes_and_apply_refusal(tmp_path, scratch):
 
     result = run_cli(str(clean), "--data", str(scratch), "--apply")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "applied: version 2.1.0" in result.stdout
+    assert "applied: version 2.2.0" in result.stdout
     assert "foi-thurrock-council-2026-10-02" in (scratch / "foi_requests.csv").read_text(encoding="utf-8")
 
 

@@ -110,8 +110,11 @@ class Wayback:
     sleep: Sleep = time.sleep
     retries: int = 4
     user_agent: str = settings.USER_AGENT
+    save_timeout: float = 120.0  # Save Page Now answers once the page is captured: often tens of seconds
 
-    def _get(self, url: str, params: Mapping[str, str] | None = None) -> requests.Response:
+    def _get(
+        self, url: str, params: Mapping[str, str] | None = None, timeout: float | None = None
+    ) -> requests.Response:
         """GET with the rate limit, retried on 429/5xx and on no answer; raises :class:`WaybackUnavailable`."""
         last = ""
         response: requests.Response | None = None
@@ -129,11 +132,11 @@ class Wayback:
                     url,
                     params=params,
                     allow_redirects=False,
-                    timeout=self.timeout,
+                    timeout=timeout or self.timeout,
                     headers={"User-Agent": self.user_agent},
                 )
             except requests.Timeout:
-                last = f"no answer within {self.timeout:g} seconds"
+                last = f"no answer within {timeout or self.timeout:g} seconds"
                 continue
             except requests.RequestException as error:
                 last = f"no connection ({type(error).__name__})"
@@ -163,7 +166,7 @@ class Wayback:
     def save(self, url: str) -> tuple[str, str]:
         """Ask Save Page Now for a copy: (SAVED, its address), (PENDING, why) or (FAILED, why)."""
         try:
-            response = self._get(f"{self.save_base}/save/{url}")
+            response = self._get(f"{self.save_base}/save/{url}", timeout=max(self.timeout, self.save_timeout))
         except WaybackUnavailable as error:
             return FAILED, f"Save Page Now: {error}"
         if response.status_code >= 400:
