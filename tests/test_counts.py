@@ -1,4 +1,4 @@
-"""Counting bodies by what is known of them, and the councils still unknown (geo.counts)."""
+"""Counting bodies by what is known of them, and the councils still unknown (geo.evidence.counts)."""
 
 from __future__ import annotations
 

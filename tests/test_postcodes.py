@@ -1,4 +1,4 @@
-"""Postcode spelling, look-up errors and where known postcodes land (geo/postcodes.py).
+"""Postcode spelling, look-up errors and where known postcodes land (geo/places/postcodes.py).
 
 The directory is the real ONS Postcode Directory from the installed package,
 indexed once for the whole session into a temporary cache folder (never the
