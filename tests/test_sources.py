@@ -217,6 +217,18 @@ def test_a_redirect_to_something_not_http_is_not_followed(httpserver, clock, tar
     assert [request.path for request, _ in httpserver.log] == ["/elsewhere"]
 
 
+def test_a_hostile_address_cannot_drive_the_terminal():
+    odd = "http://example.org/x\x1b[2Jcleared"
+    result = linkcheck.LinkResult(
+        Address("fictional-source", "url", "http://example.org/odd", 2),
+        DEAD,
+        (linkcheck.Hop("http://example.org/odd", 302, "HEAD"), linkcheck.Hop(odd, 500, "GET")),
+        odd,
+    )
+    text = linkcheck.report_text([result])
+    assert "\x1b" not in text and "http://example.org/x\\x1b[2Jcleared" in text
+
+
 def test_the_same_page_on_https_or_with_a_slash_is_a_minor_move():
     assert linkcheck.same_page("http://example.org/a", "https://www.example.org/a/")
     assert not linkcheck.same_page("https://example.org/a", "https://example.org/b")

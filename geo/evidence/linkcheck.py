@@ -304,6 +304,11 @@ def why(result: LinkResult) -> str:
     return f"{result.status}: {status_words(result.status)}"
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes: a remote ``Location`` cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def path_text(result: LinkResult) -> str:
     """Each hop as ``STATUS address``, joined by arrows."""
     return " → ".join(f"{hop.status} {hop.url}" for hop in result.hops)
@@ -361,7 +366,7 @@ def report_text(results: Sequence[LinkResult], checked_on: str = "") -> str:
         lines += [f"- {r.address.source} (sources.csv line {r.address.line}): {r.address.url}" for r in skipped]
     if not dead and not moved:
         lines += ["", "Every link works."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 REPORT_COLUMNS = ("source", "field", "line", "url", "outcome", "status", "final_url", "why", "hops")
