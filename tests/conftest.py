@@ -301,7 +301,8 @@ def on_land(colour: str, opacity: float) -> str:
 
 
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
-    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
+    # Visible matches only: the same words inside a collapsed expander (an older change-log entry) do not count.
+    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
