@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish,sources}``.
+"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish,feed,sources}``.
 
 Others script against these commands; keep their input, output and exit
 status stable.
@@ -135,6 +135,42 @@ def cmd_publish(args: argparse.Namespace) -> int:
         f"(-> {report.version_dir.name}); boundaries {'drawn' if report.boundaries else 'not available'}",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Write the Atom feed of the package's changes (or one council's) to a file, or to standard output."""
+    from geo.atomic import write_bytes_atomically
+    from geo.evidence.dataset import load_dataset
+    from geo.outputs.feed import atom, council_codes, load_changes
+    from geo.places.authorities import load_authorities
+
+    data_dir = Path(args.data)
+    try:
+        data = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
+    except (OSError, ValueError) as error:
+        print(
+            f"feed: cannot read the data in {data_dir} (run `python -m geo build {data_dir}`): {error}", file=sys.stderr
+        )
+        return 1
+    authorities = load_authorities()
+    changes = load_changes(data, authorities)
+    council = args.council.strip()
+    name = ""
+    if council:
+        authority = authorities.get(council)
+        if council not in council_codes(changes):
+            print(f"feed: no claim or answer is about the council {council!r}: no feed for it", file=sys.stderr)
+            return 1
+        name = authority.name if authority is not None else council
+    publish_url = settings.publish_url()
+    text = atom(changes, council=council, council_name=name, site_url=publish_url or None)
+    if args.output == "-":
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
+    else:
+        write_bytes_atomically(Path(args.output), text)
+        print(f"wrote the feed{f' of {name}' if name else ''} to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -290,6 +326,14 @@ def parser() -> argparse.ArgumentParser:
     publisher.add_argument("out_dir", metavar="OUT_DIR", help="folder (a link to the newest version) to publish into")
     publisher.add_argument("--data", default=str(settings.DATA_DIR), help="the data package (default: data/)")
     publisher.set_defaults(run=cmd_publish)
+
+    feed = commands.add_parser(
+        "feed", help="write the Atom feed of the data's changes (or one council's); links need HIKMAP_PUBLISH_URL"
+    )
+    feed.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="the data package (default: data/)")
+    feed.add_argument("--output", default="-", metavar="FILE", help="file to write (default: standard output)")
+    feed.add_argument("--council", default="", metavar="CODE", help="one council's feed (its GSS code)")
+    feed.set_defaults(run=cmd_feed)
 
     importer = commands.add_parser(
         "import", help="check a campaigner's CSV/XLSX of FOI results and claims; --apply writes it"

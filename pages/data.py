@@ -29,7 +29,8 @@ st.markdown(counts + (" match the filters." if filters.active else "."))
 if near_error:
     st.error(f"Near a postcode: {escape_markdown(near_error)}")
 
-table = export.claims_table(selection.sites, selection.claims, data.sources)
+quotes = loading.quotes()
+table = export.claims_table(selection.sites, selection.claims, data.sources, quotes)
 titles = {row.id: f"{row.title} ({row.publisher})" for row in data.sources.itertuples(index=False)}
 urls = {row.id: safe_url(row.url) for row in data.sources.itertuples(index=False)}
 first_url = [next((urls[s] for s in ids.split(";") if urls.get(s)), None) for ids in table["source_ids"]]
@@ -41,10 +42,12 @@ view = pd.DataFrame(
         "Evidence grade": table["grade"].map(lambda v: vocabulary.label("grades", v)),
         "Reported": table["reported"],
         "Status": table["status"].map(lambda v: vocabulary.label("statuses", v)),
-        "Devices": table["equipment_count"],
+        # Text, so that a claim whose sources give no number says so (never a blank, 0 or None).
+        "Devices": table["equipment_count"].map(lambda v: v or "not given"),
         "Claim": table["claim"],
         "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
         "First source": first_url,
+        "The sources' words": table["quotes"],
         "Response": table["response"],
         "Location": table["precision"].map(lambda v: vocabulary.label("precisions", v)),
         "Council": table["district"],
@@ -59,15 +62,19 @@ st.dataframe(
         "Site": st.column_config.TextColumn("Site", width="medium"),
         "Claim": st.column_config.TextColumn("Claim", width="large"),
         "Reported": st.column_config.TextColumn("Reported", help="When the source published the claim"),
-        "Devices": st.column_config.NumberColumn(
-            "Devices", help="Number of devices, where the source gives one", format="%d"
-        ),
+        "Devices": st.column_config.TextColumn("Devices", help="Number of devices, where the source gives one"),
         "Evidence grade": st.column_config.TextColumn("Evidence grade", help="See the method page"),
         "Sources": st.column_config.TextColumn("Sources", width="large"),
         "First source": st.column_config.LinkColumn(
             "First source",
             help="Opens the first cited source (http and https links only)",
             display_text=r"^https?://(?:www\.)?([^/]+)",
+        ),
+        "The sources' words": st.column_config.TextColumn(
+            "The sources' words",
+            width="large",
+            help="Each source's passage that supports the claim, quoted word for word, with its publisher and date, "
+            "and when the claim was last read against it",
         ),
         "Response": st.column_config.TextColumn("Response", width="medium"),
         "Location": st.column_config.TextColumn("Location", help="How exactly the map places the site"),
@@ -83,7 +90,7 @@ column_a, column_b = st.columns(2)
 with column_a:
     st.download_button(
         "Selection as CSV (one row per claim)",
-        export.selection_csv(selection.sites, selection.claims, data.sources),
+        export.selection_csv(selection.sites, selection.claims, data.sources, quotes),
         file_name="hikvision-evidence-selection.csv",
         mime="text/csv",
         key="data_download_csv",
@@ -93,7 +100,7 @@ with column_a:
     )
     st.download_button(
         "Selection as GeoJSON (sites with their claims)",
-        export.selection_geojson(selection.sites, selection.claims, data.sources),
+        export.selection_geojson(selection.sites, selection.claims, data.sources, quotes),
         file_name="hikvision-evidence-selection.geojson",
         mime="application/geo+json",
         key="data_download_geojson",

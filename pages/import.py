@@ -84,6 +84,7 @@ def issues_table(report: ImportReport) -> pd.DataFrame:
 def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> None:
     """The new and changed sites on a map: the build's own frames of them (``report.preview``), drawn as the map draws."""
     from geo.evidence.dataset import site_frames
+    from geo.evidence.quotes import quotes_by_link
     from geo.outputs.mapview import build_map, map_data, publish_map_data, selection_bounds
 
     if not report.preview:
@@ -91,7 +92,8 @@ def preview_map(report: ImportReport, data, boundary_urls: dict[str, str]) -> No
         return
     sites, claims = site_frames(report.preview)
     sources = pd.DataFrame(report.tables["sources"])
-    payload = map_data(sites, claims, sources, data.vocabulary, areas=loading.area_statuses(data))
+    quotes = quotes_by_link(pd.DataFrame(report.tables.get("claim_sources", [])), sources)
+    payload = map_data(sites, claims, sources, data.vocabulary, areas=loading.area_statuses(data), quotes=quotes)
     fmap = build_map(
         publish_map_data(payload, "import-preview"),
         site_count=len(sites),

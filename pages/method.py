@@ -7,7 +7,9 @@ from geo import settings
 from geo.evidence import licences
 from geo.evidence.dataset import read_changelog
 from geo.foi.deadlines import WORKING_DAYS_TO_ANSWER
-from geo.outputs.text import changelog_markdown, escape_markdown, markdown_link
+from geo.outputs.feed import ATOM_TYPE, FEED_FILE, FOLLOW_TEXT
+from geo.outputs.publish.site import correction_link
+from geo.outputs.text import date_in_words, escape_markdown, markdown_link, one_line
 from ui import loading
 
 ui.ensure_entrypoint()
@@ -141,14 +143,63 @@ st.header("Corrections", anchor="corrections")
 st.markdown(
     "If a claim is wrong, out of date or unfair to the organisation concerned, please open an issue on the "
     "project's issue tracker. Give the claim's id (it is in the CSV download) and a link to the evidence. "
-    "Corrections are made in the data and recorded in its change log, shown here."
+    "Each error found and fixed is listed here, newest first, with what the map said, what it says now and why; "
+    "the list travels with the data package."
 )
+found = loading.corrections()
+if not found:
+    st.info("No correction so far.")
+for correction in found:
+    href, words = correction_link(correction, published=False)
+    about = f" · [{escape_markdown(words)}]({href})" if href else ""
+    st.markdown(
+        f"**{escape_markdown(date_in_words(correction.date))}**{about}\n\n"
+        f"- **What the map said:** {escape_markdown(one_line(correction.was))}\n"
+        f"- **What it says now:** {escape_markdown(one_line(correction.now))}\n"
+        f"- **Why:** {escape_markdown(one_line(correction.why))}"
+    )
+
+st.header("Changes to the data", anchor="changes")
+# The change log is written for those who reuse the data: it names the package's files and fields,
+# which this page does not show its readers. What changed for them is in the corrections above and
+# the feed below; the change log itself is a download (and is in the data package).
 entries = read_changelog(settings.DATA_DIR / "CHANGELOG.md")
 if not entries:
     st.info("The change log is empty.")
-for date, version, text in entries:
-    with st.expander(f"{date} — version {escape_markdown(version)}", expanded=date == entries[0][0]):
-        st.markdown(changelog_markdown(text))
+else:
+    st.markdown(
+        "Each release of the data, newest first. What each one changed is in its change log, written for those "
+        "who reuse the data (it names the package's files and fields), in the download below and in the data "
+        "package."
+    )
+    st.markdown("\n".join(f"- {escape_markdown(f'{date} — version {version}')}" for date, version, _ in entries))
+    st.download_button(
+        "Download the change log (Markdown)",
+        data=(settings.DATA_DIR / "CHANGELOG.md").read_bytes(),
+        file_name="hikvision-evidence-changelog.md",
+        mime="text/markdown",
+        key="method_changelog_download",
+    )
+
+st.header("Follow changes", anchor="feed")
+published = settings.publish_url()
+st.markdown(
+    "Every correction, every new version of the data, every answer to a freedom of information request and "
+    "every claim as it is read against its sources, as an Atom feed for any feed reader."
+)
+if published:
+    st.markdown(
+        markdown_link(FOLLOW_TEXT, f"{published}/{FEED_FILE}")
+        + " · each council with evidence has its own feed, offered on the published table filtered to it."
+    )
+else:
+    st.download_button(
+        "Download the feed of changes (Atom)",
+        data=loading.feed(),
+        file_name="hikvision-evidence-changes.xml",
+        mime=ATOM_TYPE,
+        key="method_feed_download",
+    )
 
 st.header("Licences and attributions", anchor="licences")
 st.markdown(

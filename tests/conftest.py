@@ -126,7 +126,8 @@ def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), 
     """A copy of data/ under ``folder`` with extra (fictional) sites and claims, rebuilt.
 
     Rows are dicts by column name (missing columns are empty); a claim's
-    ``sources`` (a list of ids) become rows of ``claim_sources.csv``.
+    ``sources`` (a list of ids) become rows of ``claim_sources.csv``, each with
+    a fictional quote, a checked date and a note that says the quote is fictional.
     ``descriptor``, if given, changes the copy's ``datapackage.json`` (a dict) in place first.
     """
     import json
@@ -137,7 +138,17 @@ def scratch_data(folder: Path, sites: list[dict] = (), claims: list[dict] = (), 
         described = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
         descriptor(described)
         (data / "datapackage.json").write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
-    links = [{"claim": c["id"], "source": s} for c in claims for s in c.get("sources", [])]
+    links = [
+        {
+            "claim": c["id"],
+            "source": s,
+            "quote": "Fictional test quote.",
+            "checked": "2026-11-30",
+            "quote_note": "Fictional test link: the quote is not from the source.",
+        }
+        for c in claims
+        for s in c.get("sources", [])
+    ]
     for name, rows in (
         ("sites.csv", sites),
         ("claims.csv", [{k: v for k, v in c.items() if k != "sources"} for c in claims]),
@@ -301,7 +312,7 @@ def on_land(colour: str, opacity: float) -> str:
 
 
 def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
-    # Visible matches only: the same words inside a collapsed expander (an older change-log entry) do not count.
+    # The first match that is shown: text inside a closed expander is on the page but hidden.
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
 
 

@@ -162,3 +162,35 @@ def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
     assert not app.exception
     labels = [b.label for b in app.button if b.key == "councils_candidate_FICTION"]
     assert labels == [escape_markdown(odd.name)]
+
+
+def test_the_method_page_offers_the_feed_as_a_download_without_a_published_copy(monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.delenv("HIKMAP_PUBLISH_URL", raising=False)
+    app = AppTest.from_file(str(ROOT / "pages" / "method.py"), default_timeout=60)
+    app.run()
+    assert not app.exception
+    buttons = app.get("download_button")
+    assert [b.proto.label for b in buttons] == [
+        "Download the change log (Markdown)",
+        "Download the feed of changes (Atom)",
+    ]
+    assert "method_feed_download" in buttons[1].proto.id
+    from ui import loading
+
+    root = ET.fromstring(loading.feed())
+    assert root.tag == "{http://www.w3.org/2005/Atom}feed" and root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert "feed.xml" not in markdown_text(app)
+
+
+def test_the_method_page_links_the_published_feed(monkeypatch):
+    monkeypatch.setenv("HIKMAP_PUBLISH_URL", "https://news.example.org/hikvision-map")
+    app = AppTest.from_file(str(ROOT / "pages" / "method.py"), default_timeout=60)
+    app.run()
+    assert not app.exception
+    from geo.outputs.text import markdown_link
+
+    link = markdown_link("Follow changes (Atom feed)", "https://news.example.org/hikvision-map/feed.xml")
+    assert link.endswith("](https://news.example.org/hikvision-map/feed.xml)") and link in markdown_text(app)
+    assert [b.proto.label for b in app.get("download_button")] == ["Download the change log (Markdown)"]

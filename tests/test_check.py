@@ -1,4 +1,4 @@
-"""The data package check (geo/datapackage.py, ``python -m geo check``).
+"""The data package check (geo/evidence/datapackage.py, ``python -m geo check``).
 
 One small broken fixture per rule: a tiny valid package (plainly fictional
 names, real postcodes, example.org addresses) is written to a temporary
@@ -10,6 +10,7 @@ the line where the row starts (the header is line 1) and the field.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.evidence.datapackage import Problem, check_package
+from geo.evidence.datapackage import Problem, check_package, quote_names
 from geo.places.postcodes import get_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -171,11 +172,35 @@ TINY = {
         ],
     ],
     "claim_sources.csv": [
-        ["claim", "source"],
-        ["example-claim-one", "example-report"],
-        ["example-claim-two", "example-report"],
-        ["example-claim-two", "example-letter"],
-        ["example-claim-three", "example-memo"],
+        ["claim", "source", "quote", "checked", "quote_note"],
+        [
+            "example-claim-one",
+            "example-report",
+            "Hikvision cameras watch the doors of Example Borough Council's town hall.",
+            "2026-11-30",
+            "",
+        ],
+        [
+            "example-claim-two",
+            "example-report",
+            "The Gazette also saw Dahua cameras at Testshire Jobcentre.",
+            "2026-11-30",
+            "",
+        ],
+        [
+            "example-claim-two",
+            "example-letter",
+            "Testshire Jobcentre has 29 Dahua cameras left and will remove them.",
+            "2022-03-15",
+            "",
+        ],
+        [
+            "example-claim-three",
+            "example-memo",
+            "Cameras stand at the depot behind the council's offices.",
+            "2026-11-30",
+            "The memo is about the council throughout and names it only in its heading.",
+        ],
     ],
     "figures.csv": [
         ["id", "statement", "value", "unit", "scope", "date"],
@@ -222,8 +247,21 @@ TINY = {
             "",
         ],
     ],
+    "corrections.csv": [
+        ["id", "date", "subject", "was", "now", "why"],
+        [
+            "example-correction",
+            "2026-11-30",
+            "example-claim-one",
+            "The map placed the cameras at the depot.",
+            "It places them at the town hall.",
+            "The Example Gazette's report names the town hall.",
+        ],
+    ],
 }
 REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
+TODAY = dt.date.today()
+TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -764,6 +802,101 @@ CASES = [
         "answered or refused, not sent",
         id="sent-with-an-answer",
     ),
+    # A claim that the body does not use the equipment rests on the body's own words.
+    pytest.param(
+        set_cell("claims.csv", 0, "status", "not-used"),
+        {("claims.csv", 2, "grade")},
+        "must rest on the body's own words",
+        id="not-used-graded-reported",
+    ),
+    # Each link carries the source's words, when they were read, and names the body.
+    pytest.param(
+        set_cell("claim_sources.csv", 0, "quote", ""),
+        {("claim_sources.csv", 2, "quote")},
+        "required value is missing",
+        id="link-without-quote",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 0, "quote", "Example " + "x" * 293),
+        {("claim_sources.csv", 2, "quote")},
+        "301 characters, more than the 300 allowed",
+        id="quote-too-long",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 1, "checked", ""),
+        {("claim_sources.csv", 3, "checked")},
+        "required value is missing",
+        id="link-without-checked-date",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 1, "checked", "2026-02-30"),
+        {("claim_sources.csv", 3, "checked")},
+        "not a real date",
+        id="checked-not-a-real-date",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 1, "checked", "3 December 2026"),
+        {("claim_sources.csv", 3, "checked")},
+        "is not a date",
+        id="checked-not-iso",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 1, "checked", TOMORROW),
+        {("claim_sources.csv", 3, "checked")},
+        "is in the future",
+        id="checked-in-the-future",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 0, "quote", "Hikvision cameras watch the doors of the town hall."),
+        {("claim_sources.csv", 2, "quote")},
+        "does not name 'Example Borough Council'",
+        id="quote-does-not-name-the-body",
+    ),
+    pytest.param(
+        set_cell(
+            "claim_sources.csv", 0, "quote", "Hikvision cameras watch the doors of the Borough Council's town hall."
+        ),
+        {("claim_sources.csv", 2, "quote")},
+        "does not name",
+        id="quote-names-only-generic-words",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 2, "quote", "TJ has 29 Dahua cameras left and will remove them."),
+        {("claim_sources.csv", 4, "quote")},
+        "say in quote_note why it cannot",
+        id="quote-uses-initials",
+    ),
+    pytest.param(
+        set_cell("claim_sources.csv", 3, "quote_note", ""),
+        {("claim_sources.csv", 5, "quote")},
+        "does not name",
+        id="quote-note-removed",
+    ),
+    # Corrections: dated, and each says what it is about, what was said, what is said now and why.
+    pytest.param(
+        set_cell("corrections.csv", 0, "date", TOMORROW),
+        {("corrections.csv", 2, "date")},
+        "is in the future",
+        id="correction-in-the-future",
+    ),
+    pytest.param(
+        set_cell("corrections.csv", 0, "why", ""),
+        {("corrections.csv", 2, "why")},
+        "required value is missing",
+        id="correction-without-why",
+    ),
+    pytest.param(
+        set_cell("corrections.csv", 0, "subject", "Example claim one"),
+        {("corrections.csv", 2, "subject")},
+        "does not match the pattern",
+        id="correction-subject-not-an-id",
+    ),
+    pytest.param(
+        copy_row("corrections.csv", 0),
+        {("corrections.csv", 3, "id")},
+        "already used on line 2",
+        id="duplicate-correction",
+    ),
     # Shape of the files.
     pytest.param(
         drop_column("sites.csv", "note"),
@@ -825,15 +958,73 @@ def test_each_broken_fixture_is_caught(package, geocode, mutate, expected, words
         ),
         pytest.param(set_cell("sites.csv", 1, "postcode", "BT1 5GS"), id="northern-ireland-postcode"),
         pytest.param(set_cell("sites.csv", 1, "postcode", "  EH99 1SP  "), id="postcode-surrounding-spaces-trimmed"),
-        pytest.param(add_row("claim_sources.csv", ["example-claim-two", "example-memo"]), id="three-sources"),
+        pytest.param(
+            add_row(
+                "claim_sources.csv",
+                ["example-claim-two", "example-memo", "Testshire Jobcentre still has its cameras.", "2026-11-30", ""],
+            ),
+            id="three-sources",
+        ),
         pytest.param(set_cell("claims.csv", 1, "equipment_count", "0"), id="count-zero"),
         pytest.param(set_cell("figures.csv", 0, "value", ""), id="figure-without-value"),
         pytest.param(set_cell("sites.csv", 0, "note", "Line one.\nLine two.\nLine three."), id="multi-line-note"),
+        pytest.param(set_cell("claims.csv", 1, "status", "not-used"), id="not-used-graded-official"),
+        pytest.param(
+            several(set_cell("claims.csv", 1, "status", "not-used"), set_cell("claims.csv", 1, "grade", "documented")),
+            id="not-used-graded-documented",
+        ),
+        pytest.param(set_cell("claim_sources.csv", 0, "quote", "Example " + "x" * 292), id="quote-exactly-300"),
+        pytest.param(
+            set_cell("claim_sources.csv", 0, "quote", "HIKVISION AT THE EXAMPLE TOWN HALL"),
+            id="quote-names-body-in-capitals",
+        ),
+        pytest.param(
+            set_cell("claim_sources.csv", 2, "quote", "Cameras remain at the Jobcentres, the letter says."),
+            id="quote-names-body-in-a-longer-word",
+        ),
+        pytest.param(
+            set_cell("claim_sources.csv", 0, "quote", "Line one names Example.\nLine two does not."),
+            id="quote-over-two-lines",
+        ),
+        pytest.param(set_cell("claim_sources.csv", 1, "checked", TODAY.isoformat()), id="checked-today"),
+        # A correction may be about a record it removed: the subject is kept as text, not as a link.
+        pytest.param(
+            set_cell("corrections.csv", 0, "subject", "a-claim-removed-since"), id="correction-about-a-removed-record"
+        ),
     ],
 )
 def test_edge_values_that_are_valid(package, geocode, mutate):
     mutate(package)
     assert check_package(package, geocode=geocode) == []
+
+
+@pytest.mark.parametrize(
+    "quote, organisation, named",
+    [
+        ("Hikvision cameras are used in the following councils: Angus, Moray", "The Moray Council", True),
+        ("at Thursday's meeting in Edinburgh", "City of Edinburgh Council", True),
+        ("the boroughs of Hammersmith & Fulham and Salford", "London Borough of Hammersmith & Fulham", True),
+        ("for use on the British parliamentary estate", "UK Parliament", True),
+        ("CCTV in Ynys Mon", "Cyngor Sir Ynys Môn", True),
+        ("the Government's decision to install 38 Hikvision cameras", "UK Government", True),
+        ("the Department for Work and Pensions (DWP)", "Department for Work and Pensions", True),
+        ("The DWP said it would not use them", "Department for Work and Pensions", False),  # initials are not derived
+        ("he said HDC still relied on Hikvision", "Harborough District Council", False),
+        (
+            "used in airports, stadiums and the London Tube",
+            "Transport for London",
+            False,
+        ),  # 'London' alone names no body
+        ("the County Council and the Police", "Essex County Council", False),  # generic words name no body
+        (
+            "cameras in Huntingdon and St Ives",
+            "Huntingdonshire District Council",
+            False,
+        ),  # the town is not the district
+    ],
+)
+def test_what_counts_as_naming_the_body(quote, organisation, named):
+    assert quote_names(quote, organisation) is named
 
 
 # --- Line numbers ----------------------------------------------------------------------

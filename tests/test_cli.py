@@ -284,11 +284,17 @@ TINY = {
         ],
     ],
     "claim_sources.csv": [
-        ["claim", "source"],
-        ["example-claim-one", "example-report"],
-        ["example-claim-two", "example-report"],
-        ["example-claim-two", "example-letter"],
-        ["example-claim-three", "example-report"],
+        ["claim", "source", "quote", "checked", "quote_note"],
+        ["example-claim-one", "example-report", "Hikvision cameras at Example Borough Council.", "2026-11-30", ""],
+        ["example-claim-two", "example-report", "Example Borough Council confirmed the cameras.", "2026-11-30", ""],
+        [
+            "example-claim-two",
+            "example-letter",
+            "The council confirms 12 cameras.",
+            "2026-11-30",
+            "The letter is the council's own and names it in its heading only.",
+        ],
+        ["example-claim-three", "example-report", "Dahua cameras at Testshire Jobcentre.", "2026-11-30", ""],
     ],
     "figures.csv": [["id", "statement", "value", "unit", "scope", "date"]],
     "figure_sources.csv": [["figure", "source"]],
@@ -308,6 +314,7 @@ TINY = {
             "note",
         ]
     ],
+    "corrections.csv": [["id", "date", "subject", "was", "now", "why"]],
 }
 REFERENCE_TABLES = ("districts.csv", "authorities.csv", "authority_names.csv")
 

@@ -60,6 +60,8 @@ HEADER = [
     "source_publisher",
     "source_url",
     "source_published",
+    "source_quote",
+    "source_checked",
 ]
 # A fictional body that is not a council, at a real postcode.
 CLAIM_ROW = {
@@ -80,6 +82,8 @@ CLAIM_ROW = {
     "source_publisher": "Example Test Trust",
     "source_url": "https://www.example.org/foi/example_cctv",
     "source_published": "2026-10-20",
+    "source_quote": "Example Test Trust uses Hikvision cameras at Example Test Hospital.",
+    "source_checked": "21/10/2026",
 }
 # A real council (matched by name), with an answer that says it is a fictional test.
 NO_HIKVISION_ROW = {
@@ -153,7 +157,16 @@ def test_clean_file_is_accepted_with_what_each_row_adds(geocode):
     # The FOI answer is the claim's source, of kind foi-response, linked in claim_sources.
     source = report.diff.new_sources[0]
     assert source["kind"] == "foi-response"
-    assert report.diff.new_claim_sources == [{"claim": report.diff.new_claims[0]["id"], "source": source["id"]}]
+    # The link carries the source's own words and the day they were read (typed the UK way, stored as ISO).
+    assert report.diff.new_claim_sources == [
+        {
+            "claim": report.diff.new_claims[0]["id"],
+            "source": source["id"],
+            "quote": CLAIM_ROW["source_quote"],
+            "checked": "2026-10-21",
+            "quote_note": "",
+        }
+    ]
     trust_request, council_request = report.diff.new_foi_requests
     assert trust_request["site"] == "example-test-trust-example-test-hospital"
     assert trust_request["authority"] == ""  # not a council
@@ -228,6 +241,7 @@ def test_a_claim_about_a_councils_estate_is_about_its_area(geocode, scratch):
         "foi_outcome": "",
         "source_kind": "press",
         "claim": "Fictional test claim about the county council's estate.",
+        "source_quote": "Essex County Council's estate has the cameras (a fictional test).",
     }
     report = prepare_import(csv_bytes([row], header=HEADER + ["source_kind"]), "a.csv", scratch, geocode=geocode)
     assert rejected(report) == []
@@ -283,6 +297,8 @@ def test_column_name_variants_are_read_and_extra_columns_named(geocode):
         "Publisher",
         "Source URL",
         "Source date",
+        "Quote",
+        "Date checked",
         "Colour",
         "Body",
         "",
@@ -304,13 +320,16 @@ def test_column_name_variants_are_read_and_extra_columns_named(geocode):
         "source_publisher",
         "source_url",
         "source_published",
+        "source_quote",
+        "source_checked",
     ]
     row = [CLAIM_ROW[k] for k in keys] + ["blue", "ignored body", ""]
     out = io.StringIO(newline="")
     csv.writer(out).writerows([header, row])
     report = prepare(out.getvalue().encode(), geocode)
-    assert report.extra_columns == ["Colour", "Body (a second organisation column)", "(unnamed column 19)"]
+    assert report.extra_columns == ["Colour", "Body (a second organisation column)", "(unnamed column 21)"]
     assert report.columns["Post code"] == "postcode" and report.columns["Organization"] == "organisation"
+    assert report.columns["Quote"] == "source_quote" and report.columns["Date checked"] == "source_checked"
     assert [r.accepted for r in report.rows] == [True]
     assert report.diff.new_sites[0]["organisation"] == "Example Test Trust"
 
@@ -397,7 +416,15 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
     row = {**CLAIM_ROW}
-    for column in ("organisation", "site_name", "foi_outcome", "claim", "source_title", "source_publisher"):
+    for column in (
+        "organisation",
+        "site_name",
+        "foi_outcome",
+        "claim",
+        "source_title",
+        "source_publisher",
+        "source_quote",
+    ):
         row[column] = f"{SCRIPT} {column}"
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
@@ -405,6 +432,7 @@ def test_html_and_script_in_every_field_are_kept_as_plain_text(geocode):
     assert site["name"] == f"{SCRIPT} site_name" and site["organisation"] == f"{SCRIPT} organisation"
     assert report.diff.new_claims[0]["claim"] == f"{SCRIPT} claim"
     assert report.diff.new_sources[0]["title"] == f"{SCRIPT} source_title"
+    assert report.diff.new_claim_sources[0]["quote"] == f"{SCRIPT} source_quote"
     assert report.diff.new_foi_requests[0]["outcome"] == f"{SCRIPT} foi_outcome"
     # Ids are slugs, whatever the text.
     assert site["id"] == "script-alert-x-script-img-src-x-onerror-alert-1-organisation"
@@ -495,6 +523,16 @@ def test_rows_that_are_incomplete_say_what_is_missing(geocode):
     ]
 
 
+def test_a_claim_needs_the_words_of_its_source_and_when_they_were_read(geocode):
+    rows = [{**CLAIM_ROW, "source_quote": "", "source_checked": ""}, {**CLAIM_ROW, "source_checked": "31/02/2026"}]
+    report = prepare(csv_bytes(rows), geocode)
+    assert rejected(report) == [
+        (2, "source_quote", "required value is missing"),
+        (2, "source_checked", "required value is missing"),
+        (3, "source_checked", "'31/02/2026' is not a date (YYYY-MM-DD)"),
+    ]
+
+
 # --- Ids and duplicates ----------------------------------------------------------------
 def test_generated_ids_never_collide_with_existing_or_each_other(geocode):
     existing = {r["id"] for r in load_package(DATA)[0].table("foi_requests").rows}
@@ -549,6 +587,7 @@ def test_likely_duplicates_of_existing_sites_are_shown_not_merged(geocode):
         "kind": "government-department",
         "site_name": "",
         "postcode": "sw1h 9na",
+        "source_quote": "The Department for Work & Pensions has the cameras (a fictional test).",
     }
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
@@ -579,6 +618,7 @@ def test_northern_ireland_postcode_is_accepted_with_its_district(geocode):
         "postcode": "BT1 5GS",
         "site_name": "Fictional Test Hall",
         "claim": "Fictional test claim.",
+        "source_quote": "Belfast City Council's Fictional Test Hall has them.",
     }
     report = prepare(csv_bytes([row]), geocode)
     assert rejected(report) == []
@@ -751,6 +791,8 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
             "Source publisher",
             "Source URL",
             "Source published",
+            "Source quote",
+            "Source checked",
         ]
     )
     sheet.append(
@@ -769,6 +811,8 @@ def test_xlsx_with_dates_numbers_and_formula_text(geocode):
             "Example Test Trust",
             "https://www.example.org/foi",
             dt.date(2026, 10, 20),
+            "Example Test Trust has Hikvision cameras.",
+            dt.date(2026, 10, 21),
         ]
     )
     sheet.append([None] * 5)

@@ -180,7 +180,8 @@ def _broken_copy(tmp_path):
     links = data_dir / "claim_sources.csv"
     lines = links.read_text(encoding="utf-8").splitlines(keepends=True)
     claim = lines[1].split(",")[0]
-    links.write_text("".join(lines + [f"{claim},no-such-source-fictional\n"]), encoding="utf-8")
+    broken = f"{claim},no-such-source-fictional,A fictional quote.,2026-11-30,A fictional test row.\n"
+    links.write_text("".join(lines + [broken]), encoding="utf-8")
     return data_dir
 
 
@@ -223,3 +224,82 @@ def test_the_hosting_example_in_security_md_sends_the_pages_own_policy():
     assert f'add_header Content-Security-Policy "{policy}" always;' in text
     for header in ('X-Content-Type-Options "nosniff"', 'Referrer-Policy "no-referrer"', "Content-Disposition"):
         assert f"add_header {header}" in text
+
+
+def test_the_feeds_are_published_and_every_page_links_the_whole_maps(site):
+    import xml.etree.ElementTree as ET
+
+    from geo.outputs import feed
+    from geo.places.authorities import load_authorities
+
+    out, _ = site
+    atom = "{http://www.w3.org/2005/Atom}"
+    whole = ET.fromstring((out / "feed.xml").read_bytes())
+    assert whole.tag == f"{atom}feed" and len(whole.findall(f"{atom}entry")) > len(DATA.claims)
+    # Without HIKMAP_PUBLISH_URL the links are relative to the feed: the site's pages beside it.
+    assert whole.find(f"{atom}link[@rel='alternate']").get("href") == "index.html"
+    authorities = load_authorities()
+    expected = {
+        code
+        for code in feed.council_codes(feed.load_changes(DATA, authorities))
+        if (a := authorities.get(code)) is not None and a.current and a.is_council
+    }
+    assert "E06000034" in expected  # Thurrock: its claim and its correction
+    assert {p.stem for p in (out / "feeds").iterdir()} == expected
+    for code in expected:
+        root = ET.fromstring((out / "feeds" / f"{code}.xml").read_bytes())
+        assert root.find(f"{atom}id").text.endswith(f":feed/council/{code}") and root.findall(f"{atom}entry")
+        assert root.find(f"{atom}link[@rel='alternate']").get("href") == f"../table.html?council={code}"
+    alternate = '<link rel="alternate" type="application/atom+xml" title="Changes: Hikvision cameras in UK public buildings" href="feed.xml">'
+    for name in PAGES:
+        text = (out / name).read_text(encoding="utf-8")
+        head = text.split("</head>", 1)[0]
+        assert head.count(alternate) == 1, name
+        assert '<a href="feed.xml" type="application/atom+xml">Follow changes (Atom feed)</a>' in text
+    # The map and the table offer a council's feed when filtered to it (publish.js fills the place).
+    for name in ("index.html", "table.html"):
+        config = json.loads(
+            re.search(r'id="hikmap-page">(.*?)</script>', (out / name).read_text(encoding="utf-8")).group(1)
+        )
+        assert config["councilFeeds"]["E06000034"] == ["feeds/E06000034.xml", "Thurrock Council"]
+        assert set(config["councilFeeds"]) == expected
+
+
+def test_with_a_publish_url_the_feeds_links_are_absolute(tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.setenv("HIKMAP_PUBLISH_URL", "https://news.example.org/hikvision-map/")
+    out = tmp_path / "site"
+    publishing.publish(out, DATA, tiles=NO_TILES)
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring((out / "feeds" / "E06000034.xml").read_bytes())
+    hrefs = [link.get("href") for link in root.iter(f"{atom}link")]
+    assert "https://news.example.org/hikvision-map/feeds/E06000034.xml" in hrefs
+    assert all(h.startswith("https://news.example.org/hikvision-map/") for h in hrefs)
+    # The pages themselves stay relative: the folder works from any path.
+    assert 'href="feed.xml"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_archived_copy_is_offered_beside_the_source_escaped_and_http_only(tmp_path):
+    import csv
+
+    from conftest import scratch_data
+
+    data_dir = scratch_data(tmp_path / "scratch")
+    archived = "https://web.archive.org/web/20990101000000/https://example.org/fictional?a=1&b=2"
+    path = data_dir / "sources.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    reader = csv.DictReader(lines)
+    rows = list(reader)
+    rows[0]["archive_url"] = archived
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=reader.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    data = load_dataset(data_dir, data_dir / "build" / "sites.geojson")
+    out = tmp_path / "site"
+    publishing.publish(out, data, tiles=NO_TILES)
+    text = (out / "sources.html").read_text(encoding="utf-8")
+    item = re.search(rf'<li id="source-{re.escape(rows[0]["id"])}".*?</li>', text).group(0)
+    assert f'<a href="{html.escape(archived, quote=True)}" rel="noopener noreferrer">archived copy</a>' in item
+    assert text.count(">archived copy</a>") == 1

@@ -272,3 +272,78 @@ def test_every_published_page_works_under_its_strict_policy(site_url, chromium, 
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.hikmapCsp || []") == []
     context.close()
+
+
+def test_the_feeds_are_linked_and_served_and_a_councils_feed_is_offered_when_filtered(site_url, chromium):
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(f"{site_url}/table.html?council=E06000034")
+    page.wait_for_function("() => document.getElementById('evidence').dataset.rows !== undefined", timeout=30_000)
+    offered = page.locator("#council-feeds a")
+    assert offered.all_inner_texts() == ["Follow changes for Thurrock Council (Atom feed)"]
+    assert offered.first.get_attribute("href") == "feeds/E06000034.xml"
+    follow = page.get_by_role("link", name="Follow changes (Atom feed)")
+    assert follow.is_visible() and follow.get_attribute("href") == "feed.xml"
+    for href in ("feed.xml", "feeds/E06000034.xml"):
+        response = page.request.get(f"{site_url}/{href}")
+        assert (
+            response.ok and response.body().startswith(b"<?xml") and b"http://www.w3.org/2005/Atom" in response.body()
+        )
+    # Unfiltered, or filtered to a council with no feed: nothing offered.
+    page.goto(f"{site_url}/index.html?council=E06000017")
+    page.wait_for_function("() => document.body.dataset.hikmapClaims !== undefined", timeout=30_000)
+    assert page.locator("#council-feeds").is_hidden()
+    assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+    context.close()
+
+
+def test_a_popup_offers_a_sources_archived_copy(tmp_path, chromium):
+    import csv
+
+    from conftest import scratch_data, serve_folder
+
+    data_dir = scratch_data(tmp_path / "scratch")
+    archived = "https://web.archive.org/web/20990101000000/https://example.org/fictional-archived-page"
+    path = data_dir / "sources.csv"
+    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines(keepends=True))
+    rows = list(reader)
+    for row in rows:
+        if row["id"] == "intercept-2019-hikvision-uk-parliament":
+            row["archive_url"] = archived
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=reader.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    publishing.publish(
+        tmp_path / "host" / "map",
+        load_dataset(data_dir, data_dir / "build" / "sites.geojson"),
+        tiles=settings.TILE_SOURCES["none"],
+    )
+    server, base = serve_folder(tmp_path / "host")
+    try:
+        context = chromium.new_context(viewport={"width": 1300, "height": 900})
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(f"{base}/map/index.html?q=Portcullis+House")
+        page.wait_for_function(
+            "() => document.querySelector('.leaflet-container').dataset.hikmapPainted === '1'", timeout=30_000
+        )
+        for _ in range(6):
+            site = page.locator("path.hikmap-site")
+            if site.count():
+                site.first.dispatch_event("click")
+                break
+            page.locator(".hikmap-cluster").first.dispatch_event("click")
+            page.wait_for_timeout(700)
+        popup = page.locator(".hikmap-popup").first
+        popup.wait_for(timeout=10_000)
+        copy = popup.locator("a.archived")
+        copy.first.wait_for(timeout=10_000)
+        assert copy.first.inner_text() == "archived copy"
+        assert copy.first.get_attribute("href") == archived
+        assert copy.first.get_attribute("rel") == "noopener noreferrer"
+        assert watch.external_requests == [] and watch.console_errors == [] and watch.failures == []
+        context.close()
+    finally:
+        server.shutdown()

@@ -315,10 +315,10 @@ def test_the_import_takes_the_new_kind_and_status(fictional):
     data, _ = fictional
     sheet = (
         "organisation,kind,site_name,postcode,vendor,claim,grade,reported,status,source_title,"
-        "source_publisher,source_kind,source_url,source_published\r\n"
+        "source_publisher,source_kind,source_url,source_published,source_quote,source_checked\r\n"
         f"Example Fire Authority (fictional),{f.KIND},Example Station (fictional),SW1A 2AA,hikvision,"
         f"A fictional claim.,reported,2026-10-20,{f.STATUS},Fictional report,Example Publisher,press,"
-        "https://www.example.org/fire,2026-10-20\r\n"
+        "https://www.example.org/fire,2026-10-20,Cameras at the Example Fire Authority's station.,2026-10-21\r\n"
     ).encode()
     report = prepare_import(sheet, "upload.csv", data.directory, geocode=get_directory().lookup_many)
     assert report.fatal == [] and [r.accepted for r in report.rows] == [True], report.text()

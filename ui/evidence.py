@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.outputs.text import escape_markdown
-from ui.loading import dataset
+from geo.outputs.text import escape_markdown, quote_parts
+from ui.loading import dataset, quotes
+
+
+def quote_markdown(quote) -> str:
+    """A source's words as a Markdown block quotation, then who published them and when, all escaped.
+
+    The quotation is kept on one line (a line break in untrusted text would end the block).
+    """
+    words, cite, checked, note = quote_parts(quote)
+    lines = [f"> “{escape_markdown(words)}”", ">", f"> — {escape_markdown(cite)}"]
+    if checked:
+        lines[-1] += f" · {escape_markdown(checked)}"
+    if note:
+        lines += [">", f"> Note: {escape_markdown(note)}"]
+    return "\n".join(lines)
 
 
 # --- Sites and councils in detail --------------------------------------------------------------
@@ -16,6 +30,7 @@ def site_details(sites, claims) -> None:
     from geo.outputs.text import markdown_link
 
     data = dataset()
+    found = quotes()
     vocabulary = data.vocabulary
     for site in sites.itertuples(index=False):
         st.markdown(f"#### {escape_markdown(site.name)}")
@@ -29,7 +44,11 @@ def site_details(sites, claims) -> None:
         if precision and not precision.has("exact"):  # not on the named building: say what it stands for
             st.info(precision.definition)
         for claim in claims[claims["site"] == site.id].itertuples(index=False):
-            count = "" if pd.isna(claim.equipment_count) else f" · {int(claim.equipment_count)} devices"
+            count = (
+                " · number of devices not given"
+                if pd.isna(claim.equipment_count)
+                else f" · {int(claim.equipment_count)} devices"
+            )
             st.markdown(
                 f"**{escape_markdown(vocabulary.label('grades', claim.grade))}** · "
                 f"{escape_markdown(vocabulary.label('vendors', claim.vendor))} · "
@@ -44,3 +63,6 @@ def site_details(sites, claims) -> None:
                     continue
                 link = markdown_link(row.iloc[0]["title"], row.iloc[0]["url"])
                 st.markdown(f"- {link} ([about this source](sources?source={source_id}))")
+                quote = found.get((claim.id, source_id))
+                if quote is not None:
+                    st.markdown(quote_markdown(quote))

@@ -27,6 +27,24 @@ def dataset() -> Dataset:
 
 
 @st.cache_data(show_spinner=False)
+def quotes() -> dict:
+    """(claim id, source id) -> the source's words for it (:func:`geo.evidence.quotes.quotes_by_link`)."""
+    from geo.evidence.quotes import quotes_by_link
+
+    data = dataset()
+    return quotes_by_link(data.claim_sources, data.sources)
+
+
+@st.cache_data(show_spinner=False)
+def corrections() -> list:
+    """Every correction, newest first, with its subject found (:func:`geo.evidence.quotes.corrections_list`)."""
+    from geo.evidence.quotes import corrections_list
+
+    data = dataset()
+    return corrections_list(data.corrections, data.sites, data.claims, data.sources, data.figures)
+
+
+@st.cache_data(show_spinner=False)
 def districts_table():
     import pandas as pd
 
@@ -72,6 +90,7 @@ def map_data_url() -> str:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _map_data_url(today: str, data_key: str) -> str:
+    from geo.evidence.quotes import quotes_by_link
     from geo.outputs.mapview import county_of_districts, map_data, publish_map_data
 
     data = dataset()
@@ -82,6 +101,7 @@ def _map_data_url(today: str, data_key: str) -> str:
         data.vocabulary,
         areas=area_statuses(data),
         county_of=county_of_districts(authorities()),
+        quotes=quotes_by_link(data.claim_sources, data.sources),
     )
     return publish_map_data(payload)
 
@@ -93,8 +113,24 @@ def authorities():
     return load_authorities()
 
 
+def feed() -> bytes:
+    """The Atom feed of the data's changes, without links (the app offers it as a download)."""
+    data = dataset()
+    return _feed(data.last_changed + data.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _feed(data_key: str) -> bytes:
+    from geo.outputs.feed import atom, load_changes
+
+    return atom(load_changes(dataset(), authorities()))
+
+
 def dataset_cache_clear() -> None:
     dataset.clear()
+    quotes.clear()
+    corrections.clear()
+    _feed.clear()
     _map_data_url.clear()
     _area_statuses.clear()
 

@@ -16,7 +16,13 @@ then adds only the project's own rules, which a schema cannot say:
   has an address, and a missing date is explained;
 * a site can be placed: a postcode that geocodes, coordinates, or (for an area)
   its authority; or it says it is not placed;
-* a request's answer comes after it was sent.
+* a request's answer comes after it was sent;
+* a claim-source link's quote names the body the claim is about (the
+  organisation of the claim's site, matched leniently: see
+  :func:`quote_names`), unless its ``quote_note`` says why it cannot; the date
+  it was checked, like a correction's date, is not in the future;
+* a claim that a body does not use the equipment (``not-used``) rests on the
+  body's own words: graded ``official`` or ``documented``, never ``reported``.
 
 Each problem names the file, the line where the row starts (the header is
 line 1, and a cell spanning lines counts them all) and the field.
@@ -42,6 +48,7 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +70,38 @@ PARTIAL_DATE_PATTERN = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 ARCHIVE_URL_PATTERN = "^https://web\\.archive\\.org/web/[0-9]{14}/https?://\\S+$"
 WAYBACK_COPY_RE = re.compile(r"https://web\.archive\.org/web/([0-9]{14})/(https?://\S+)")
 ARCHIVE_URL_WORDS = "https://web.archive.org/web/<14-digit timestamp>/<the page's http(s) address>"
+# Dates of things done by the project, which cannot lie ahead: (table, field).
+NOT_IN_FUTURE = (("claim_sources", "checked"), ("corrections", "date"))
+# Words of an organisation's name that do not tell one body from another. The rest of its words
+# are distinctive: a quote names the body if it has any of them.
+GENERIC_WORDS = frozenset(
+    {
+        "council",
+        "borough",
+        "district",
+        "county",
+        "city",
+        "police",
+        "constabulary",
+        "service",
+        "department",
+        "ministry",
+        "of",
+        "the",
+        "and",
+        "for",
+        "on",
+        "upon",
+        "in",
+        "at",
+        "a",
+        "an",
+        "to",
+        "uk",
+        "london",
+    }
+)
+CONNECTIVES = frozenset({"of", "the", "and", "for"})
 
 
 @dataclass(frozen=True, order=True)
@@ -162,6 +201,39 @@ def package_lock(directory: Path) -> Iterator[None]:
     with open(Path(tempfile.gettempdir()) / name, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of ``text``, accents removed ("Ynys Môn" -> ["ynys", "mon"])."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return re.findall(r"[a-z0-9]+", "".join(ch for ch in folded if not unicodedata.combining(ch)))
+
+
+def distinctive_words(organisation: str) -> list[str]:
+    """The words of an organisation's name that tell it apart (not "Council", "Police", "of" ...).
+
+    A name made only of such words ("UK Government") keeps all but the connectives.
+    """
+    words = _words(organisation)
+    return [w for w in words if w not in GENERIC_WORDS] or [w for w in words if w not in CONNECTIVES]
+
+
+def quote_names(quote: str, organisation: str) -> bool:
+    """True if ``quote`` names ``organisation``, leniently.
+
+    Any distinctive word of the name will do, in any case and with or without
+    accents ("Moray" names The Moray Council, "Edinburgh" the City of
+    Edinburgh Council, "Hammersmith" the London Borough of Hammersmith &
+    Fulham); so will a longer word it starts ("parliamentary" names the UK
+    Parliament). Short forms that cannot be derived from the name's words
+    (initials such as "DWP" or "HDC") do not count: the link's ``quote_note``
+    says what they stand for.
+    """
+    quoted = set(_words(quote))
+    for word in distinctive_words(organisation):
+        if word in quoted or (len(word) >= 4 and any(q.startswith(word) for q in quoted)):
+            return True
+    return False
 
 
 def links(package: Package, table: str, key: str, value: str) -> dict[str, list[str]]:
@@ -459,6 +531,11 @@ def _check_values(table: Table) -> list[Problem]:
                 reason = f"{value!r} is not a whole number"
             elif kind == "date" and not ISO_DATE_RE.fullmatch(value):
                 reason = f"{value!r} is not a date (YYYY-MM-DD)"
+            elif kind == "date":
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    reason = f"{value!r} is not a real date"
             elif pattern == PARTIAL_DATE_PATTERN and PARTIAL_DATE_RE.fullmatch(value):
                 try:
                     parse_partial_date(value)
@@ -587,14 +664,84 @@ def _check_requests(table: Table, vocabulary: Vocabulary | None) -> list[Problem
     return problems
 
 
-def check_package(source: Path | Package, geocode: Callable[[list[str]], list] | None = None) -> list[Problem]:
+def _check_not_in_future(package: Package, today: dt.date) -> list[Problem]:
+    problems = []
+    for name, column in NOT_IN_FUTURE:
+        table = package.tables.get(name)
+        if table is None:
+            continue
+        for row, line in zip(table.rows, table.lines):
+            value = row.get(column, "")
+            if ISO_DATE_RE.fullmatch(value):
+                try:
+                    day = dt.date.fromisoformat(value)
+                except ValueError:
+                    continue  # reported as not a real date
+                if day > today:
+                    problems.append(Problem(table.path, line, column, f"{value} is in the future (today is {today})"))
+    return problems
+
+
+def _check_not_used_grades(table: Table, vocabulary: Vocabulary) -> list[Problem]:
+    """A claim that a body does not use the equipment rests on the body's own words.
+
+    Which statuses say so (role ``absence``) and which grades are a body's own
+    words (role ``own-words``) come from the vocabulary, not from this code.
+    """
+    absent = set(vocabulary.keys_with("statuses", "absence"))
+    own_words = vocabulary.keys_with("grades", "own-words")
+    return [
+        Problem(
+            table.path,
+            line,
+            "grade",
+            f"a '{row.get('status')}' claim must rest on the body's own words: grade it "
+            f"{' or '.join(own_words)}, not {row.get('grade')!r}",
+        )
+        for row, line in zip(table.rows, table.lines)
+        if row.get("status") in absent and row.get("grade") and row.get("grade") not in own_words
+    ]
+
+
+def _check_quotes_name_the_body(package: Package) -> list[Problem]:
+    """Each link's quote names the organisation of its claim's site, unless quote_note says why not."""
+    if not all(name in package.tables for name in ("claim_sources", "claims", "sites")):
+        return []
+    site_of = {c.get("id"): c.get("site") for c in package.tables["claims"].rows}
+    organisation_of = {s.get("id"): s.get("organisation", "") for s in package.tables["sites"].rows}
+    table = package.tables["claim_sources"]
+    problems = []
+    for row, line in zip(table.rows, table.lines):
+        organisation = organisation_of.get(site_of.get(row.get("claim")))
+        quote = row.get("quote", "")
+        if not organisation or not quote or row.get("quote_note"):
+            continue  # a broken link or a missing quote is reported already
+        if not quote_names(quote, organisation):
+            problems.append(
+                Problem(
+                    table.path,
+                    line,
+                    "quote",
+                    f"the quote does not name {organisation!r}, the body the claim is about: quote a passage "
+                    "that does, or say in quote_note why it cannot",
+                )
+            )
+    return problems
+
+
+def check_package(
+    source: Path | Package,
+    geocode: Callable[[list[str]], list] | None = None,
+    today: dt.date | None = None,
+) -> list[Problem]:
     """Every problem in the data package ``source``, sorted by file and line.
 
     ``source`` is the package's folder, or a package already read or made in
     memory (:func:`load_package`, :func:`package_from_rows`; the problems found
     reading it come too). ``geocode`` maps a list of postcodes to locations or
     exceptions (normally :meth:`geo.places.postcodes.PostcodeDirectory.lookup_many`,
-    or one that remembers what it looked up); without it postcodes are not looked up.
+    or one that remembers what it looked up); without it postcodes are not looked up. ``today`` (default: the real date)
+    is the last day a checked date may be.
     """
     if isinstance(source, Package):
         package, problems = source, list(source.problems)
@@ -620,6 +767,10 @@ def check_package(source: Path | Package, geocode: Callable[[list[str]], list] |
         problems += _check_sites(package.tables["sites"], geocode, vocabulary)
     if "foi_requests" in package.tables:
         problems += _check_requests(package.tables["foi_requests"], vocabulary)
+    if "claims" in package.tables and vocabulary is not None:
+        problems += _check_not_used_grades(package.tables["claims"], vocabulary)
+    problems += _check_quotes_name_the_body(package)
+    problems += _check_not_in_future(package, today or dt.date.today())
     # One problem per cell: the first found (the project's plainer words come first above).
     seen: set[tuple[str, int, str]] = set()
     unique = []

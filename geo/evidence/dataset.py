@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from geo import settings
 from geo.evidence.datapackage import links, load_package
+from geo.evidence.quotes import CLAIM_SOURCE_COLUMNS, CORRECTION_COLUMNS
 from geo.evidence.vocabulary import Vocabulary, from_descriptor
 
 CHANGELOG_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2}) — (\S+)\s*$", re.MULTILINE)
@@ -64,7 +65,10 @@ class Dataset:
     it is about or in); ``claims`` one row per claim, with ``sources`` as a
     tuple of source ids; ``figures`` likewise; ``sources`` and
     ``foi_requests`` as in the package. ``vocabulary`` holds every coded
-    value's label, shape and colour.
+    value's label, shape and colour. ``claim_sources`` holds each
+    claim-source link's quote, checked date and note
+    (:func:`geo.evidence.quotes.quotes_by_link`); ``corrections`` the
+    package's corrections (:func:`geo.evidence.quotes.corrections_list`).
     """
 
     sites: pd.DataFrame
@@ -77,6 +81,8 @@ class Dataset:
     last_changed: str  # ISO date of the newest change-log entry
     version: str
     directory: Path = settings.DATA_DIR  # the package it was read from
+    claim_sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLAIM_SOURCE_COLUMNS))
+    corrections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CORRECTION_COLUMNS))
 
 
 def read_changelog(path: Path) -> list[tuple[str, str, str]]:
@@ -157,4 +163,6 @@ def load_dataset(directory: Path = settings.DATA_DIR, built: Path = settings.BUI
         last_changed=last_changed,
         version=version,
         directory=Path(directory),
+        claim_sources=tables.get("claim_sources", pd.DataFrame(columns=CLAIM_SOURCE_COLUMNS)),
+        corrections=tables.get("corrections", pd.DataFrame(columns=CORRECTION_COLUMNS)),
     )

@@ -8,7 +8,10 @@ One row of the template describes one body and what the campaign learnt:
 * a claim (``vendor``, ``claim``, ``grade``, ``reported``, ``status``): it
   needs a site (an existing ``site_id``, or a new one) and a source (a new one
   from ``source_*``, or one already in ``sources.csv`` with the same address;
-  with an FOI request on the row the source kind defaults to ``foi-response``).
+  with an FOI request on the row the source kind defaults to ``foi-response``),
+  with the source's own words that support it (``source_quote``), the date
+  they were read (``source_checked``) and, where the quote does not name the
+  body, why (``source_quote_note``).
   A claim about a council with no postcode is about its area (its estate or
   its CCTV network): the new site stands for the area, never for an invented
   building.
@@ -87,6 +90,9 @@ _TARGET_FIELD = {
     "source_kind": ("sources", "kind"),
     "source_url": ("sources", "url"),
     "source_note": ("sources", "note"),
+    "source_quote": ("claim_sources", "quote"),
+    "source_checked": ("claim_sources", "checked"),
+    "source_quote_note": ("claim_sources", "quote_note"),
 }
 # Package field -> template column, per resource (to pin check problems on the sheet's columns).
 _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
@@ -115,7 +121,13 @@ _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
         "equipment_count": "equipment_count",
         "response": "response",
     },
-    "claim_sources": {"claim": "claim", "source": "source_title"},
+    "claim_sources": {
+        "claim": "claim",
+        "source": "source_title",
+        "quote": "source_quote",
+        "checked": "source_checked",
+        "quote_note": "source_quote_note",
+    },
     "foi_requests": {
         "id": "organisation",
         "organisation": "organisation",
@@ -143,7 +155,7 @@ _FIELD_TO_COLUMN: dict[str, dict[str, str]] = {
 }
 _UK_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$")
-_DATE_COLUMNS = ("foi_sent", "foi_answered", "reported", "source_published")
+_DATE_COLUMNS = ("foi_sent", "foi_answered", "reported", "source_published", "source_checked")
 
 
 # --- Small helpers ----------------------------------------------------------------------
@@ -459,7 +471,11 @@ def _add_records(row: Row, candidate: _Candidate) -> None:
         row.issue("foi_status", "required for an FOI request: sent, answered, refused or withdrawn")
     if not row.has_claim:
         stray = [
-            c for c in ("site_name", "address", "precision", "site_note") + TEMPLATE_SOURCE_COLUMNS if values.get(c)
+            c
+            for c in ("site_name", "address", "precision", "site_note")
+            + TEMPLATE_SOURCE_COLUMNS
+            + ("source_quote", "source_checked", "source_quote_note")
+            if values.get(c)
         ]
         if stray:
             row.issue(
@@ -489,7 +505,14 @@ def _add_claim(row: Row, candidate: _Candidate, site_id: str, source_id: str) ->
     }
     candidate.new_rows["claims"].append((claim, [row.number]))
     if source_id:
-        candidate.new_rows["claim_sources"].append(({"claim": claim["id"], "source": source_id}, [row.number]))
+        link = {
+            "claim": claim["id"],
+            "source": source_id,
+            "quote": values.get("source_quote", ""),
+            "checked": values.get("source_checked", ""),
+            "quote_note": values.get("source_quote_note", ""),
+        }
+        candidate.new_rows["claim_sources"].append((link, [row.number]))
     row.result.records.append(f"new claim {claim['id']}")
 
 

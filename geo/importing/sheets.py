@@ -82,6 +82,9 @@ TEMPLATE_COLUMNS: tuple[str, ...] = (
     "source_kind",
     "source_url",
     "source_note",
+    "source_quote",
+    "source_checked",
+    "source_quote_note",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("organisation",)
 TEMPLATE_FOI_COLUMNS = ("foi_sent", "foi_answered", "foi_url", "foi_status", "foi_finding", "foi_outcome", "foi_note")
@@ -159,6 +162,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source_kind": ("sourcekind", "sourcetype"),
     "source_url": ("sourceurl", "sourcelink", "evidenceurl", "evidencelink", "url", "link"),
     "source_note": ("sourcenote", "sourcenotes"),
+    "source_quote": ("sourcequote", "quote", "quotation", "sourcewords"),
+    "source_checked": ("sourcechecked", "checked", "datechecked", "checkedon", "dateread", "readon"),
+    "source_quote_note": ("sourcequotenote", "quotenote"),
 }
 _ALIAS_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 

@@ -32,7 +32,8 @@ import pandas as pd
 
 from geo import settings
 from geo.evidence.licences import licence_text
-from geo.outputs.text import safe_url
+from geo.evidence.quotes import Quote
+from geo.outputs.text import quote_text, safe_url
 
 FORMULA_CHARACTERS = frozenset("=+-@")
 # What the pages say of it, in one wording.
@@ -65,6 +66,8 @@ CLAIM_EXPORT_COLUMNS = (
     "response",
     "source_ids",
     "source_urls",
+    "quotes",
+    "checked",
 )
 
 
@@ -93,12 +96,25 @@ def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+def claims_table(
+    sites: pd.DataFrame,
+    claims: pd.DataFrame,
+    sources: pd.DataFrame,
+    quotes: dict[tuple[str, str], Quote] | None = None,
+) -> pd.DataFrame:
     """One row per claim with its site's details and its sources (columns :data:`CLAIM_EXPORT_COLUMNS`).
 
     ``source_ids`` and ``source_urls`` are ``;``-separated (in the package
     they are rows of ``claim_sources.csv``); a source without an http(s)
-    address contributes no URL.
+    address contributes no URL. ``quotes`` (:func:`geo.evidence.quotes.quotes_by_link`)
+    gives each source's words for the claim: ``quotes`` holds them one a line,
+    in the order of ``source_ids`` and numbered when there are several, each
+    as “words” — publisher, date; when it was read against the source, and
+    its note (:func:`geo.outputs.text.quote_text`), numbered by the source's
+    place in ``source_ids``; ``checked`` the dates the claim was last read
+    against each source (``YYYY-MM-DD``, ``;``-separated, in the order of
+    ``source_ids``, empty for a source without a quote). An empty ``equipment_count`` means the sources give no
+    number.
     Rows are ordered by site name, then by date reported (newest first).
     """
     by_site = sites.set_index("id")
@@ -109,6 +125,8 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
             continue
         site = by_site.loc[claim.site]
         ids = list(claim.sources)
+        found = [(quotes or {}).get((claim.id, i)) for i in ids]
+        numbered = len(ids) > 1
         rows.append(
             {
                 "claim_id": claim.id,
@@ -130,6 +148,12 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
                 "response": claim.response,
                 "source_ids": ";".join(ids),
                 "source_urls": ";".join(u for u in (urls.get(i, "") for i in ids) if u),
+                "quotes": "\n".join(
+                    (f"[{n}] " if numbered else "") + quote_text(q)
+                    for n, q in enumerate(found, start=1)
+                    if q is not None
+                ),
+                "checked": ";".join(q.checked if q is not None else "" for q in found) if any(found) else "",
             }
         )
     table = pd.DataFrame(rows, columns=list(CLAIM_EXPORT_COLUMNS))
@@ -139,26 +163,44 @@ def claims_table(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFram
     return table.sort_values("site", kind="stable").reset_index(drop=True)
 
 
-def selection_csv(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> bytes:
-    """The selection as CSV, one row per claim: UTF-8 with a byte-order mark, formulas neutralised."""
-    table = claims_table(sites, claims, sources)
+def selection_csv(
+    sites: pd.DataFrame,
+    claims: pd.DataFrame,
+    sources: pd.DataFrame,
+    quotes: dict[tuple[str, str], Quote] | None = None,
+) -> bytes:
+    """The selection as CSV, one row per claim: UTF-8 with a byte-order mark, formulas neutralised.
+
+    With ``quotes``, each claim carries its sources' words and when they were checked (:func:`claims_table`).
+    """
+    table = claims_table(sites, claims, sources, quotes)
     return spreadsheet_csv(CLAIM_EXPORT_COLUMNS, table.itertuples(index=False))
 
 
-def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.DataFrame) -> bytes:
+def selection_geojson(
+    sites: pd.DataFrame,
+    claims: pd.DataFrame,
+    sources: pd.DataFrame,
+    quotes: dict[tuple[str, str], Quote] | None = None,
+) -> bytes:
     """The selection as a GeoJSON FeatureCollection (WGS84): one Point per site, its claims inside.
 
     Each claim lists its sources as ``{id, title, publisher, url}`` (``url``
-    only when it is an http(s) address). Text is kept as it is: JSON is data,
-    not a spreadsheet.
+    only when it is an http(s) address), with ``quote``, ``checked`` and
+    ``quote_note`` where ``quotes`` has the link. Text is kept as it is: JSON
+    is data, not a spreadsheet.
     """
     source_rows = {row.id: row for row in sources.itertuples(index=False)} if len(sources) else {}
 
-    def source_info(source_id: str) -> dict:
+    def source_info(claim_id: str, source_id: str) -> dict:
         row = source_rows.get(source_id)
-        if row is None:
-            return {"id": source_id}
-        return {"id": source_id, "title": row.title, "publisher": row.publisher, "url": safe_url(row.url)}
+        info = {"id": source_id}
+        if row is not None:
+            info.update(title=row.title, publisher=row.publisher, url=safe_url(row.url))
+        quote = (quotes or {}).get((claim_id, source_id))
+        if quote is not None:
+            info.update(quote=quote.quote, checked=quote.checked, quote_note=quote.note)
+        return info
 
     claims_by_site: dict[str, list[dict]] = {}
     for claim in claims.itertuples(index=False):
@@ -172,7 +214,7 @@ def selection_geojson(sites: pd.DataFrame, claims: pd.DataFrame, sources: pd.Dat
                 "status": claim.status,
                 "response": claim.response,
                 "equipment_count": None if pd.isna(claim.equipment_count) else int(claim.equipment_count),
-                "sources": [source_info(s) for s in claim.sources],
+                "sources": [source_info(claim.id, s) for s in claim.sources],
             }
         )
     features = []

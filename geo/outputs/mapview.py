@@ -37,9 +37,11 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
+from geo.evidence.quotes import Quote
 from geo.evidence.vocabulary import Vocabulary
 from geo.filters import FRAME_PAD
 from geo.foi.known import AreaState
+from geo.outputs.text import quote_parts, safe_url
 from geo.outputs.vendor import MARKERCLUSTER_CSS, MARKERCLUSTER_JS, TOPOJSON_JS, self_host_folium
 from geo.places.authorities import Authorities
 
@@ -63,6 +65,7 @@ def map_data(
     areas: dict[str, AreaState] | None = None,
     county_of: dict[str, str] | None = None,
     detail_limit: int = DETAIL_LIMIT,
+    quotes: dict[tuple[str, str], Quote] | None = None,
 ) -> dict:
     """The compact, column-oriented description of what the browser draws.
 
@@ -73,7 +76,10 @@ def map_data(
     fetched when the first popup opens). ``areas`` maps a current
     council code to ``[area status index, notes]`` (see
     :func:`geo.foi.known.area_statuses`); ``countyOf`` maps a district to the county
-    council above it. Serve it with :func:`publish_map_data` (two files: the
+    council above it. ``quotes`` (:func:`geo.evidence.quotes.quotes_by_link`)
+    gives each claim's sources their quotation: a claim's ninth element lists,
+    source by source, ``[quote, "Publisher, date", "read against the source
+    on …", note]`` or ``None`` where a link has no quote. Serve it with :func:`publish_map_data` (two files: the
     first paint's and the popups'): it is plain data, never markup.
     """
     kinds, grades, precisions = vocabulary.keys("kinds"), vocabulary.keys("grades"), vocabulary.keys("precisions")
@@ -116,6 +122,7 @@ def map_data(
                     claim.response,
                     list(claim.sources),
                     None if pd.isna(count) else int(count),
+                    [_quote_row((quotes or {}).get((claim.id, s))) for s in claim.sources],
                 ]
             )
             source_ids.extend(claim.sources)
@@ -126,12 +133,18 @@ def map_data(
             district=list(sites["authority_name"].where(sites["authority_name"] != "", sites["lad_name"])),
             claims_of=[site_claims.get(s, []) for s in sites["id"]],
             claims=claim_rows,
+            # [title, publisher, address, archived copy]: addresses only http(s), else empty.
             sources={
-                row.id: [row.title, row.publisher, row.url if row.url.startswith(("https://", "http://")) else ""]
+                row.id: [row.title, row.publisher, safe_url(row.url), safe_url(getattr(row, "archive_url", ""))]
                 for row in source_table.itertuples(index=False)
             },
         )
     return payload
+
+
+def _quote_row(quote: Quote | None) -> list[str] | None:
+    """A quotation as the popup shows it (plain text; sitelayer.js puts it in a <blockquote>)."""
+    return None if quote is None else quote_parts(quote)
 
 
 # What only a popup needs: written to a file of its own, fetched when the first popup opens.
@@ -269,6 +282,10 @@ MAP_CSS = """
 .hikmap-popup .response { font-size: 12px; color: var(--hikmap-muted); margin: 2px 0; }
 .hikmap-popup ol { margin: 2px 0 0 18px; padding: 0; font-size: 12px; }
 .hikmap-popup .more { font-size: 12px; }
+.hikmap-popup blockquote { margin: 3px 0 0; padding: 2px 0 2px 8px; border-left: 3px solid var(--hikmap-line);
+  font-style: italic; color: var(--hikmap-ink); overflow-wrap: anywhere; }
+.hikmap-popup blockquote p { margin: 0; }
+.hikmap-popup .cite, .hikmap-popup .quote-note { font-size: 12px; color: var(--hikmap-muted); margin: 1px 0 4px 11px; }
 .hikmap-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* A visible focus ring for keyboard users on markers, council areas and the legend. */
 .leaflet-container path:focus { outline: none; }

@@ -262,7 +262,9 @@ function hikmapDraw(map, cfg) {
     });
 
     function claimElement(claim) {
-      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count]
+      // claim: [vendor, text, grade, reported, status, response, [source ids], equipment count,
+      //         [per source: [quote, "Publisher, date", "read against the source on …", note] or null]];
+      // D.sources[id]: [title, publisher, address, archived copy]
       var box = el("div", "claim");
       var meta = el("div", "meta");
       var gradeIndex = -1;
@@ -282,7 +284,8 @@ function hikmapDraw(map, cfg) {
             (claim[3] ? "reported " + claim[3] : "date not given") +
             " · " +
             labelOf(V.statuses, claim[4]) +
-            (claim[7] !== null && claim[7] !== undefined ? " · " + claim[7] + " devices" : "")
+            " · " +
+            (claim[7] !== null && claim[7] !== undefined ? claim[7] + " devices" : "number of devices not given")
         )
       );
       box.appendChild(meta);
@@ -291,7 +294,8 @@ function hikmapDraw(map, cfg) {
         box.appendChild(el("p", "response", "Response: " + claim[5]));
       }
       var list = el("ol");
-      claim[6].forEach(function (id) {
+      var quotes = claim[8] || [];
+      claim[6].forEach(function (id, k) {
         var source = D.sources[id],
           item = el("li");
         var url = source ? safeUrl(source[2]) : "";
@@ -307,12 +311,33 @@ function hikmapDraw(map, cfg) {
         if (source) {
           item.appendChild(document.createTextNode(" (" + source[1] + ") "));
         }
+        var archived = source ? safeUrl(source[3]) : "";
+        if (archived) {
+          var copy = el("a", "archived", "archived copy");
+          copy.href = archived;
+          copy.target = "_blank";
+          copy.rel = "noopener noreferrer";
+          item.appendChild(copy);
+          item.appendChild(document.createTextNode(" · "));
+        }
         var about = el("a", "source-ref", "about this source");
         about.href = sourceHref(id);
         // A new tab: the component's sandboxed iframe may not navigate the app's own window.
         about.target = "_blank";
         about.rel = "noopener";
         item.appendChild(about);
+        // The source's own words, marked as a quotation: who published them, when, and when the
+        // claim was last read against them. Text nodes only (quotes are untrusted text).
+        var quote = quotes[k];
+        if (quote) {
+          var words = el("blockquote");
+          words.appendChild(el("p", null, quote[0]));
+          item.appendChild(words);
+          item.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
+          if (quote[3]) {
+            item.appendChild(el("p", "quote-note", "Note: " + quote[3]));
+          }
+        }
         list.appendChild(item);
       });
       box.appendChild(el("div", "meta", "Sources:"));

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geo.evidence.quotes import Quote
 
 SAFE_URL_PREFIXES = ("https://", "http://")
 
@@ -84,3 +88,77 @@ def escape_markdown(text: str) -> str:
     """
     escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$=^])", r"\\\1", break_autolinks(text))
     return escaped.replace(":", "&#58;")
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def date_in_words(value: object) -> str:
+    """A date as a reader says it, as precise as it is: "9 April 2019", "April 2019", "2019".
+
+    Anything that is not a YYYY, YYYY-MM or YYYY-MM-DD date comes back as it
+    is (stripped); nothing comes back as "".
+    """
+    text = str(value or "").strip()
+    match = _PARTIAL_DATE.match(text)
+    if not match:
+        return text
+    year, month, day = match.groups()
+    if month is None:
+        return year
+    if not 1 <= int(month) <= 12:
+        return text
+    if day is None:
+        return f"{MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def quote_attribution(publisher: str, published: str) -> str:
+    """Who published a quotation and when: "Al Jazeera, 17 June 2021" (or "…, date not given")."""
+    when = date_in_words(published) or "date not given"
+    return f"{publisher}, {when}" if publisher else when
+
+
+def checked_words(checked: str) -> str:
+    """When a claim was last read against its source, in words ("" when not known)."""
+    when = date_in_words(checked)
+    return f"read against the source on {when}" if when else ""
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of blanks and line breaks as one space: a quotation kept on one line."""
+    return " ".join(str(text or "").split())
+
+
+def quote_parts(quote: Quote) -> list[str]:
+    """A quotation as every view shows it, in plain text (each view escapes it its own way).
+
+    ``[the words on one line, "Publisher, 9 April 2019", "read against the source on …", note]``.
+    """
+    return [
+        one_line(quote.quote),
+        quote_attribution(quote.publisher, quote.published),
+        checked_words(quote.checked),
+        one_line(quote.note),
+    ]
+
+
+def quote_text(quote: Quote) -> str:
+    """A quotation on one line of plain text, for a CSV cell or a table: “…” — Publisher, date; read … Note: …"""
+    words, cite, checked, note = quote_parts(quote)
+    text = f"“{words}” — {cite}" + (f"; {checked}" if checked else "") + "."
+    return text + (f" Note: {note}" if note else "")

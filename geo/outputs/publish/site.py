@@ -11,6 +11,9 @@
 * ``table.html``: the evidence as a table, one row per claim, for the same
   filters, with the whole dataset as CSV, GeoJSON and the data package;
 * ``sources.html``: every source, with an anchor per source;
+* ``feed.xml``: the Atom feed of the data's changes (:mod:`geo.outputs.feed`), linked from every
+  page's head and header, and ``feeds/<GSS code>.xml``, one per council with any claim or answer,
+  offered on the map and the table when they are filtered to that council;
 * ``vendor/`` (Leaflet and its cluster plugin from the XStatic packages,
   topojson-client from npm),
   ``assets/`` (our script and style), ``data/`` (the map's JSON, the filter
@@ -44,17 +47,19 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlencode, urlparse
 
 import pandas as pd
 
 from geo import settings
 from geo.evidence import citations, licences
 from geo.evidence.dataset import Dataset
+from geo.evidence.quotes import Correction, corrections_list, quotes_by_link
 from geo.filters import (
     CHOICE_PARAMS,
     CLAIM_TEXT_COLUMNS,
     DATE_COLUMN,
+    MAX_TEXT,
     PARAMS,
     SITE_TEXT_COLUMNS,
     allowed_values,
@@ -62,13 +67,18 @@ from geo.filters import (
     text_rows,
 )
 from geo.outputs import export
-from geo.outputs.text import safe_url
+from geo.outputs import feed as feeds
+from geo.outputs.text import date_in_words, quote_parts, safe_url
 from geo.outputs.vendor import ensure_vendor_assets
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 SITE_LAYER_JS = Path(__file__).parent.parent / "sitelayer.js"
 MARKER = ".hikmap-published"  # a published folder says so, so that publish never replaces anything else
 KEEP_VERSIONS = 2
+NO_FILTER_PAGES = ("sources.html", "corrections.html")  # pages the filters do not apply to
+FEED_TITLE = f"Changes: {settings.SITE_TITLE}"
+# Filled by publish.js when the map or the table is filtered to councils that have a feed.
+COUNCIL_FEEDS = '<p id="council-feeds" class="follow-council" hidden></p>\n'
 
 
 @dataclass(frozen=True)
@@ -135,8 +145,11 @@ def table_rows(data: Dataset) -> dict:
     """The evidence table's columns for every claim (plain text), in the app's order (by site, newest first).
 
     ``claim`` gives each row's position among the data's claims, which is
-    what the filters select.
+    what the filters select. ``devices`` says "not given" where the sources
+    give no number; ``quotes`` gives, source by source, the source's words
+    (:func:`geo.outputs.text.quote_parts`) or ``None``.
     """
+    quotes = quotes_by_link(data.claim_sources, data.sources)
     table = export.claims_table(data.sites, data.claims, data.sources)
     position = {claim_id: i for i, claim_id in enumerate(data.claims["id"])}
     vocabulary = data.vocabulary
@@ -149,9 +162,13 @@ def table_rows(data: Dataset) -> dict:
         "grade": [vocabulary.label("grades", v) for v in table["grade"]],
         "reported": list(table["reported"]),
         "status": [vocabulary.label("statuses", v) for v in table["status"]],
-        "devices": ["" if v == "" or pd.isna(v) else str(v) for v in table["equipment_count"]],
+        "devices": ["not given" if v == "" or pd.isna(v) else str(v) for v in table["equipment_count"]],
         "claim": list(table["claim"]),
         "sources": [[[s, titles.get(s, s)] for s in ids.split(";") if s] for ids in table["source_ids"]],
+        "quotes": [
+            [quote_parts(q) if (q := quotes.get((c, s))) is not None else None for s in ids.split(";") if s]
+            for c, ids in zip(table["claim_id"], table["source_ids"])
+        ],
         "location": [vocabulary.label("precisions", v) for v in table["precision"]],
         "council": list(table["district"]),
     }
@@ -205,7 +222,8 @@ def _page(
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n"
         + "".join(f'<link rel="preload" href="{_e(href)}" as="fetch" crossorigin="anonymous">\n' for href in preload)
-        + '<link rel="icon" href="assets/favicon.png">\n'
+        + f'<link rel="alternate" type="{feeds.ATOM_TYPE}" title="{_e(FEED_TITLE)}" href="{feeds.FEED_FILE}">\n'
+        '<link rel="icon" href="assets/favicon.png">\n'
         '<link rel="stylesheet" href="vendor/leaflet/leaflet.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.css">\n'
         '<link rel="stylesheet" href="vendor/markercluster/MarkerCluster.Default.css">\n'
@@ -223,10 +241,11 @@ def _header(data: Dataset, current: str) -> str:
         ("index.html?layout=hex", "Hex map"),
         ("table.html", "Evidence table"),
         ("sources.html", "Sources"),
+        ("corrections.html", "Corrections"),
     ]
     current_mark = ' aria-current="page"'
     nav = "".join(
-        f'<li><a href="{_e(href)}" data-keep-filters="{"1" if href != "sources.html" else "0"}"'
+        f'<li><a href="{_e(href)}" data-keep-filters="{"0" if href in NO_FILTER_PAGES else "1"}"'
         f"{current_mark if label == current else ''}>{_e(label)}</a></li>"
         for href, label in links
     )
@@ -234,6 +253,7 @@ def _header(data: Dataset, current: str) -> str:
         '<header class="site">\n'
         f'<p class="title"><a href="index.html">{_e(settings.SITE_TITLE)}</a></p>\n'
         f'<nav aria-label="Pages"><ul>{nav}</ul></nav>\n'
+        f'<p class="follow"><a href="{feeds.FEED_FILE}" type="{feeds.ATOM_TYPE}">{_e(feeds.FOLLOW_TEXT)}</a></p>\n'
         "</header>\n"
     )
 
@@ -299,7 +319,8 @@ def map_page(data: Dataset, page_config: dict, councils, allowed, tiles, boundar
         " Select a marker for its claims, evidence grade and sources.</p>\n"
         + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the map…</p>\n'
-        '<p id="ignored" class="ignored" hidden></p>\n'
+        + COUNCIL_FEEDS
+        + '<p id="ignored" class="ignored" hidden></p>\n'
         '<div id="map" class="map" role="region" aria-label="Map of the sites and council areas"></div>\n'
         '<p class="note">Marker shape: kind of body. Colour: strongest evidence grade. A hollow marker stands for a '
         "council's area; a thick outline means several sites share one place. Council areas are coloured by what is "
@@ -331,7 +352,8 @@ def table_page(data: Dataset, page_config: dict, councils, allowed, tiles, downl
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
         + _filter_form(data, councils, allowed)
         + '<p id="counts" class="counts" aria-live="polite">Loading the table…</p>\n'
-        '<p id="ignored" class="ignored" hidden></p>\n'
+        + COUNCIL_FEEDS
+        + '<p id="ignored" class="ignored" hidden></p>\n'
         '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-caption">'
         '<table id="evidence"><caption id="table-caption">Claims matching the filters</caption>'
         '<thead><tr><th scope="col">Site</th><th scope="col">Organisation</th><th scope="col">Kind</th>'
@@ -381,9 +403,54 @@ def sources_page(data: Dataset, tiles) -> str:
         _header(data, "Sources") + '<main id="main">\n<h1>Sources</h1>\n'
         f'<p class="dated">Every publication the evidence cites: {len(data.sources)} sources. Data last changed '
         f"{_e(data.last_changed)} (version {_e(data.version)}).</p>\n"
-        f'<ol class="sources">{"".join(items)}</ol>\n</main>\n'
+        f'<ol class="sources">{"".join(items)}</ol>\n'
+        '<p class="note">Errors found in the data and fixed are listed with what the map said, what it says now '
+        'and why on <a href="corrections.html">the corrections page</a>.</p>\n</main>\n'
     )
     return _page(f"Sources: {settings.SITE_TITLE}", body, None, tiles, [])
+
+
+def correction_link(correction: Correction, published: bool = True) -> tuple[str, str]:
+    """Where a reader sees what a correction is about today, and the words of the link ("" and "" if nowhere).
+
+    A claim or a site: the evidence table searched for the site's name; a
+    source: its entry on the sources page. ``published`` gives the published
+    copy's addresses, otherwise the app's pages.
+    """
+    if correction.kind in ("claim", "site") and correction.site_name:
+        query = urlencode({"q": correction.site_name[:MAX_TEXT]})
+        words = ("the claim, on " if correction.kind == "claim" else "the site, ") + correction.site_name
+        return (f"table.html?{query}" if published else f"data?{query}"), words
+    if correction.kind == "source":
+        if published:
+            return f"sources.html#source-{quote(correction.subject, safe='')}", "the source"
+        return f"sources?{urlencode({'source': correction.subject})}", "the source"
+    return "", ""
+
+
+def corrections_page(data: Dataset, tiles) -> str:
+    """Every correction made to the data, newest first: its date, what the map said, what it says now, why."""
+    found = corrections_list(data.corrections, data.sites, data.claims, data.sources, data.figures)
+    items = []
+    for c in found:
+        href, words = correction_link(c)
+        about = f' · <a href="{_e(href)}">{_e(words)}</a>' if href else ""
+        items.append(
+            f'<li id="correction-{_e(c.id)}"><p class="meta"><time datetime="{_e(c.date)}">'
+            f"{_e(date_in_words(c.date))}</time>{about}</p>\n"
+            f"<dl><dt>What the map said</dt><dd>{_e(c.was)}</dd>\n"
+            f"<dt>What it says now</dt><dd>{_e(c.now)}</dd>\n"
+            f"<dt>Why</dt><dd>{_e(c.why)}</dd></dl></li>\n"
+        )
+    listing = f'<ol class="corrections">\n{"".join(items)}</ol>\n' if items else "<p>No correction so far.</p>\n"
+    body = (
+        _header(data, "Corrections") + '<main id="main">\n<h1>Corrections</h1>\n'
+        f'<p class="dated">Errors found in the data and fixed, newest first: {len(found)} corrections. Data last '
+        f"changed {_e(data.last_changed)} (version {_e(data.version)}). Every change is in the data package's "
+        "change log, and the corrections travel with the data package. The sources are on "
+        '<a href="sources.html">the sources page</a>.</p>\n' + listing + "</main>\n"
+    )
+    return _page(f"Corrections: {settings.SITE_TITLE}", body, None, tiles, [])
 
 
 # --- Writing -----------------------------------------------------------------------------------
@@ -395,10 +462,36 @@ def _write_json(folder: Path, prefix: str, value) -> str:
     return f"{folder.name}/{name}"
 
 
+def write_feeds(
+    target: Path, changes: feeds.Changes, councils: dict[str, str], publish_url: str = ""
+) -> dict[str, list[str]]:
+    """Write ``feed.xml`` and ``feeds/<code>.xml`` for each council in ``councils`` (code -> name) with a
+    claim or an answer; return code -> [its feed's path, the council's name].
+
+    Links are absolute under ``publish_url`` when it is set, otherwise relative to each feed's folder.
+    """
+    (target / feeds.FEED_FILE).write_bytes(feeds.atom(changes, site_url=publish_url or ""))
+    written = {}
+    for code in sorted(feeds.council_codes(changes) & set(councils)):
+        path = f"{feeds.COUNCIL_FEEDS_DIR}/{code}.xml"
+        (target / feeds.COUNCIL_FEEDS_DIR).mkdir(exist_ok=True)
+        text = feeds.atom(changes, council=code, council_name=councils[code], site_url=publish_url or "../")
+        (target / path).write_bytes(text)
+        written[code] = [path, councils[code]]
+    return written
+
+
 def build_site(
-    target: Path, data: Dataset, tiles: settings.TileSource | None = None, app_url: str = ""
+    target: Path,
+    data: Dataset,
+    tiles: settings.TileSource | None = None,
+    app_url: str = "",
+    publish_url: str | None = None,
 ) -> PublishReport:
-    """Write the whole site into the empty folder ``target`` (see the module docstring)."""
+    """Write the whole site into the empty folder ``target`` (see the module docstring).
+
+    ``publish_url`` (default ``HIKMAP_PUBLISH_URL``) makes the feeds' links absolute.
+    """
     from geo.foi.known import area_statuses
     from geo.outputs.files import write_boundary_files
     from geo.outputs.mapview import (
@@ -437,6 +530,7 @@ def build_site(
         boundary_urls = write_boundary_files(target / "data", url_prefix="data")
     except BoundariesUnavailable:
         boundary_urls = {}
+    quotes = quotes_by_link(data.claim_sources, data.sources)
     # Every popup complete, however many sites: the published site has no server to ask.
     payload = map_data(
         data.sites,
@@ -446,6 +540,7 @@ def build_site(
         areas=areas,
         county_of=county_of_districts(authorities),
         detail_limit=max(DETAIL_LIMIT, len(data.sites)),
+        quotes=quotes,
     )
     data_url = publish_map_data(payload, target=target / "data", url_prefix="data")
     index_url = _write_json(target / "data", "filters", filter_index(data, place_frames(authorities)))
@@ -457,13 +552,19 @@ def build_site(
         "Whole data package (zip: data, schema, licences)": "downloads/hikvision-evidence-data-package.zip",
     }
     files = [
-        export.selection_csv(data.sites, data.claims, data.sources),
-        export.selection_geojson(data.sites, data.claims, data.sources),
+        export.selection_csv(data.sites, data.claims, data.sources, quotes),
+        export.selection_geojson(data.sites, data.claims, data.sources, quotes),
         export.package_zip(data.directory, data.descriptor),
     ]
     for (_, href), content in zip(downloads.items(), files):
         (target / href).write_bytes(content)
 
+    council_feeds = write_feeds(
+        target,
+        feeds.load_changes(data, authorities),
+        councils,
+        settings.publish_url() if publish_url is None else publish_url,
+    )
     allowed = allowed_values(data.vocabulary)
     layouts = {
         layout: {
@@ -480,6 +581,7 @@ def build_site(
         "claimCount": len(data.claims),
         "lastChanged": data.last_changed,
         "version": data.version,
+        "councilFeeds": council_feeds,
     }
     map_config = {
         **common,
@@ -493,6 +595,7 @@ def build_site(
         "index.html": map_page(data, map_config, councils, allowed, tiles, bool(boundary_urls), app_url),
         "table.html": table_page(data, table_config, councils, allowed, tiles, downloads),
         "sources.html": sources_page(data, tiles),
+        "corrections.html": corrections_page(data, tiles),
     }
     for name, text in pages.items():
         (target / name).write_text(text, encoding="utf-8")

@@ -107,6 +107,29 @@
       ignored.textContent = "Not applied: " + notes.join("; ") + ".";
     }
   }
+  /* A council's own feed, offered when the view is filtered to that council (names and paths are
+     the page's own configuration, shown as text). */
+  function showCouncilFeeds(f) {
+    var box = document.getElementById("council-feeds"),
+      known = page.councilFeeds || {};
+    if (!box || !f.councils) {
+      return;
+    }
+    f.councils.forEach(function (code) {
+      var feed = known[code];
+      if (!Object.prototype.hasOwnProperty.call(known, code) || !feed) {
+        return;
+      }
+      var link = el("a", null, "Follow changes for " + feed[1] + " (Atom feed)");
+      link.href = feed[0];
+      link.type = "application/atom+xml";
+      if (box.childNodes.length) {
+        box.appendChild(document.createTextNode(" · "));
+      }
+      box.appendChild(link);
+      box.hidden = false;
+    });
+  }
 
   function drawMap(index, f, chosen) {
     var layout = page.layouts[layoutName],
@@ -168,6 +191,18 @@
         var link = el("a", null, pair[1]);
         link.href = "sources.html#source-" + encodeURIComponent(pair[0]);
         sources.appendChild(link);
+        // The source's words for this claim, marked as a quotation, with who published them, when,
+        // and when the claim was last read against them (text nodes only: quotes are untrusted).
+        var quote = rows.quotes[j][k];
+        if (quote) {
+          var words = el("blockquote");
+          words.appendChild(el("p", null, quote[0]));
+          sources.appendChild(words);
+          sources.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
+          if (quote[3]) {
+            sources.appendChild(el("p", "quote-note", "Note: " + quote[3]));
+          }
+        }
       });
       tr.appendChild(sources);
       [rows.location[j], rows.council[j]].forEach(function (value, k) {
@@ -190,6 +225,7 @@
       keepFiltersInLinks(index.spec, f);
       var chosen = filters.select(index.spec, index, f);
       showCounts(index.spec, f, chosen);
+      showCouncilFeeds(f);
       document.body.dataset.hikmapSelected = chosen.sites.join(",");
       document.body.dataset.hikmapClaims = String(chosen.claims.length);
       if (page.page === "map") {
