@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish,feed,wdtk}``.
+"""Command line: ``python -m geo {geocode,check,build,districts,authorities,hexes,fetch-boundaries,import,publish,feed,sources,wdtk}``.
 
 Others script against these commands; keep their input, output and exit
 status stable.
@@ -242,6 +242,87 @@ def cmd_wdtk_pull(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def _progress(done: int, total: int, words: str) -> None:
+    print(f"{done}/{total} {words}", file=sys.stderr, flush=True)
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    """Exit 0 when every link works (moved ones included), 1 when any is dead: a scheduled job can alert."""
+    import datetime as dt
+
+    from geo.atomic import write_bytes_atomically
+    from geo.evidence.datapackage import load_package
+    from geo.evidence.linkcheck import (
+        DEAD,
+        REPORT_COLUMNS,
+        addresses,
+        checker,
+        report_json,
+        report_rows,
+        report_text,
+    )
+    from geo.outputs.export import spreadsheet_csv
+
+    package, _problems = load_package(Path(args.data))
+    table = package.tables.get("sources")
+    if table is None or not table.header:
+        print(f"sources check: no sources.csv in {args.data}", file=sys.stderr)
+        return 2
+    try:
+        check = checker()
+    except ValueError as error:
+        print(f"sources check: {error}", file=sys.stderr)
+        return 2
+    items = addresses(zip(table.lines, table.rows))
+    results = check.check_all(
+        items, progress=lambda done, total, r: _progress(done, total, f"{r.outcome:7} {r.address.url}")
+    )
+    today = dt.date.today().isoformat()
+    sys.stdout.write(report_text(results, today))
+    if args.report:
+        out = Path(args.report)
+        if out.suffix.lower() == ".json":
+            data = (json.dumps(report_json(results, today), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        else:
+            data = spreadsheet_csv(REPORT_COLUMNS, report_rows(results))
+        write_bytes_atomically(out, data)
+        print(f"report written to {out}", file=sys.stderr)
+    return 1 if any(r.outcome == DEAD for r in results) else 0
+
+
+def cmd_sources_archive(args: argparse.Namespace) -> int:
+    """Exit 0 unless a source failed or the package check found a problem after the write."""
+    from geo.evidence.datapackage import check_package
+    from geo.evidence.wayback import FAILED, archive_sources, wayback
+
+    try:
+        client = wayback()
+    except ValueError as error:
+        print(f"sources archive: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = archive_sources(
+            Path(args.data),
+            client,
+            dry_run=args.dry_run,
+            progress=lambda done, total, o: _progress(done, total, f"{o.result:10} {o.url}"),
+        )
+    except FileNotFoundError as error:
+        print(f"sources archive: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(report.text(dry_run=args.dry_run))
+    status = 1 if report.of(FAILED) else 0
+    if report.recorded:
+        problems = check_package(Path(args.data))
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} problem(s) in {args.data} after recording the copies", file=sys.stderr)
+            return 1
+        print(f"{args.data}: no problems", file=sys.stderr)
+    return status
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -312,6 +393,29 @@ def parser() -> argparse.ArgumentParser:
     )
     wdtk_pull.add_argument("--since", metavar="YYYY-MM-DD", help="only requests with events from this day on")
     wdtk_pull.set_defaults(run=cmd_wdtk_pull)
+
+    sources = commands.add_parser(
+        "sources", help="check the sources' links, or find and record their Wayback Machine copies (needs the internet)"
+    )
+    sources_commands = sources.add_subparsers(dest="sources_command", required=True)
+    checking = sources_commands.add_parser(
+        "check", help="each address's status and redirects; a report of dead and moved links; exit 1 if any is dead"
+    )
+    checking.add_argument("--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package (default: data/)")
+    checking.add_argument(
+        "--report", metavar="FILE", help="also write the report for a spreadsheet (.csv) or a script (.json)"
+    )
+    checking.set_defaults(run=cmd_sources_check)
+    archiving = sources_commands.add_parser(
+        "archive", help="find (or ask for) a Wayback Machine copy of each source without one; record it in archive_url"
+    )
+    archiving.add_argument(
+        "--data", default=str(settings.DATA_DIR), metavar="DIR", help="data package (default: data/)"
+    )
+    archiving.add_argument(
+        "--dry-run", action="store_true", help="only look for existing copies: save nothing, write nothing"
+    )
+    archiving.set_defaults(run=cmd_sources_archive)
     return top
 
 

@@ -307,3 +307,53 @@ def publish_url() -> str:
 def app_url() -> str:
     """The live app's address (``HIKMAP_APP_URL``), linked from the published site; empty: no link."""
     return _http_url("APP_URL")
+
+
+# --- Sources: their links checked and their pages archived (python -m geo sources) ---------
+# Who asks: remote sites see this in every request the project's commands make to them.
+USER_AGENT = (
+    "hikmap-sources/1 (the evidence map of Hikvision and Dahua equipment in UK public bodies, "
+    "checking the addresses of the sources it cites)"
+)
+# The Wayback Machine's two public APIs: availability (is there a copy?) and Save Page Now.
+WAYBACK_AVAILABILITY_URL = "https://archive.org"
+WAYBACK_SAVE_URL = "https://web.archive.org"
+
+
+def _seconds(name: str, default: float) -> float:
+    text = _env(name)
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise ValueError(f"HIKMAP_{name} must be a number of seconds, not {text!r}") from None
+    if not (0 <= value < 86_400):
+        raise ValueError(f"HIKMAP_{name} must be between 0 and 86400 seconds, not {text!r}")
+    return value
+
+
+def sources_delay() -> float:
+    """Seconds between two requests to one host (``HIKMAP_SOURCES_DELAY``, default 1.0: one a second).
+
+    Tests against a local stand-in set it small; against the real web, keep the default or more.
+    """
+    return _seconds("SOURCES_DELAY", 1.0)
+
+
+def sources_timeout() -> float:
+    """Seconds to wait for a site's answer before calling it dead (``HIKMAP_SOURCES_TIMEOUT``, default 20)."""
+    value = _seconds("SOURCES_TIMEOUT", 20.0)
+    if value <= 0:
+        raise ValueError("HIKMAP_SOURCES_TIMEOUT must be more than 0 seconds")
+    return value
+
+
+def wayback_urls() -> tuple[str, str]:
+    """Where the Wayback Machine's availability API and Save Page Now are: (availability base, save base).
+
+    ``HIKMAP_WAYBACK_URL`` points both at one server (a local stand-in in the tests); by default
+    https://archive.org (``/wayback/available``) and https://web.archive.org (``/save/``).
+    """
+    configured = _http_url("WAYBACK_URL")
+    if configured:
+        return configured, configured
+    return WAYBACK_AVAILABILITY_URL, WAYBACK_SAVE_URL

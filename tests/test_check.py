@@ -49,7 +49,7 @@ TINY = {
             "2022-03",
             "foi-response",
             "https://example.org/letter",
-            "https://web.archive.org/web/2022/https://example.org/letter",
+            "https://web.archive.org/web/20220301120000/https://example.org/letter",
             "",
         ],
         [
@@ -696,6 +696,30 @@ CASES = [
         {("sources.csv", 3, "archive_url")},
         "is not an http(s) address",
         id="link-archive-no-scheme",
+    ),
+    pytest.param(
+        set_cell("sources.csv", 1, "archive_url", "https://web.archive.org/web/2022/https://example.org/letter"),
+        {("sources.csv", 3, "archive_url")},
+        "is not a Wayback Machine copy",
+        id="link-archive-short-timestamp",
+    ),
+    pytest.param(
+        set_cell("sources.csv", 1, "archive_url", "https://web.archive.org/web/20221331000000/https://example.org/a"),
+        {("sources.csv", 3, "archive_url")},
+        "is not a Wayback Machine copy",
+        id="link-archive-not-a-moment",
+    ),
+    pytest.param(
+        set_cell("sources.csv", 1, "archive_url", "https://archive.example.org/copy/https://example.org/letter"),
+        {("sources.csv", 3, "archive_url")},
+        "is not a Wayback Machine copy",
+        id="link-archive-elsewhere",
+    ),
+    pytest.param(
+        set_cell("sources.csv", 1, "archive_url", "http://web.archive.org/web/20220301120000/https://example.org/a"),
+        {("sources.csv", 3, "archive_url")},
+        "is not a Wayback Machine copy",
+        id="link-archive-plain-http",
     ),
     pytest.param(
         set_cell("foi_requests.csv", 0, "url", "ftp://example.org/foi"),

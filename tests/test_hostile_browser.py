@@ -156,7 +156,7 @@ def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app
 
 
 def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_page):
-    url, _data, values, marker = hostile_app
+    url, _data, _values, marker = hostile_app
     page = watched_page.page
     dialogs = guard(page)
     page.goto(url + "/")

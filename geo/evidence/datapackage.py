@@ -10,7 +10,8 @@ then adds only the project's own rules, which a schema cannot say:
 * each file is UTF-8 with the schema's columns, and each row has one cell per column;
 * numbers are plain ASCII numbers any reader takes (no ``5_3``, no ``nan``),
   dates are real dates (``2021-02-30`` is not), written ``YYYY-MM-DD``;
-* addresses are http(s) with a host;
+* addresses are http(s) with a host; an archived copy is a Wayback Machine capture
+  (``https://web.archive.org/web/<14-digit timestamp>/<the page's address>``);
 * each claim and each figure rests on at least one source; a published source
   has an address, and a missing date is explained;
 * a site can be placed: a postcode that geocodes, coordinates, or (for an area)
@@ -36,16 +37,19 @@ building a package geocode each postcode once.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
 import math
 import os
 import re
+import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,6 +66,10 @@ INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
 # These patterns are used with fullmatch(): "$" alone would also accept a trailing line break.
 # Fields whose pattern is a date written at the precision the source gives.
 PARTIAL_DATE_PATTERN = "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+# sources.archive_url: a Wayback Machine capture, its 14-digit timestamp, then the page's own address.
+ARCHIVE_URL_PATTERN = "^https://web\\.archive\\.org/web/[0-9]{14}/https?://\\S+$"
+WAYBACK_COPY_RE = re.compile(r"https://web\.archive\.org/web/([0-9]{14})/(https?://\S+)")
+ARCHIVE_URL_WORDS = "https://web.archive.org/web/<14-digit timestamp>/<the page's http(s) address>"
 # Dates of things done by the project, which cannot lie ahead: (table, field).
 NOT_IN_FUTURE = (("claim_sources", "checked"), ("corrections", "date"))
 # Words of an organisation's name that do not tell one body from another. The rest of its words
@@ -168,6 +176,31 @@ def is_http_url(value: str) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def is_wayback_copy(value: str) -> bool:
+    """True for a Wayback Machine capture as ``archive_url`` records it: :data:`ARCHIVE_URL_WORDS`,
+    the timestamp a real moment (``YYYYMMDDhhmmss``) and the page's address http(s) with a host."""
+    match = WAYBACK_COPY_RE.fullmatch(value)
+    if match is None:
+        return False
+    try:
+        dt.datetime.strptime(match.group(1), "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return is_http_url(match.group(2))
+
+
+@contextlib.contextmanager
+def package_lock(directory: Path) -> Iterator[None]:
+    """Hold the package's write lock: one writer at a time (an import, an archive run).
+
+    The lock file lives outside the package (which an import swaps whole) and outside the repository.
+    """
+    name = f"hikmap-import-{hashlib.sha256(os.fsencode(Path(directory).resolve())).hexdigest()[:16]}.lock"
+    with open(Path(tempfile.gettempdir()) / name, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _words(text: str) -> list[str]:
@@ -372,12 +405,20 @@ def _constraint_message(cell: str, spec: dict, constraint: str) -> str:
         return f"{cell!r} is used more than once"
     if constraint == "pattern":
         pattern = limits["pattern"]
+        if pattern == ARCHIVE_URL_PATTERN:
+            return _archive_words(cell)
         if pattern.startswith("^https?"):
             return f"{cell!r} is not an http(s) address"
         if pattern == PARTIAL_DATE_PATTERN:
             return f"{cell!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
         return f"{cell!r} does not match the pattern {pattern}"
     return f"{cell!r} breaks the {constraint} constraint"
+
+
+def _archive_words(value: str) -> str:
+    if not is_http_url(value):
+        return f"{value!r} is not an http(s) address"
+    return f"{value!r} is not a Wayback Machine copy: give its address as {ARCHIVE_URL_WORDS}"
 
 
 def _standard_problems(package: Package) -> list[Problem]:
@@ -502,6 +543,8 @@ def _check_values(table: Table) -> list[Problem]:
                     reason = str(error)
             elif pattern.startswith("^https?") and re.fullmatch(pattern, value) and not is_http_url(value):
                 reason = f"{value!r} is not an http(s) address"
+            elif pattern == ARCHIVE_URL_PATTERN and not is_wayback_copy(value):
+                reason = _archive_words(value)
             if reason:
                 problems.append(Problem(table.path, line, name, reason))
     return problems

@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import fcntl
-import hashlib
 import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.evidence.datapackage import DESCRIPTOR, fingerprint, package_from_rows, write_csv
+from geo.evidence.datapackage import DESCRIPTOR, fingerprint, package_from_rows, package_lock, write_csv
 from geo.importing.report import ImportReport
 
 Progress = Callable[[int, int], None]
@@ -165,12 +162,7 @@ def apply_tables(
 
     package_dir = Path(package_dir).resolve()
     parent = package_dir.parent
-    # The lock lives outside the package (which is swapped) and outside the repository.
-    lock_path = (
-        Path(tempfile.gettempdir()) / f"hikmap-import-{hashlib.sha256(os.fsencode(package_dir)).hexdigest()[:16]}.lock"
-    )
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with package_lock(package_dir):  # one writer at a time (an import, an archive run, the pull, the answers queue)
         if fingerprint(package_dir) != expected_fingerprint:
             raise ApplyError("the data changed since this report was made: upload the file again")
         for stale in parent.glob(f".{package_dir.name}.import-*"):
