@@ -310,11 +310,6 @@ def app_url() -> str:
 
 
 # --- Sources: their links checked and their pages archived (python -m geo sources) ---------
-# Who asks: remote sites see this in every request the project's commands make to them.
-USER_AGENT = (
-    "hikmap-sources/1 (the evidence map of Hikvision and Dahua equipment in UK public bodies, "
-    "checking the addresses of the sources it cites)"
-)
 # The Wayback Machine's two public APIs: availability (is there a copy?) and Save Page Now.
 WAYBACK_AVAILABILITY_URL = "https://archive.org"
 WAYBACK_SAVE_URL = "https://web.archive.org"

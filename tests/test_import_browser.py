@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +119,8 @@ def test_upload_preview_confirm_and_find_the_site_on_the_map(import_app, watched
     marker.click()
     popup = frame.locator(".hikmap-popup")
     popup.wait_for()
-    assert ROW[8] in popup.inner_text()  # the claim's template syntax, as typed
+    # The popup's evidence is fetched when it first opens ("loading the evidence…" until then).
+    expect(popup).to_contain_text(ROW[8], timeout=20_000)  # the claim's template syntax, as typed
     page.screenshot(path=str(ARTIFACTS / "import-template-syntax-on-the-map.png"))
     page.goto(url + "/")
     _, everything = map_frame(page, min_sites=sites_before + 1)

@@ -179,7 +179,7 @@ class Checker:
     limiter: HostRateLimiter
     timeout: float
     session: requests.Session = field(default_factory=requests.Session)
-    user_agent: str = settings.USER_AGENT
+    user_agent: str = field(default_factory=settings.user_agent)  # one User-Agent for every outside request
     max_hops: int = MAX_HOPS
 
     def _ask(self, method: str, url: str) -> requests.Response:

@@ -109,7 +109,7 @@ class Wayback:
     session: requests.Session = field(default_factory=requests.Session)
     sleep: Sleep = time.sleep
     retries: int = 4
-    user_agent: str = settings.USER_AGENT
+    user_agent: str = field(default_factory=settings.user_agent)  # one User-Agent for every outside request
     save_timeout: float = 120.0  # Save Page Now answers once the page is captured: often tens of seconds
 
     def _get(
