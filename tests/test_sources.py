@@ -26,6 +26,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from geo import settings
 from geo.evidence import linkcheck, wayback
 from geo.evidence.datapackage import check_package, is_wayback_copy
 from geo.evidence.linkcheck import DEAD, LIVE, MOVED, SKIPPED, Address, Checker, HostRateLimiter
@@ -115,7 +116,7 @@ def test_a_live_page(httpserver, clock):
     assert result.outcome == LIVE and result.status == 200
     assert [(h.status, h.method) for h in result.hops] == [(200, "HEAD")]
     request = httpserver.log[0][0]
-    assert request.method == "HEAD" and "hikmap" in request.headers["User-Agent"]
+    assert request.method == "HEAD" and request.headers["User-Agent"] == settings.user_agent()
 
 
 def test_a_chain_of_301_and_302_is_followed_hop_by_hop(httpserver, clock):
