@@ -385,13 +385,23 @@ def data_with_extra_sites(root: Path, work: Path, count: int) -> Path:
             }
             for i in range(count)
         ],
-        "claim_sources.csv": [{"claim": f"example-claim-{i:06d}", "source": source} for i in range(count)],
+        # The quote's fields (since data 2.1.0) are left out where an older checkout's table has none.
+        "claim_sources.csv": [
+            {
+                "claim": f"example-claim-{i:06d}",
+                "source": source,
+                "quote": "Synthetic quotation for benchmarking.",
+                "checked": "2026-11-30",
+                "quote_note": "Synthetic benchmark link: the quotation is not from the source.",
+            }
+            for i in range(count)
+        ],
     }
     for name, new in rows.items():
         with (data / name).open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle))
         with (data / name).open("a", encoding="utf-8", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerows(new)
+            csv.DictWriter(handle, fieldnames=header, lineterminator="\n", extrasaction="ignore").writerows(new)
     subprocess.run(
         [sys.executable, "-m", "geo", "build", str(data), "--output", str(data / "build" / "sites.geojson")],
         cwd=root,
