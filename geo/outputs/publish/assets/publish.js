@@ -185,24 +185,24 @@
       var sources = el("td");
       sources.dataset.label = labels[8];
       rows.sources[j].forEach(function (pair, k) {
-        if (k) {
-          sources.appendChild(document.createTextNode("; "));
-        }
+        // One block per source: its link, then its words (a "; " between them read oddly after a quote).
+        var source = el("div", "source");
         var link = el("a", null, pair[1]);
         link.href = "sources.html#source-" + encodeURIComponent(pair[0]);
-        sources.appendChild(link);
+        source.appendChild(link);
         // The source's words for this claim, marked as a quotation, with who published them, when,
         // and when the claim was last read against them (text nodes only: quotes are untrusted).
         var quote = rows.quotes[j][k];
         if (quote) {
           var words = el("blockquote");
           words.appendChild(el("p", null, quote[0]));
-          sources.appendChild(words);
-          sources.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
+          source.appendChild(words);
+          source.appendChild(el("p", "cite", "— " + quote[1] + (quote[2] ? " · " + quote[2] : "")));
           if (quote[3]) {
-            sources.appendChild(el("p", "quote-note", "Note: " + quote[3]));
+            source.appendChild(el("p", "quote-note", "Note: " + quote[3]));
           }
         }
+        sources.appendChild(source);
       });
       tr.appendChild(sources);
       [rows.location[j], rows.council[j]].forEach(function (value, k) {
