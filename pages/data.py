@@ -45,9 +45,10 @@ view = pd.DataFrame(
         # Text, so that a claim whose sources give no number says so (never a blank, 0 or None).
         "Devices": table["equipment_count"].map(lambda v: v or "not given"),
         "Claim": table["claim"],
+        # Beside the claim, so that a reader can check one against the other at a glance.
+        "The sources' words": table["quotes"],
         "Sources": table["source_ids"].map(lambda ids: "; ".join(titles.get(s, s) for s in ids.split(";") if s)),
         "First source": first_url,
-        "The sources' words": table["quotes"],
         "Response": table["response"],
         "Location": table["precision"].map(lambda v: vocabulary.label("precisions", v)),
         "Council": table["district"],
