@@ -15,7 +15,9 @@ vocabulary's to say (kinds with the role ``council``): no key is written here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -37,6 +39,18 @@ class AreaState:
     notes: list[str] = field(default_factory=list)
     _evidence: list[tuple[str, int, str]] = field(default_factory=list, repr=False)  # (date, tie rank, status)
     _pending: tuple[int, str] = (-1, "")  # (tie rank, status) of the most telling request still waiting
+
+
+def _council_requests(
+    foi_requests: pd.DataFrame, authorities: Authorities, vocabulary: Vocabulary, today: dt.date
+) -> Iterator[tuple[Any, Authority, str, str]]:
+    """Each request to a known authority, with that authority, the law it answers under and its state today."""
+    for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
+        authority = authorities.get(request.authority) if request.authority else None
+        if authority is None:
+            continue
+        law = law_for(authority.nation, request.law, vocabulary)
+        yield request, authority, law, request_state(request.status, request.sent, law, today, vocabulary)
 
 
 def _targets(authority: Authority, authorities: Authorities) -> list[tuple[Authority, str]]:
@@ -86,12 +100,7 @@ def area_statuses(
                 vocabulary.area_status_of_claim(claim.status),
                 f"{status} ({claim.reported or 'date not given'})",
             )
-    for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
-        authority = authorities.get(request.authority) if request.authority else None
-        if authority is None:
-            continue
-        law = law_for(authority.nation, request.law, vocabulary)
-        state_now = request_state(request.status, request.sent, law, today, vocabulary)
+    for request, authority, law, state_now in _council_requests(foi_requests, authorities, vocabulary, today):
         found = vocabulary.request_area_status(state_now, request.finding)
         if not found:
             continue  # e.g. withdrawn: it says nothing of the council
@@ -143,11 +152,9 @@ def request_history(
     """
     vocabulary = vocabulary or load_vocabulary()
     rows = []
-    for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
-        authority = authorities.get(request.authority) if request.authority else None
-        if authority is None or code not in {s.gss_code for s in authorities.successors(authority)}:
+    for request, authority, law, state in _council_requests(foi_requests, authorities, vocabulary, today):
+        if code not in {s.gss_code for s in authorities.successors(authority)}:
             continue
-        law = law_for(authority.nation, request.law, vocabulary)
         due = due_date(dt.date.fromisoformat(request.sent), law).isoformat() if request.sent else ""
         rows.append(
             {
@@ -155,7 +162,7 @@ def request_history(
                 "council": authority.name,
                 "sent": request.sent,
                 "due": due,
-                "state": request_state(request.status, request.sent, law, today, vocabulary),
+                "state": state,
                 "answered": request.answered,
                 "finding": request.finding,
                 "url": request.url,
@@ -241,12 +248,7 @@ def progress(
     asked: set[str] = set()
     answered: set[str] = set()
     overdue: set[str] = set()
-    for request in foi_requests.itertuples(index=False) if len(foi_requests) else []:
-        authority = authorities.get(request.authority) if request.authority else None
-        if authority is None:
-            continue
-        law = law_for(authority.nation, request.law, vocabulary)
-        state = request_state(request.status, request.sent, law, today, vocabulary)
+    for _request, authority, _law, state in _council_requests(foi_requests, authorities, vocabulary, today):
         found = vocabulary.request_area_status(state)
         if not found:
             continue  # withdrawn: never asked, as far as the council's question goes
