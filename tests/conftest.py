@@ -316,6 +316,24 @@ def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
 
 
+def wait_until_drawn(page, heading: str) -> None:
+    """Streamlit streams elements in and reruns: wait for the heading, an idle script and a page that stays still."""
+    wait_for_text(page, heading, timeout_s=60)
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    idle.wait_for(timeout=60_000)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    # Until the page stops changing: the same elements for a second (elements fade in as they arrive).
+    last, still = None, 0
+    for _ in range(120):
+        count = page.evaluate("() => document.querySelectorAll('[data-testid=\"stElementContainer\"]').length")
+        still = still + 1 if count == last else 0
+        if still >= 4:
+            break
+        last = count
+        page.wait_for_timeout(250)
+    idle.wait_for(timeout=60_000)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """After a failing run, the end of each app server's output (CI shows nothing else of it)."""
     if exitstatus == 0:

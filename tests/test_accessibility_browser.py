@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_for_text
+from conftest import ARTIFACTS, ROOT, map_frame, start_app, stop_app, wait_until_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.boundaries]
 
@@ -75,24 +75,6 @@ def describe(violations: list[dict], where: str) -> str:
             lines.append(f"    at {json.dumps(node['target'])}: {summary}")
             lines.append(f"       {node['html'][:200]}")
     return "\n".join(lines)
-
-
-def wait_until_drawn(page, heading: str) -> None:
-    """Streamlit streams elements in and reruns: wait for the heading, an idle script and a page that stays still."""
-    wait_for_text(page, heading, timeout_s=60)
-    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    idle.wait_for(timeout=60_000)
-    page.evaluate("() => document.fonts.ready.then(() => true)")
-    # Until the page stops changing: the same elements for a second (elements fade in as they arrive).
-    last, still = None, 0
-    for _ in range(120):
-        count = page.evaluate("() => document.querySelectorAll('[data-testid=\"stElementContainer\"]').length")
-        still = still + 1 if count == last else 0
-        if still >= 4:
-            break
-        last = count
-        page.wait_for_timeout(250)
-    idle.wait_for(timeout=60_000)
 
 
 def run_axe_on_whole_page(page) -> list[dict]:
