@@ -145,6 +145,16 @@ def run(data: Path, url: str, cache: Path, **options):
         client.close()
 
 
+def pulled_records(data: Path, url: str, cache: Path) -> dict:
+    """Pull from the stand-in once, then what the state remembers of each request, by url_title."""
+    run(data, url, cache)
+    state = State(cache / "state.sqlite")
+    try:
+        return {r.url_title: r for r in state.all()}
+    finally:
+        state.close()
+
+
 def rows_by_url(data: Path) -> dict[str, dict[str, str]]:
     package, problems = load_package(data)
     assert problems == []
@@ -491,11 +501,7 @@ def test_the_queue_lists_unread_answers_newest_first_and_recording_one_changes_t
     from geo.foi.known import area_statuses
 
     _standin, url = site
-    cache = tmp_path / "cache"
-    run(scratch, url, cache)
-    state = State(cache / "state.sqlite")
-    records = {r.url_title: r for r in state.all()}
-    state.close()
+    records = pulled_records(scratch, url, tmp_path / "cache")
     vocabulary = load_vocabulary()
     rows = list(rows_by_url(scratch).values())
     queue = waiting_answers(rows, records, vocabulary, url)
@@ -598,11 +604,7 @@ def test_the_quote_limit_is_the_schemas():
 
 def test_only_a_has_none_answer_says_not_used_graded_as_the_bodys_own_words(site, scratch, tmp_path, caplog):
     _standin, url = site
-    cache = tmp_path / "cache"
-    run(scratch, url, cache)
-    state = State(cache / "state.sqlite")
-    records = {r.url_title: r for r in state.all()}
-    state.close()
+    records = pulled_records(scratch, url, tmp_path / "cache")
     queue = waiting_answers(list(rows_by_url(scratch).values()), records, load_vocabulary(), url)
     by_title = {w.row["url"].rsplit("/", 1)[1]: w for w in queue}
     university = by_title["fictional_hikvision_partially_successful"]
@@ -680,11 +682,7 @@ def test_the_quotation_is_checked_against_the_body_the_map_names(site, scratch, 
     import csv
 
     _standin, url = site
-    cache = tmp_path / "cache"
-    run(scratch, url, cache)
-    state = State(cache / "state.sqlite")
-    records = {r.url_title: r for r in state.all()}
-    state.close()
+    records = pulled_records(scratch, url, tmp_path / "cache")
     path = scratch / "foi_requests.csv"
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
