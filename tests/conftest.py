@@ -319,10 +319,14 @@ def wait_for_text(page, text: str, timeout_s: float = 30.0) -> None:
 def wait_until_drawn(page, heading: str) -> None:
     """Streamlit streams elements in and reruns: wait for the heading, an idle script and a page that stays still."""
     wait_for_text(page, heading, timeout_s=60)
+    wait_until_still(page)
+
+
+def wait_until_still(page) -> None:
+    """An idle script and a page whose elements stay the same for a second (they fade in as they arrive)."""
     idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     idle.wait_for(timeout=60_000)
     page.evaluate("() => document.fonts.ready.then(() => true)")
-    # Until the page stops changing: the same elements for a second (elements fade in as they arrive).
     last, still = None, 0
     for _ in range(120):
         count = page.evaluate("() => document.querySelectorAll('[data-testid=\"stElementContainer\"]').length")

@@ -13,7 +13,7 @@ request to ``tracker.invalid`` or any other host, no file made on the server.
 from __future__ import annotations
 
 import pytest
-from conftest import map_frame, start_app, stop_app, wait_for_text, wait_until_drawn
+from conftest import map_frame, start_app, stop_app, wait_for_text, wait_until_still
 from hostile import hostile_package
 
 pytestmark = pytest.mark.browser
@@ -54,8 +54,9 @@ def assert_nothing_ran(watch, dialogs: list[str], marker) -> None:
 
 
 def main_text(page) -> str:
-    """The page's text as a reader sees it (the invisible word joiners that keep bare addresses
-    from becoming links are dropped: see geo.outputs.text.break_autolinks)."""
+    """The page's text as a reader sees it, once it has all arrived (the invisible word joiners
+    that keep bare addresses from becoming links are dropped: see geo.outputs.text.break_autolinks)."""
+    wait_until_still(page)
     return page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
 
 
@@ -144,7 +145,7 @@ def test_sources_page_shows_every_title_publisher_and_note_literally(hostile_app
     page.goto(url + "/")
     map_frame(page, min_sites=1)
     page.goto(url + "/sources")
-    wait_until_drawn(page, "sources, newest first")
+    wait_for_text(page, "sources, newest first")
     text = main_text(page)
     for source in data.sources.itertuples(index=False):
         assert source.title in text
@@ -164,7 +165,7 @@ def test_method_page_shows_a_hostile_change_log_literally(hostile_app, watched_p
     page.goto(url + "/method")
     # The release is listed as text; the change log itself is a download, not page text (it names
     # the package's fields), so the hostile values reach this page through the corrections list.
-    wait_until_drawn(page, "2099-01-01 — version 9.9.9")
+    wait_for_text(page, "2099-01-01 — version 9.9.9")
     text = main_text(page)
     assert "www.evil.example" in text
     assert links_to(page, "evil.example") == []
@@ -214,8 +215,7 @@ def test_addresses_in_untrusted_text_never_become_links(hostile_app, watched_pag
     # Text from the data (the change log, the sources) on the pages that render Markdown.
     for path, expected in (("/method", "2099-01-01 — version 9.9.9"), ("/sources", "sources, newest first")):
         page.goto(url + path)
-        # The sources page streams in over a second or more: read it once it has all arrived.
-        wait_until_drawn(page, expected)
+        wait_for_text(page, expected)
         assert "www.evil.example" in main_text(page), path
         assert links_to(page, "evil.example") == [], path
     assert_nothing_ran(watched_page, dialogs, marker)
