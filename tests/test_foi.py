@@ -116,6 +116,8 @@ def _requests(*rows):
         "finding",
         "outcome",
         "note",
+        "wdtk_state",
+        "read",
     ]
     return pd.DataFrame([dict.fromkeys(columns, "") | row for row in rows], columns=columns)
 
@@ -160,6 +162,36 @@ def test_overdue_colours_an_unknown_area_and_shows_in_progress_without_edits():
 
     history = known.request_history(asked.gss_code, requests, AUTHORITIES, today)
     assert history[["sent", "due", "state"]].values.tolist() == [["2026-09-01", due.isoformat(), "overdue"]]
+
+
+def test_an_answer_waiting_to_be_read_says_so_and_never_claims_a_date_it_does_not_have():
+    """An answer found on WhatDoTheyKnow and not read yet is not "nothing either way": the map says it is unread."""
+    data = load_dataset()
+    nobody = known.councils_to_ask(
+        known.area_statuses(data.sites, data.claims, _requests(), AUTHORITIES, data.vocabulary, today=D("2026-11-27")),
+        AUTHORITIES,
+    )
+    unread, read, typed = nobody[0], nobody[1], nobody[2]
+    site = {"url": "https://wdtk.invalid/request/fictional", "wdtk_state": "partially_successful"}
+    requests = _requests(
+        {"id": "example-unread", "authority": unread.gss_code, "sent": "2021-08-24", "status": "answered"} | site,
+        {
+            "id": "example-read",
+            "authority": read.gss_code,
+            "sent": "2021-08-24",
+            "answered": "2021-09-20",
+            "status": "answered",
+            "read": "2026-11-01",
+        }
+        | site,
+        {"id": "example-typed", "authority": typed.gss_code, "sent": "2021-08-24", "status": "answered"},
+    )
+    areas = known.area_statuses(data.sites, data.claims, requests, AUTHORITIES, data.vocabulary, today=D("2026-11-27"))
+    assert {areas[c.gss_code].status for c in (unread, read, typed)} == {"answered"}
+    assert areas[unread.gss_code].notes == ["FOI answer: Answered, not yet read (sent 2021-08-24)"]
+    assert areas[read.gss_code].notes == ["FOI answer: Answered (2021-09-20)"]
+    assert areas[typed.gss_code].notes == ["FOI answer: Answered (sent 2021-08-24)"]
+    assert "not read it yet" in data.vocabulary.term("area_statuses", "answered").definition
 
 
 def test_a_request_to_a_merged_council_counts_for_its_successor():

@@ -155,10 +155,18 @@ def pulled_records(data: Path, url: str, cache: Path) -> dict:
         state.close()
 
 
-def rows_by_url(data: Path) -> dict[str, dict[str, str]]:
+def all_rows_by_url(data: Path) -> dict[str, dict[str, str]]:
     package, problems = load_package(data)
     assert problems == []
     return {r["url"]: r for r in package.table("foi_requests").rows}
+
+
+SHIPPED = all_rows_by_url(ROOT / "data")  # the real requests in the package: none of them on the stand-in
+
+
+def rows_by_url(data: Path) -> dict[str, dict[str, str]]:
+    """The requests a pull from the stand-in wrote (the shipped ones are checked apart: they must not change)."""
+    return {url: row for url, row in all_rows_by_url(data).items() if url not in SHIPPED}
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -234,6 +242,31 @@ def test_bodies_match_councils_by_number_then_name_and_others_by_tags_and_name()
     assert kind_of("Scottish Government", {"department", "scotland"}) == "devolved-government"
     assert kind_of("House of Commons", set()) == "parliament"
     assert kind_of("Fictional Museum Trust", set()) == "other-public-body"
+
+
+def test_a_request_the_package_already_holds_is_brought_up_to_date_never_added_twice():
+    """The shipped Knowsley row carries the id and address a pull from WhatDoTheyKnow itself gives that request."""
+    from geo import settings
+    from geo.foi.wdtk.recording import merge_requests
+    from geo.foi.wdtk.state import SiteRequest
+
+    (url,) = [u for u, row in SHIPPED.items() if row["id"] == "wdtk-advanced-cctv-35"]
+    knowsley = SiteRequest(
+        url_title=url.rsplit("/", 1)[1],
+        state="partially_successful",
+        sent=SHIPPED[url]["sent"],
+        body={"id": 235, "url_name": "knowsley_metropolitan_borough_council", "name": "Knowsley Council"},
+    )
+    merged = merge_requests(
+        list(SHIPPED.values()),
+        [knowsley],
+        Matcher(load_authorities()),
+        load_vocabulary(),
+        settings.WHATDOTHEYKNOW_URL,
+        dt.date(2026, 12, 3),
+    )
+    assert merged.new == merged.changed_state == 0
+    assert merged.rows == list(SHIPPED.values())
 
 
 # --- The client --------------------------------------------------------------------------------
@@ -318,6 +351,8 @@ def assert_every_request_recorded(data: Path, standin, url: str) -> None:
     rows = rows_by_url(data)
     visible = [r for r in standin.requests.values() if r.prominence == "normal"]
     assert len(rows) == len(visible)
+    # A request the package already holds from another site is left exactly as it was.
+    assert {url: all_rows_by_url(data)[url] for url in SHIPPED} == SHIPPED
     vocabulary = load_vocabulary()
     for request in visible:
         row = rows[f"{url}/request/{request.url_title}"]

@@ -53,6 +53,21 @@ def _council_requests(
         yield request, authority, law, request_state(request.status, request.sent, law, today, vocabulary)
 
 
+def awaits_reading(request: Any) -> bool:
+    """A request found on WhatDoTheyKnow whose answer the campaign has not read (the answers queue holds it).
+
+    Rows typed in or imported from a spreadsheet carry no site state: someone read those already.
+    """
+    return bool(getattr(request, "wdtk_state", "")) and not getattr(request, "read", "")
+
+
+def _answer_date(request: Any) -> str:
+    """When the answer came, or when the request went if that is all the data says."""
+    if request.answered:
+        return request.answered
+    return f"sent {request.sent}" if request.sent else "date not given"
+
+
 def _targets(authority: Authority, authorities: Authorities) -> list[tuple[Authority, str]]:
     """The current areas that show evidence about ``authority``, each with a note if it was merged."""
     if authority.current:
@@ -118,11 +133,13 @@ def area_statuses(
             if request.finding
             else vocabulary.label("request_statuses", request.status)
         )
+        if not request.finding and awaits_reading(request):
+            label += ", not yet read"
         add(
             request.authority,
             request.answered or request.sent,
             found,
-            f"FOI answer: {label} ({request.answered or request.sent or 'date not given'})",
+            f"FOI answer: {label} ({_answer_date(request)})",
         )
     for state in states.values():
         if state._evidence:
