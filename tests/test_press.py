@@ -224,26 +224,41 @@ def _text_boxes(fig):
 
 
 LAYOUT_CASES = [
-    pytest.param("geo", Filters(), True, id="geo-all"),
-    pytest.param("hex", Filters(), True, id="hex-all"),
+    pytest.param("geo", Filters(), True, False, id="geo-all"),
+    pytest.param("hex", Filters(), True, False, id="hex-all"),
     pytest.param(
-        "geo", Filters(regions=("London",), kinds=("council", "government-department")), True, id="geo-filtered"
+        "geo",
+        Filters(regions=("London",), kinds=("council", "government-department")),
+        True,
+        False,
+        id="geo-filtered",
     ),
-    pytest.param("geo", Filters(), False, id="geo-no-boundaries"),
-    pytest.param("hex", Filters(), False, id="hex-no-boundaries"),
-    pytest.param("geo", Filters(text="no site is described with these words"), True, id="geo-empty"),
+    pytest.param("geo", Filters(), False, False, id="geo-no-boundaries"),
+    pytest.param("hex", Filters(), False, False, id="hex-no-boundaries"),
+    pytest.param("geo", Filters(text="no site is described with these words"), True, False, id="geo-empty"),
+    # Once requests are pulled from WhatDoTheyKnow every area status can be on the map at once.
+    pytest.param("geo", Filters(), True, True, id="geo-every-area-status"),
+    pytest.param("hex", Filters(), True, True, id="hex-every-area-status"),
 ]
 
 
 @pytest.mark.boundaries
-@pytest.mark.parametrize(("layout", "filters", "with_boundaries"), LAYOUT_CASES)
-def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(data, layout, filters, with_boundaries):
+@pytest.mark.parametrize(("layout", "filters", "with_boundaries", "every_status"), LAYOUT_CASES)
+def test_every_text_of_the_png_is_inside_it_and_none_overlaps_another(
+    data, layout, filters, with_boundaries, every_status
+):
     """A credit cut off at the bottom edge, or two headings drawn over each other, is a broken image."""
     selection = apply_filters(data.sites, data.claims, filters)
+    areas = areas_of(data)
+    if every_status:  # in memory only: each status given to one council nothing is known of
+        from geo.foi.known import AreaState, councils_to_ask
+
+        statuses = [t.key for t in data.vocabulary.area_statuses]
+        for council, status in zip(councils_to_ask(areas, load_authorities()), statuses):
+            areas[council.gss_code] = AreaState(status=status)
+        assert {a.status for a in areas.values()} >= set(statuses) - {data.vocabulary.unknown_area_status}
     with matplotlib.rc_context({"text.parse_math": False}):
-        fig = press.render_figure(
-            data, selection, filters, areas_of(data), layout=layout, with_boundaries=with_boundaries
-        )
+        fig = press.render_figure(data, selection, filters, areas, layout=layout, with_boundaries=with_boundaries)
         try:
             fig.canvas.draw()  # positions as in the saved image
             assert press.text_outside(fig) == []

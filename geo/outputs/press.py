@@ -521,14 +521,27 @@ def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
             )
         )
     # Two bands: the kinds in three columns, then grades beside council areas (long labels, wide column).
+    # Council areas longer than the grades fold into two columns, so the legend stays short and the
+    # credits below it stay inside the image whatever the number of statuses.
     third = -(-len(kinds) // 3)
+    second = [
+        (heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))
+    ]
+    if len(second) == 2 and len(second[1][1]) > len(grades):
+        heading, rows = columns[2]
+        half = -(-len(rows) // 2)
+        second = [
+            (columns[1][0], grades, 0.03, 0.24),
+            (heading, rows[:half], 0.28, 0.35),
+            ("", rows[half:], 0.64, 0.35),
+        ]
     bands = [
         [
             ("Kind of body", kinds[:third], 0.03, 0.31),
             ("", kinds[third : 2 * third], 0.34, 0.31),
             ("", kinds[2 * third :], 0.65, 0.33),
         ],
-        [(heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))],
+        second,
     ]
     for band in bands:
         height = (1 + max(len(rows) for _, rows, _, _ in band)) * LEGEND_ROW_PX / HEIGHT_PX
