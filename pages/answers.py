@@ -68,7 +68,8 @@ def main() -> None:
                 "sent": w.row.get("sent", ""),
                 "answered": w.responded,
                 "status on the site": w.site_status,
-                "request": w.title,
+                # A request typed into the data before any pull has no title in the cache yet.
+                "request": w.title or "(title not read yet)",
             }
             for w in queue
         ]

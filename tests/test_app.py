@@ -164,6 +164,21 @@ def test_a_council_name_in_a_did_you_mean_button_is_escaped(monkeypatch):
     assert labels == [escape_markdown(odd.name)]
 
 
+def test_a_council_whose_public_answer_is_unread_says_so_and_never_that_it_said_nothing():
+    """Knowsley's request on WhatDoTheyKnow is answered, but the campaign could not read the answer."""
+    (request,) = DATA.foi_requests[DATA.foi_requests["id"] == "wdtk-advanced-cctv-35"].itertuples(index=False)
+    app = AppTest.from_file(str(ROOT / "pages" / "councils.py"), default_timeout=60)
+    app.query_params["authority"] = request.authority
+    app.run()
+    assert not app.exception
+    text = markdown_text(app)
+    assert "FOI answered, no finding recorded" in text and "nothing either way" not in text
+    (line,) = [m.value for m in app.markdown if m.value.startswith(f"- Sent {request.sent}")]
+    assert "**answered**, not yet read by the campaign" in line
+    assert "on WhatDoTheyKnow: Partially successful" in line
+    assert "(answered " not in line  # no day of answer is known, and none is made up
+
+
 def test_the_method_page_offers_the_feed_as_a_download_without_a_published_copy(monkeypatch):
     import xml.etree.ElementTree as ET
 

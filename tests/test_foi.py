@@ -192,6 +192,16 @@ def test_an_answer_waiting_to_be_read_says_so_and_never_claims_a_date_it_does_no
     assert areas[read.gss_code].notes == ["FOI answer: Answered (2021-09-20)"]
     assert areas[typed.gss_code].notes == ["FOI answer: Answered (sent 2021-08-24)"]
     assert "not read it yet" in data.vocabulary.term("area_statuses", "answered").definition
+    # The council's request history says the same; a request still waiting on the site has nothing to read.
+    waiting = _requests(
+        {"id": "example-waiting", "authority": unread.gss_code, "sent": "2026-11-20", "status": "sent"}
+        | site
+        | {"wdtk_state": "waiting_response"}
+    )
+    both = pd.concat([requests, waiting], ignore_index=True)
+    history = known.request_history(unread.gss_code, both, AUTHORITIES, D("2026-11-27"), data.vocabulary)
+    assert dict(zip(history["id"], history["unread"])) == {"example-waiting": False, "example-unread": True}
+    assert not known.request_history(read.gss_code, both, AUTHORITIES, D("2026-11-27"))["unread"].any()
 
 
 def test_a_request_to_a_merged_council_counts_for_its_successor():

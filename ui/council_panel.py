@@ -81,6 +81,8 @@ def council_panel(code: str, areas: dict, key: str) -> None:
         line += f": **{escape_markdown(words)}**"
         if request.answered:
             line += f" (answered {request.answered})"
+        if request.unread:
+            line += ", not yet read by the campaign"
         if request.finding:
             line += f"; finding: {escape_markdown(vocabulary.label('findings', request.finding))}"
         site_state = vocabulary.site_state(request.wdtk_state) if request.wdtk_state else None

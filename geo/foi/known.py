@@ -23,6 +23,7 @@ import pandas as pd
 
 from geo.evidence.vocabulary import Vocabulary, load_vocabulary
 from geo.foi.deadlines import due_date, law_for, request_state
+from geo.foi.wdtk.state import ANSWERED_STATES
 from geo.places.authorities import Authorities, Authority
 
 
@@ -54,11 +55,11 @@ def _council_requests(
 
 
 def awaits_reading(request: Any) -> bool:
-    """A request found on WhatDoTheyKnow whose answer the campaign has not read (the answers queue holds it).
+    """A request on WhatDoTheyKnow with a response the campaign has not read yet (the answers queue holds it).
 
     Rows typed in or imported from a spreadsheet carry no site state: someone read those already.
     """
-    return bool(getattr(request, "wdtk_state", "")) and not getattr(request, "read", "")
+    return getattr(request, "wdtk_state", "") in ANSWERED_STATES and not getattr(request, "read", "")
 
 
 def _answer_date(request: Any) -> str:
@@ -133,7 +134,7 @@ def area_statuses(
             if request.finding
             else vocabulary.label("request_statuses", request.status)
         )
-        if not request.finding and awaits_reading(request):
+        if awaits_reading(request):
             label += ", not yet read"
         add(
             request.authority,
@@ -151,7 +152,18 @@ def area_statuses(
     return {code: state for code, state in states.items() if state.status and state.status != unknown}
 
 
-REQUEST_HISTORY_COLUMNS = ("id", "council", "sent", "due", "state", "answered", "finding", "url", "wdtk_state")
+REQUEST_HISTORY_COLUMNS = (
+    "id",
+    "council",
+    "sent",
+    "due",
+    "state",
+    "answered",
+    "finding",
+    "url",
+    "wdtk_state",
+    "unread",
+)
 
 
 def request_history(
@@ -165,7 +177,8 @@ def request_history(
 
     ``state`` is worked out today, one of ``x-request-states`` (``asked``,
     ``overdue``, ``answered``, ``refused``, ``withdrawn``); ``due`` is the last
-    day to answer.
+    day to answer; ``unread`` is true for an answer on WhatDoTheyKnow the
+    campaign has not read yet (:func:`awaits_reading`).
     """
     vocabulary = vocabulary or load_vocabulary()
     rows = []
@@ -184,6 +197,7 @@ def request_history(
                 "finding": request.finding,
                 "url": request.url,
                 "wdtk_state": getattr(request, "wdtk_state", ""),
+                "unread": awaits_reading(request),
             }
         )
     return pd.DataFrame(rows, columns=list(REQUEST_HISTORY_COLUMNS)).sort_values(

@@ -37,7 +37,7 @@ from pathlib import Path
 from geo.evidence.datapackage import fingerprint, quote_names
 from geo.evidence.vocabulary import Vocabulary
 from geo.foi.wdtk.matching import Matcher
-from geo.foi.wdtk.state import SiteRequest
+from geo.foi.wdtk.state import ANSWERED_STATES, SiteRequest
 from geo.importing.apply import ApplyResult, apply_tables
 from geo.importing.rows import similarity, slugify, unique_id
 from geo.places.authorities import load_authorities
@@ -46,12 +46,9 @@ log = logging.getLogger("hikmap.answers")
 
 GONE_NOTE = "No longer public on WhatDoTheyKnow."
 EIR_NOTE = "Made under the Environmental Information Regulations."
+
+
 # The states in which the site says a response has arrived: such a request waits in the queue until read.
-ANSWERED_STATES = frozenset(
-    {"successful", "partially_successful", "not_held", "rejected", "internal_review", "waiting_classification"}
-)
-
-
 @dataclass
 class Merged:
     rows: list[dict[str, str]]
