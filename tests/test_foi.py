@@ -122,12 +122,17 @@ def _requests(*rows):
     return pd.DataFrame([dict.fromkeys(columns, "") | row for row in rows], columns=columns)
 
 
-def test_overdue_colours_an_unknown_area_and_shows_in_progress_without_edits():
-    data = load_dataset()
-    unknown = known.councils_to_ask(
+def councils_known_by_nothing_but_requests(data):
+    """The councils the claims say nothing of, in order: the requests a test makes are all that is known."""
+    return known.councils_to_ask(
         known.area_statuses(data.sites, data.claims, _requests(), AUTHORITIES, data.vocabulary, today=D("2026-11-27")),
         AUTHORITIES,
     )
+
+
+def test_overdue_colours_an_unknown_area_and_shows_in_progress_without_edits():
+    data = load_dataset()
+    unknown = councils_known_by_nothing_but_requests(data)
     asked, waiting, answered = unknown[0], unknown[1], unknown[2]
     requests = _requests(
         {"id": "example-one", "authority": asked.gss_code, "sent": "2026-09-01", "status": "sent"},
@@ -167,10 +172,7 @@ def test_overdue_colours_an_unknown_area_and_shows_in_progress_without_edits():
 def test_an_answer_waiting_to_be_read_says_so_and_never_claims_a_date_it_does_not_have():
     """An answer found on WhatDoTheyKnow and not read yet is not "nothing either way": the map says it is unread."""
     data = load_dataset()
-    nobody = known.councils_to_ask(
-        known.area_statuses(data.sites, data.claims, _requests(), AUTHORITIES, data.vocabulary, today=D("2026-11-27")),
-        AUTHORITIES,
-    )
+    nobody = councils_known_by_nothing_but_requests(data)
     unread, read, typed = nobody[0], nobody[1], nobody[2]
     site = {"url": "https://wdtk.invalid/request/fictional", "wdtk_state": "partially_successful"}
     requests = _requests(
