@@ -93,3 +93,51 @@ def test_the_open_legend_leaves_the_layer_control_free(published_url, chromium, 
     page.locator(".hikmap-legend-toggle").click()
     assert page.evaluate("() => document.querySelector('.hikmap-legend').classList.contains('collapsed')")
     context.close()
+
+
+# Where a council area's tooltip is drawn, against the map (page pixels).
+TOOLTIP_PLACE = """() => {
+  const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+  const tip = document.querySelector('.leaflet-tooltip');
+  if (!tip) { return null; }
+  const box = tip.getBoundingClientRect();
+  return { text: tip.textContent, left: box.left - map.left, right: map.right - box.right, width: box.width };
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)])
+@pytest.mark.parametrize("across", [0.12, 0.5, 0.88])
+def test_an_area_tooltip_stays_on_the_map_wherever_it_is_touched(published_url, chromium, width, height, across):
+    """Touched left, centre or right of the map, a council's tooltip (its name, status and notes) is read whole."""
+    context = chromium.new_context(viewport={"width": width, "height": height}, has_touch=width < 500)
+    page = context.new_page()
+    page.goto(f"{published_url}/index.html?council=E08000011")
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-container')?.dataset.hikmapPainted === '1'", timeout=30_000
+    )
+    page.locator(".leaflet-container").scroll_into_view_if_needed()
+    box = page.locator(".leaflet-container").bounding_box()
+    point = page.evaluate(
+        """(across) => {
+      const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+      const y = map.top + map.height / 2;
+      // The council framed by the filter fills the middle of the map; find its edge-most point on this line.
+      for (let step = 0; step <= 40; step++) {
+        const x = map.left + map.width * (across + (across < 0.5 ? 1 : -1) * step * 0.01);
+        const hit = document.elementFromPoint(x, y);
+        if (hit && hit.classList.contains('hikmap-area-E08000011')) { return [x, y]; }
+      }
+      return null;
+    }""",
+        across,
+    )
+    assert point is not None, "Knowsley's area is not under this line of the map"
+    if width < 500:
+        page.touchscreen.tap(*point)
+    else:
+        page.mouse.move(*point)
+    page.locator(".leaflet-tooltip").wait_for()
+    place = page.evaluate(TOOLTIP_PLACE)
+    assert "Knowsley" in place["text"], place
+    assert place["left"] >= 0 and place["right"] >= 0, (place, box)
+    context.close()

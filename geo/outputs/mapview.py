@@ -294,6 +294,11 @@ MAP_CSS = """
 .hikmap-legend-toggle:focus-visible, .leaflet-popup-content:focus-visible, .leaflet-container a:focus-visible,
 .hikmap-cluster:focus-visible {
   outline: 3px solid var(--hikmap-ink); outline-offset: 2px; }
+/* A tooltip opens on the side of the pointer with more room (Leaflet's "auto"): no wider than half
+   the map, it stays on the map wherever the pointer is, and a long note wraps instead. (50vw is the
+   map's half in the app's frame; on a published phone page the map is the window less its margins.) */
+.leaflet-tooltip { white-space: normal; width: max-content; max-width: min(26rem, calc(50vw - 40px));
+  overflow-wrap: anywhere; }
 /* On a narrow map the credits wrap across the bottom and would cover the scale bar. */
 @media (max-width: 480px) { .leaflet-control-scale { display: none; } }
 """
