@@ -209,6 +209,34 @@ def test_every_alaveteli_state_maps_to_one_of_ours_with_a_definition():
     assert mapped["not_held"] == ("answered", "not-held")
     assert mapped["rejected"] == ("refused", "")
     assert mapped["user_withdrawn"] == ("withdrawn", "")
+    # The states that say a response has arrived, whose answers wait to be read.
+    assert {s.key for s in vocabulary.wdtk_states if vocabulary.site_responded(s.key)} == {
+        "successful",
+        "partially_successful",
+        "not_held",
+        "rejected",
+        "internal_review",
+        "waiting_classification",
+    }
+
+
+def test_which_states_carry_an_answer_to_read_is_the_vocabularys_to_say():
+    """A state given the role 'responded' in the data reaches the answers queue; no key is written in the code."""
+    import json
+
+    from geo.evidence.vocabulary import from_descriptor
+
+    descriptor = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "foi_requests")
+    spec = next(f for f in resource["schema"]["fields"] if f["name"] == "wdtk_state")
+    row = {"id": "fictional", "url": "https://wdtk.invalid/request/fictional", "wdtk_state": "gone_postal"}
+    assert waiting_answers([row], {}, from_descriptor(descriptor), "https://wdtk.invalid") == []
+    spec["x-roles"]["gone_postal"] = ["responded"]
+    (waiting,) = waiting_answers([row], {}, from_descriptor(descriptor), "https://wdtk.invalid")
+    assert waiting.row is row
+    spec["x-roles"] = {}
+    with pytest.raises(ValueError, match=r"no WhatDoTheyKnow state .* has the role 'responded'"):
+        from_descriptor(descriptor)
 
 
 def test_a_state_mapped_to_no_status_of_ours_is_refused_by_name():

@@ -163,7 +163,8 @@ class SiteState:
     """A request state of WhatDoTheyKnow (Alaveteli), and the status (and finding) it means here.
 
     Read from ``foi_requests.wdtk_state`` in ``datapackage.json``: its ``x-labels`` are the
-    site's own words, ``x-request-status`` and ``x-finding`` the mapping to ours.
+    site's own words, ``x-request-status`` and ``x-finding`` the mapping to ours, ``x-roles``
+    what the code asks of a state (``responded``: a response has arrived, to be read).
     """
 
     key: str
@@ -171,6 +172,7 @@ class SiteState:
     definition: str
     status: str
     finding: str = ""
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,11 @@ class Vocabulary:
     def site_state(self, key: str) -> SiteState | None:
         """The WhatDoTheyKnow state ``key`` (``described_state``) and what it means here."""
         return next((s for s in self.wdtk_states if s.key == key), None)
+
+    def site_responded(self, key: str) -> bool:
+        """Whether the WhatDoTheyKnow state ``key`` says a response has arrived (role ``responded``)."""
+        state = self.site_state(key)
+        return state is not None and "responded" in state.roles
 
     def labels(self, group: str) -> dict[str, str]:
         """Key -> label for one group (``"kinds"``, ``"grades"`` ...)."""
@@ -366,6 +373,7 @@ def _terms(descriptor: dict, resource: str, name: str) -> tuple[Term, ...]:
 def _site_states(descriptor: dict) -> tuple[SiteState, ...]:
     spec = _field(descriptor, "foi_requests", "wdtk_state")
     statuses, findings = spec.get("x-request-status", {}), spec.get("x-finding", {})
+    roles = spec.get("x-roles", {})
     return tuple(
         SiteState(
             key,
@@ -373,6 +381,7 @@ def _site_states(descriptor: dict) -> tuple[SiteState, ...]:
             spec.get("x-definitions", {}).get(key, ""),
             statuses.get(key, ""),
             findings.get(key, ""),
+            frozenset(roles.get(key, ())),
         )
         for key in spec.get("constraints", {}).get("enum", [])
     )
@@ -498,6 +507,9 @@ def _check(vocabulary: Vocabulary) -> None:
     for group, role in (("kinds", "council"), ("precisions", "exact")):
         if not vocabulary.keys_with(group, role):
             raise ValueError(f"datapackage.json: no {group} value has the role {role!r}")
+    if not any("responded" in state.roles for state in vocabulary.wdtk_states):
+        # Without it no answer found on WhatDoTheyKnow would ever reach the answers queue.
+        raise ValueError("datapackage.json: no WhatDoTheyKnow state (foi_requests.wdtk_state) has the role 'responded'")
     for law in vocabulary.laws:
         odd = [d for d in law.days_not_counted if d not in NAMED_DAYS] + [
             p for p in law.bank_holidays_in if p not in UK_PARTS

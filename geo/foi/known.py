@@ -23,7 +23,6 @@ import pandas as pd
 
 from geo.evidence.vocabulary import Vocabulary, load_vocabulary
 from geo.foi.deadlines import due_date, law_for, request_state
-from geo.foi.wdtk.state import ANSWERED_STATES
 from geo.places.authorities import Authorities, Authority
 
 
@@ -54,12 +53,12 @@ def _council_requests(
         yield request, authority, law, request_state(request.status, request.sent, law, today, vocabulary)
 
 
-def awaits_reading(request: Any) -> bool:
+def awaits_reading(request: Any, vocabulary: Vocabulary) -> bool:
     """A request on WhatDoTheyKnow with a response the campaign has not read yet (the answers queue holds it).
 
     Rows typed in or imported from a spreadsheet carry no site state: someone read those already.
     """
-    return getattr(request, "wdtk_state", "") in ANSWERED_STATES and not getattr(request, "read", "")
+    return vocabulary.site_responded(getattr(request, "wdtk_state", "")) and not getattr(request, "read", "")
 
 
 def _answer_date(request: Any) -> str:
@@ -134,7 +133,7 @@ def area_statuses(
             if request.finding
             else vocabulary.label("request_statuses", request.status)
         )
-        if awaits_reading(request):
+        if awaits_reading(request, vocabulary):
             label += ", not yet read"
         add(
             request.authority,
@@ -197,7 +196,7 @@ def request_history(
                 "finding": request.finding,
                 "url": request.url,
                 "wdtk_state": getattr(request, "wdtk_state", ""),
-                "unread": awaits_reading(request),
+                "unread": awaits_reading(request, vocabulary),
             }
         )
     return pd.DataFrame(rows, columns=list(REQUEST_HISTORY_COLUMNS)).sort_values(

@@ -37,7 +37,7 @@ from pathlib import Path
 from geo.evidence.datapackage import fingerprint, quote_names
 from geo.evidence.vocabulary import Vocabulary
 from geo.foi.wdtk.matching import Matcher
-from geo.foi.wdtk.state import ANSWERED_STATES, SiteRequest
+from geo.foi.wdtk.state import SiteRequest
 from geo.importing.apply import ApplyResult, apply_tables
 from geo.importing.rows import similarity, slugify, unique_id
 from geo.places.authorities import load_authorities
@@ -171,14 +171,14 @@ def waiting_answers(
 ) -> list[Waiting]:
     """Requests on the site with an answer the campaign has not read, newest answer first.
 
-    A request waits when the site says a response has arrived (``ANSWERED_STATES``)
+    A request waits when the site says a response has arrived (a state with the role ``responded``)
     and either nobody has read it, or a newer response arrived after it was read.
     """
     prefix = request_address(base, "")
     waiting = []
     for row in rows:
         url = row.get("url", "")
-        if not url.startswith(prefix) or row.get("wdtk_state") not in ANSWERED_STATES:
+        if not url.startswith(prefix) or not vocabulary.site_responded(row.get("wdtk_state", "")):
             continue
         record = records.get(url[len(prefix) :])
         responded = (record.responded if record else "") or row.get("answered", "")

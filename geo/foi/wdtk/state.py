@@ -23,11 +23,6 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-# The site's states that say a response has arrived (waiting_classification: one has, not yet described).
-ANSWERED_STATES = frozenset(
-    {"successful", "partially_successful", "not_held", "rejected", "internal_review", "waiting_classification"}
-)
-
 
 @dataclass
 class SiteRequest:
