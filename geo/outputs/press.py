@@ -507,34 +507,28 @@ def _draw_legend(drawing: _Drawing, top: float, layout: str = "geo") -> float:
                 },
             )
         )
-    columns = [("Kind of body", kinds), ("Strongest evidence", grades)]
-    if drawing.layers is not None:
-        shown = {state.status for state in drawing.areas.values()} | {vocabulary.unknown_area_status}
-        columns.append(
-            (
-                "Council areas (paler: county)",
-                [
-                    (t.label, {"marker": "s", "markersize": 10, "markerfacecolor": t.colour})
-                    for t in vocabulary.area_statuses
-                    if t.key in shown
-                ],
-            )
-        )
     # Two bands: the kinds in three columns, then grades beside council areas (long labels, wide column).
     # Council areas longer than the grades fold into two columns, so the legend stays short and the
     # credits below it stay inside the image whatever the number of statuses.
     third = -(-len(kinds) // 3)
-    second = [
-        (heading, rows, left, width) for (heading, rows), left, width in zip(columns[1:], (0.03, 0.40), (0.36, 0.58))
-    ]
-    if len(second) == 2 and len(second[1][1]) > len(grades):
-        heading, rows = columns[2]
-        half = -(-len(rows) // 2)
-        second = [
-            (columns[1][0], grades, 0.03, 0.24),
-            (heading, rows[:half], 0.28, 0.35),
-            ("", rows[half:], 0.64, 0.35),
+    second = [("Strongest evidence", grades, 0.03, 0.36)]
+    if drawing.layers is not None:
+        shown = {state.status for state in drawing.areas.values()} | {vocabulary.unknown_area_status}
+        areas = [
+            (t.label, {"marker": "s", "markersize": 10, "markerfacecolor": t.colour})
+            for t in vocabulary.area_statuses
+            if t.key in shown
         ]
+        heading = "Council areas (paler: county)"
+        if len(areas) > len(grades):
+            half = -(-len(areas) // 2)
+            second = [
+                ("Strongest evidence", grades, 0.03, 0.24),
+                (heading, areas[:half], 0.28, 0.35),
+                ("", areas[half:], 0.64, 0.35),
+            ]
+        else:
+            second.append((heading, areas, 0.40, 0.58))
     bands = [
         [
             ("Kind of body", kinds[:third], 0.03, 0.31),

@@ -48,7 +48,6 @@ GONE_NOTE = "No longer public on WhatDoTheyKnow."
 EIR_NOTE = "Made under the Environmental Information Regulations."
 
 
-# The states in which the site says a response has arrived: such a request waits in the queue until read.
 @dataclass
 class Merged:
     rows: list[dict[str, str]]
